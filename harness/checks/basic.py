@@ -1,0 +1,94 @@
+"""Output-contract checks every explanation case must pass.
+
+Plain ``check_*`` functions (STYLE.md pattern 2): each takes a
+:class:`~harness.runner.CaseResult` (and the runner where it needs more
+work), raises :class:`CheckFailure` naming the case, the measured value and
+the tolerance, and returns the measured value for the report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Tolerances, stated once.
+CONSTANT_ATOL = 0.0  # a map is constant when max - min <= this
+TARGET_MIN_CHANGE = 1e-3  # relative L2 change required when the target changes
+TARGET_PROBE_IMAGES = 2
+
+
+class CheckFailure(AssertionError):
+    """A property of an explanation case does not hold."""
+
+
+def _case(result) -> str:
+    return f"[{result.explainer} on {result.model_label}]"
+
+
+def _fail(msg: str, result) -> None:
+    __tracebackhide__ = True
+    raise CheckFailure(f"{msg} {_case(result)}")
+
+
+def check_shape(result, runner=None) -> tuple[int, ...]:
+    """Attributions are ``[N, H, W]`` at the model's input resolution."""
+    __tracebackhide__ = True
+    from ..models import get_model_cfg
+
+    side = get_model_cfg(result.model).input_size
+    want = (len(result.records), side, side)
+    got = tuple(result.attributions.shape)
+    if got != want:
+        _fail(f"shape: got {got}, expected {want}", result)
+    h, w = result.native_resolution
+    if not (0 < h <= side and 0 < w <= side):
+        _fail(f"shape: native resolution {(h, w)} outside 1..{side}", result)
+    return got
+
+
+def check_finite(result, runner=None) -> int:
+    """No NaN or infinite attribution anywhere; returns the count checked."""
+    __tracebackhide__ = True
+    bad = [r.id for r, m in zip(result.records, result.attributions) if not np.isfinite(m).all()]
+    if bad:
+        _fail(f"finite: {len(bad)} image(s) with NaN/inf attributions: {', '.join(bad[:5])}", result)
+    return int(result.attributions.size)
+
+
+def check_not_constant(result, runner=None) -> float:
+    """Every map varies: ``max - min > CONSTANT_ATOL``; returns the smallest range."""
+    __tracebackhide__ = True
+    ranges = np.ptp(result.attributions.reshape(len(result.records), -1), axis=1)
+    flat = [r.id for r, v in zip(result.records, ranges) if not v > CONSTANT_ATOL]
+    if flat:
+        _fail(f"not constant: {len(flat)} constant map(s) (range <= {CONSTANT_ATOL}): "
+              f"{', '.join(flat[:5])}", result)
+    return float(ranges.min())
+
+
+def check_target_respected(result, runner) -> float:
+    """The map follows the requested class.
+
+    The stored targets must be the requested ones, and explaining the
+    second-ranked class instead of the first must change each probed map by
+    a relative L2 distance above ``TARGET_MIN_CHANGE``.  Returns the
+    smallest change seen.
+    """
+    __tracebackhide__ = True
+    preds = runner.predictions(result.model)
+    if not np.array_equal(result.targets, preds.top1):
+        _fail("target: explanations were not computed for the predicted classes", result)
+    n = min(TARGET_PROBE_IMAGES, len(result.records))
+    second = np.argsort(-preds.logits[:n], axis=1)[:, 1]
+    from ..explainers import create_explainer
+
+    alt = runner.explain(result.model, create_explainer(result.explainer, **result.params),
+                         targets=second, limit=n)
+    changes = []
+    for i in range(n):
+        a, b = result.attributions[i], alt.attributions[i]
+        changes.append(float(np.linalg.norm(a - b) / max(np.linalg.norm(a), 1e-12)))
+    worst = min(changes)
+    if not worst > TARGET_MIN_CHANGE:
+        _fail(f"target: map for class {second[int(np.argmin(changes))]} differs from the top-1 map "
+              f"by {worst:.2e} (relative L2) <= {TARGET_MIN_CHANGE}", result)
+    return worst

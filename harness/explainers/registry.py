@@ -1,0 +1,188 @@
+"""Explainer registry with tags (STYLE.md patterns 1-3).
+
+Each explainer is a plain function ``fn(model, x, target, **params) ->
+RawExplanation`` registered with an :class:`ExplainerCfg` of tags.  Callers
+get an :class:`Explainer` from :func:`create_explainer`, which merges
+defaults, rejects unknown parameters, times the call and enforces the one
+output contract: a ``[B, H, W]`` attribution at input resolution.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+COST_CLASSES = ("cheap", "moderate", "expensive")
+
+
+@dataclass(frozen=True)
+class ExplainerCfg:
+    """Tags and defaults of one explainer (flat and frozen, as ModelCfg).
+
+    Attributes
+    ----------
+    families:
+        Model families the method supports; other pairs are deselected.
+    multiplies_by_inputs, has_baseline, needs_tokens, needs_layer, stochastic:
+        Tags used to choose which checks apply.
+    cost:
+        ``cheap`` / ``moderate`` / ``expensive``.
+    passes:
+        Forward/backward passes per image, in words, with the defaults.
+    defaults:
+        Default parameters as ``(name, value)`` pairs.
+    version:
+        Bumped whenever the implementation's output changes; part of the
+        store key, so a change never reuses stale explanations.
+    """
+
+    name: str
+    title: str
+    group: str
+    families: tuple[str, ...] = ("cnn", "transformer", "hybrid")
+    multiplies_by_inputs: bool = False
+    has_baseline: bool = False
+    needs_tokens: bool = False
+    needs_layer: bool = False
+    stochastic: bool = False
+    cost: str = "cheap"
+    passes: str = ""
+    defaults: tuple[tuple[str, Any], ...] = ()
+    version: str = "1"
+
+    def supports(self, family: str) -> bool:
+        return family in self.families
+
+    @property
+    def tags(self) -> dict[str, Any]:
+        return {
+            "families": list(self.families), "multiplies_by_inputs": self.multiplies_by_inputs,
+            "has_baseline": self.has_baseline, "needs_tokens": self.needs_tokens,
+            "needs_layer": self.needs_layer, "stochastic": self.stochastic, "cost": self.cost,
+        }
+
+
+@dataclass
+class RawExplanation:
+    """What an explainer function returns before the contract is checked."""
+
+    attributions: torch.Tensor  # [B, H, W]
+    native: torch.Tensor | None = None  # [B, h, w] before upsampling, when different
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Explanation:
+    """Attributions for a batch, with the metadata every explainer reports."""
+
+    attributions: np.ndarray  # float32 [B, H, W] at input resolution
+    targets: np.ndarray  # int64 [B]
+    native: np.ndarray | None
+    native_resolution: tuple[int, int]
+    explainer: str
+    params: dict[str, Any]
+    seconds: float
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class ExplainerError(RuntimeError):
+    """An explainer broke its output contract or was misconfigured."""
+
+
+_EXPLAINERS: dict[str, tuple[ExplainerCfg, Callable[..., RawExplanation]]] = {}
+
+
+def register_explainer(cfg: ExplainerCfg):
+    """Decorator registering ``fn`` under ``cfg.name``."""
+    if cfg.cost not in COST_CLASSES:
+        raise ValueError(f"{cfg.name}: cost must be one of {COST_CLASSES}")
+
+    def deco(fn: Callable[..., RawExplanation]) -> Callable[..., RawExplanation]:
+        if cfg.name in _EXPLAINERS:
+            warnings.warn(f"explainer {cfg.name!r} registered twice; keeping the newest", stacklevel=2)
+        _EXPLAINERS[cfg.name] = (cfg, fn)
+        return fn
+
+    return deco
+
+
+def list_explainers(filter: str = "*", *, family: str | None = None) -> list[str]:
+    return sorted(
+        n for n, (cfg, _) in _EXPLAINERS.items()
+        if fnmatch.fnmatch(n, filter) and (family is None or cfg.supports(family))
+    )
+
+
+def get_explainer_cfg(name: str) -> ExplainerCfg:
+    if name not in _EXPLAINERS:
+        close = difflib.get_close_matches(name, list(_EXPLAINERS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown explainer {name!r}{hint} (see `python -m harness list explainers`)")
+    return _EXPLAINERS[name][0]
+
+
+@dataclass(frozen=True)
+class Explainer:
+    """A configured explainer: ``explainer(model, x, target) -> Explanation``."""
+
+    cfg: ExplainerCfg
+    params: tuple[tuple[str, Any], ...]
+    fn: Callable[..., RawExplanation] = field(repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+    @property
+    def param_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    def __call__(self, model, x: torch.Tensor, target: torch.Tensor | int | list[int]) -> Explanation:
+        target = _as_target(target, x.shape[0], x.device)
+        start = time.perf_counter()
+        raw = self.fn(model, x, target, **self.param_dict)
+        seconds = time.perf_counter() - start
+        attr = raw.attributions.detach()
+        want = (x.shape[0], x.shape[-2], x.shape[-1])
+        if tuple(attr.shape) != want:
+            raise ExplainerError(
+                f"{self.name} on {getattr(model, 'label', model)}: attribution shape "
+                f"{tuple(attr.shape)}, expected {want} (the [B, H, W] contract)"
+            )
+        native = raw.native.detach().float().cpu().numpy() if raw.native is not None else None
+        return Explanation(
+            attributions=attr.float().cpu().numpy(),
+            targets=target.cpu().numpy().astype(np.int64),
+            native=native,
+            native_resolution=tuple(native.shape[-2:]) if native is not None else want[1:],
+            explainer=self.name, params=self.param_dict, seconds=seconds, extras=raw.extras,
+        )
+
+
+def _as_target(target, batch: int, device) -> torch.Tensor:
+    t = torch.as_tensor(target, dtype=torch.long, device=device).reshape(-1)
+    if t.numel() == 1 and batch > 1:
+        t = t.expand(batch)
+    if t.numel() != batch:
+        raise ExplainerError(f"{t.numel()} targets for a batch of {batch}")
+    return t
+
+
+def create_explainer(name: str, **params: Any) -> Explainer:
+    """Build a registered explainer; unknown parameters are an error."""
+    cfg = get_explainer_cfg(name)
+    fn = _EXPLAINERS[name][1]
+    defaults = dict(cfg.defaults)
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ExplainerError(f"{name}: unknown parameter(s) {unknown}; known: {sorted(defaults)}")
+    merged = {**defaults, **params}
+    return Explainer(cfg=cfg, params=tuple(sorted(merged.items())), fn=fn)

@@ -1,0 +1,109 @@
+"""Flat, frozen model configuration (STYLE.md pattern 1).
+
+Every registry entry carries one :class:`ModelCfg`.  It says everything the
+harness needs to build, feed and explain a model without inspecting it:
+family tag, preprocessing, Grad-CAM target layers at four depths, and how a
+token model's activations turn into a spatial grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+INCEPTION_MEAN = (0.5, 0.5, 0.5)
+INCEPTION_STD = (0.5, 0.5, 0.5)
+# TF-style EfficientNet-Lite normalisation: (x - 127) / 128 on 0..255 pixels.
+TF_LITE_MEAN = (127.0 / 255.0,) * 3
+TF_LITE_STD = (128.0 / 255.0,) * 3
+
+FAMILIES = ("cnn", "transformer", "hybrid")
+SOURCES = ("timm", "package", "toy", "zoo")
+LAYOUTS = ("nchw", "nhwc", "tokens")
+DEPTHS = (25, 50, 75, 100)
+
+
+@dataclass(frozen=True)
+class ModelCfg:
+    """Everything the harness knows about one registered model.
+
+    Attributes
+    ----------
+    name:
+        Short registry name used in case ids (``deit_small``).
+    arch:
+        timm architecture passed to ``timm.create_model``.
+    family:
+        ``cnn``, ``transformer`` or ``hybrid``; drives pytest markers.
+    source:
+        Where real weights come from: ``timm`` (local file, HF cache, hub),
+        ``package`` (a pip package bundles them), ``toy`` (random or
+        hand-set weights for unit tests) or ``zoo`` (trained by us).
+    input_size:
+        Square input side in pixels.
+    mean, std:
+        Per-channel normalisation applied to 0..1 pixels.
+    crop_pct:
+        Resize the short side to ``input_size / crop_pct`` then centre-crop.
+    target_layers:
+        Module names for Grad-CAM at 25, 50, 75 and 100 % depth.
+    layout:
+        Layout of the target layers' outputs: ``nchw``, ``nhwc`` (Swin
+        stages) or ``tokens`` (``[B, N, C]`` sequences).
+    num_prefix_tokens:
+        CLS/distillation tokens to drop before reshaping tokens to a grid.
+    patch_size:
+        Patch side in pixels for uniform-patch transformers, else 0.
+    grid_size:
+        Token grid (rows, cols) at the last target layer for token models.
+    weights_package:
+        For ``source="package"``: the importable package bundling the file.
+    hf_hub_id:
+        Hugging Face repository id of the canonical pretrained weights.
+    num_classes:
+        Size of the classifier output.
+    label_space:
+        Which labels the classifier predicts (``imagenet`` for the 1000
+        ImageNet-1k classes).
+    """
+
+    name: str
+    arch: str
+    family: str
+    source: str = "timm"
+    input_size: int = 224
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    crop_pct: float = 0.875
+    interpolation: str = "bicubic"
+    target_layers: tuple[str, str, str, str] = ("", "", "", "")
+    layout: str = "nchw"
+    num_prefix_tokens: int = 0
+    patch_size: int = 0
+    grid_size: tuple[int, int] | None = None
+    weights_package: str = ""
+    hf_hub_id: str = ""
+    num_classes: int = 1000
+    label_space: str = "imagenet"
+    create_kwargs: tuple[tuple[str, object], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"{self.name}: family {self.family!r} not in {FAMILIES}")
+        if self.source not in SOURCES:
+            raise ValueError(f"{self.name}: source {self.source!r} not in {SOURCES}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"{self.name}: layout {self.layout!r} not in {LAYOUTS}")
+        if self.layout == "tokens" and self.grid_size is None:
+            raise ValueError(f"{self.name}: token models need grid_size")
+
+    def target_layer(self, depth: int = 100) -> str:
+        """Grad-CAM target layer at ``depth`` percent (25, 50, 75 or 100)."""
+        if depth not in DEPTHS:
+            raise ValueError(f"{self.name}: depth must be one of {DEPTHS}, got {depth}")
+        return self.target_layers[DEPTHS.index(depth)]
+
+    @property
+    def is_token_model(self) -> bool:
+        return self.layout == "tokens"

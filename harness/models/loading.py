@@ -1,0 +1,109 @@
+"""Build a registered model and load its resolved weights.
+
+A model without real weights is never silently random: :func:`load_model`
+raises :class:`~harness.models.weights.WeightsUnavailable` unless the caller
+passes ``random_ok=True``, and then the result says so in ``label`` and
+``weights.kind``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .config import ModelCfg
+from .packaged import remap_in_order
+from .registry import get_model_cfg
+from .toy import TOY_BUILDERS
+from .weights import WeightsOptions, WeightsSource, WeightsUnavailable, resolve_weights
+
+RANDOM_SEED = 0
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` means CUDA when present, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to explain: module in eval mode, its config and weights."""
+
+    cfg: ModelCfg
+    module: nn.Module
+    weights: WeightsSource
+    device: torch.device
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+    @property
+    def label(self) -> str:
+        """Name used in ids and reports; random weights are always marked."""
+        return f"{self.cfg.name}_random" if self.weights.is_random else self.cfg.name
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
+def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Module:
+    """Instantiate the architecture; with ``pretrained_file``, via timm's own loader."""
+    kwargs = dict(cfg.create_kwargs)
+    if cfg.arch in TOY_BUILDERS:
+        return TOY_BUILDERS[cfg.arch](**kwargs)
+    import timm
+
+    if pretrained_file is not None:
+        return timm.create_model(
+            cfg.arch, pretrained=True,
+            pretrained_cfg_overlay=dict(file=str(pretrained_file), num_classes=cfg.num_classes), **kwargs,
+        )
+    return timm.create_model(cfg.arch, pretrained=False, **kwargs)
+
+
+def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return state.get("state_dict", state) if isinstance(state, dict) else state
+
+
+def load_model(
+    model: str | ModelCfg,
+    *,
+    weights: WeightsOptions | None = None,
+    random_ok: bool = False,
+    device: str | torch.device = "auto",
+) -> LoadedModel:
+    """Build ``model`` with its real weights (or declared random ones)."""
+    cfg = get_model_cfg(model) if isinstance(model, str) else model
+    try:
+        source = resolve_weights(cfg, weights)
+    except WeightsUnavailable:
+        if not random_ok:
+            raise
+        source = WeightsSource(kind="random", path=None, sha256=f"random:{cfg.arch}:seed{RANDOM_SEED}")
+
+    if source.path is None:  # random or hand-set: deterministic initialisation
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_SEED)
+            module = build_module(cfg)
+    elif source.kind in ("package", "zoo"):
+        module = build_module(cfg)
+        state = _read_state_dict(source.path)
+        if source.kind == "package":
+            state = remap_in_order(state, module.state_dict(), model=cfg.name)
+        module.load_state_dict(state)
+    else:
+        module = build_module(cfg, pretrained_file=source.path)
+    dev = pick_device(device)
+    module = module.to(dev).eval()
+    return LoadedModel(cfg=cfg, module=module, weights=source, device=dev)

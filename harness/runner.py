@@ -1,0 +1,216 @@
+"""Compute (or fetch from the store) predictions and explanations for cases.
+
+Importable without pytest: a notebook can do
+
+>>> run = Runner(Store(".harness/store"), builtin_images())
+>>> case = run.explain("efficientnet_lite0", create_explainer("gradcam"))
+>>> case.attributions.shape          # [N, H, W]
+
+Data flows one way: registry -> case -> explanation (cached in the store).
+Models are loaded only on a cache miss, so a fully cached run loads none.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .explainers import Explainer
+from .images import ImageLoadError, ImageRecord, ImageSet, image_digest, preprocess, read_image
+from .models import LoadedModel, WeightsOptions, WeightsSource, get_model_cfg, load_model, resolve_weights
+from .store import Store, library_versions
+
+Progress = Callable[[str, int, int, float], None]  # (what, done, total, seconds so far)
+CHUNK = {"cheap": 16, "moderate": 4, "expensive": 2}
+
+
+def _preprocessing_fields(name: str) -> dict[str, Any]:
+    cfg = get_model_cfg(name)
+    return dict(input_size=cfg.input_size, mean=cfg.mean, std=cfg.std, crop_pct=cfg.crop_pct,
+                interpolation=cfg.interpolation)
+
+
+@dataclass
+class Predictions:
+    model: str
+    records: tuple[ImageRecord, ...]
+    logits: np.ndarray  # [N, classes]
+
+    @property
+    def top1(self) -> np.ndarray:
+        return self.logits.argmax(axis=1)
+
+    def correct(self) -> tuple[int, int]:
+        """(correct, labelled) over images that carry a label."""
+        pairs = [(r, int(p)) for r, p in zip(self.records, self.top1) if r.label is not None]
+        return sum(r.accepts(p) for r, p in pairs), len(pairs)
+
+
+@dataclass
+class CaseResult:
+    """Explanations of one model x explainer over an image set."""
+
+    model: str
+    model_label: str
+    explainer: str
+    params: dict[str, Any]
+    records: tuple[ImageRecord, ...]
+    attributions: np.ndarray  # [N, H, W]
+    targets: np.ndarray  # [N]
+    native_resolution: tuple[int, int]
+    seconds: float
+    computed: int
+    cached: int
+    metas: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Runner:
+    """Holds decoded images, loaded models and the store for one session."""
+
+    def __init__(self, store: Store, images: ImageSet, *, weights: WeightsOptions | None = None,
+                 device: str = "auto", progress: Progress | None = None, random_ok: bool = False) -> None:
+        self.store = store
+        self.weights = weights or WeightsOptions.from_env()
+        self.device = device
+        self.progress = progress
+        self.random_ok = random_ok
+        self.bad_images: dict[str, str] = {}
+        self._pixels: dict[str, np.ndarray] = {}
+        self._digests: dict[str, str] = {}
+        ok = []
+        for rec in images.records:
+            try:
+                px = read_image(rec.path)
+            except ImageLoadError as exc:
+                self.bad_images[rec.id] = str(exc)
+                continue
+            self._pixels[rec.id] = px
+            self._digests[rec.id] = image_digest(px)
+            ok.append(rec)
+        self.images = ImageSet(images.name, tuple(ok))
+        self._model: LoadedModel | None = None
+        self._sources: dict[str, WeightsSource] = {}
+        self._predictions: dict[str, Predictions] = {}
+
+    # -- models -----------------------------------------------------------
+    def weights_for(self, name: str) -> WeightsSource:
+        """Resolve (and memoise) weights; raises WeightsUnavailable."""
+        if name not in self._sources:
+            self._sources[name] = resolve_weights(get_model_cfg(name), self.weights)
+        return self._sources[name]
+
+    def model(self, name: str) -> LoadedModel:
+        """Load lazily, keeping one model in memory at a time."""
+        if self._model is None or self._model.name != name:
+            self._model = None
+            self._model = load_model(name, weights=self.weights, device=self.device, random_ok=self.random_ok)
+        return self._model
+
+    def _model_fields(self, name: str) -> dict[str, Any]:
+        src = self.weights_for(name)
+        return dict(model=name, arch=get_model_cfg(name).arch, weights=src.sha256,
+                    preprocessing=_preprocessing_fields(name), versions=library_versions())
+
+    def _batch(self, name: str, records: list[ImageRecord]) -> torch.Tensor:
+        cfg = get_model_cfg(name)
+        x = preprocess([self._pixels[r.id] for r in records], cfg)
+        return x.to(self.model(name).device)
+
+    def _report(self, what: str, done: int, total: int, start: float) -> None:
+        if self.progress is not None:
+            self.progress(what, done, total, time.perf_counter() - start)
+
+    # -- predictions ------------------------------------------------------
+    def predictions(self, name: str) -> Predictions:
+        if name in self._predictions:
+            return self._predictions[name]
+        base = self._model_fields(name)
+        logits: list[np.ndarray | None] = []
+        missing = []
+        for rec in self.images.records:
+            entry = self.store.get("logits", {**base, "image": self._digests[rec.id]})
+            logits.append(entry.arrays["logits"] if entry else None)
+            if entry is None:
+                missing.append(len(logits) - 1)
+        for i in range(0, len(missing), 16):
+            idx = missing[i: i + 16]
+            recs = [self.images.records[j] for j in idx]
+            with torch.no_grad():
+                out = self.model(name)(self._batch(name, recs)).float().cpu().numpy()
+            for j, rec, row in zip(idx, recs, out):
+                self.store.put("logits", {**base, "image": self._digests[rec.id]}, {"logits": row},
+                               {"image_id": rec.id, "label": rec.label})
+                logits[j] = row
+        preds = Predictions(name, self.images.records, np.stack(logits))
+        self._predictions[name] = preds
+        return preds
+
+    # -- explanations -----------------------------------------------------
+    def explain(self, name: str, explainer: Explainer, *, targets: str | np.ndarray = "pred",
+                limit: int | None = None) -> CaseResult:
+        """Explanations for every image (or the first ``limit``).
+
+        ``targets`` is ``pred`` (top-1 class), ``label`` (true label where
+        known, else top-1) or an array of class indices.
+        """
+        records = self.images.records[:limit]
+        preds = self.predictions(name)
+        if isinstance(targets, str):
+            if targets == "pred":
+                tgt = preds.top1[: len(records)]
+            elif targets == "label":
+                tgt = np.array([r.label if r.label is not None else p for r, p in zip(records, preds.top1)])
+            else:
+                raise ValueError(f"targets must be 'pred', 'label' or an array, not {targets!r}")
+        else:
+            tgt = np.asarray(targets)
+            if len(tgt) != len(records):
+                raise ValueError(f"{len(tgt)} targets for {len(records)} images")
+        base = {**self._model_fields(name), "explainer": explainer.name,
+                "explainer_version": explainer.cfg.version, "params": explainer.param_dict}
+        fields = [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, tgt)]
+        maps: list[np.ndarray | None] = []
+        metas: list[dict[str, Any]] = []
+        for f in fields:
+            entry = self.store.get("explanation", f)
+            maps.append(entry.arrays["attribution"] if entry else None)
+            metas.append(entry.meta if entry else {})
+        missing = [i for i, m in enumerate(maps) if m is None]
+        start = time.perf_counter()
+        what = f"{explainer.name} x {name}"
+        chunk = CHUNK[explainer.cfg.cost]
+        for k in range(0, len(missing), chunk):
+            idx = missing[k: k + chunk]
+            model = self.model(name)
+            exp = explainer(model, self._batch(name, [records[i] for i in idx]), torch.as_tensor(tgt[idx]))
+            per_image = exp.seconds / len(idx)
+            for j, i in enumerate(idx):
+                meta = {
+                    "image_id": records[i].id, "label": records[i].label, "target": int(tgt[i]),
+                    "model_label": model.label, "weights_kind": model.weights.kind,
+                    "native_resolution": list(exp.native_resolution), "seconds": per_image,
+                    "extras": {k2: (v[j] if isinstance(v, list) and len(v) == len(idx) else v)
+                               for k2, v in exp.extras.items()},
+                    "device": str(model.device), "harness": __version__, "python": platform.python_version(),
+                }
+                arrays = {"attribution": exp.attributions[j]}
+                if exp.native is not None:
+                    arrays["native"] = exp.native[j]
+                self.store.put("explanation", fields[i], arrays, meta)
+                maps[i], metas[i] = exp.attributions[j], meta
+            self._report(what, k + len(idx), len(missing), start)
+        label = metas[0].get("model_label", name) if metas else name
+        return CaseResult(
+            model=name, model_label=label, explainer=explainer.name, params=explainer.param_dict,
+            records=records, attributions=np.stack(maps), targets=np.asarray(tgt),
+            native_resolution=tuple(metas[0]["native_resolution"]) if metas else (0, 0),
+            seconds=sum(m.get("seconds", 0.0) for m in metas), computed=len(missing),
+            cached=len(records) - len(missing), metas=metas,
+        )

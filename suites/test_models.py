@@ -1,0 +1,37 @@
+"""Models load their real weights and classify the labelled photos."""
+
+import pytest
+
+from harness.suite import model_marks, run_top1, suite_models
+
+# A correctly loaded ImageNet model gets most of foolbox's 20 samples; a
+# wrong tensor mapping or normalisation drops it towards chance (1/1000).
+MIN_FOOLBOX_TOP1 = 0.75
+MIN_LABELLED_TOP1 = 0.5
+
+
+@pytest.mark.parametrize(
+    "model",
+    [pytest.param(m, marks=model_marks(m), id=f"{m}-check_top1") for m in suite_models()],
+)
+def test_top1(request, harness, model):
+    row = run_top1(request, harness, model)
+    if row["foolbox_total"]:
+        acc = row["foolbox_correct"] / row["foolbox_total"]
+        assert acc >= MIN_FOOLBOX_TOP1, (
+            f"top-1: {row['foolbox_correct']}/{row['foolbox_total']} = {acc:.2f} < {MIN_FOOLBOX_TOP1} "
+            f"on foolbox's ImageNet samples [{model}]; misses: {row['misses']}"
+        )
+    elif row["labelled"]:
+        assert row["top1"] >= MIN_LABELLED_TOP1, (
+            f"top-1: {row['top1']:.2f} < {MIN_LABELLED_TOP1} on {row['labelled']} labelled images [{model}]"
+        )
+    else:
+        pytest.skip(f"{model}: the image set has no labelled images")
+
+
+def test_images_readable(harness):
+    """Every image of the set decodes; unreadable ones are named."""
+    runner = harness.runner
+    assert not runner.bad_images, "unreadable images: " + "; ".join(runner.bad_images.values())
+    assert len(runner.images) > 0, f"image set {harness.options.images!r} is empty"

@@ -1,0 +1,29 @@
+"""Shared fixtures for the harness's own unit tests (toy models, tiny images)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def write_png(path: Path, seed: int, size: int = 48) -> Path:
+    """A smooth random colour image (SLIC finds real segments in it)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, size=(4, 4, 3), dtype=np.uint8)
+    img = Image.fromarray(coarse).resize((size, size), Image.BILINEAR)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+@pytest.fixture
+def image_dir(tmp_path: Path) -> Path:
+    """Four small PNGs in ImageNet synset folders (labels 0 and 1)."""
+    root = tmp_path / "imgs"
+    for i, syn in enumerate(["n01440764", "n01440764", "n01443537", "n01443537"]):
+        write_png(root / syn / f"img{i}.png", seed=i)
+    return root

@@ -1,0 +1,78 @@
+"""The plugin end to end, through pytester, on toy models and tiny images."""
+
+import json
+
+import pytest
+
+SUITE = '''
+import pytest
+from harness.suite import explanation_params, run_check, run_top1
+
+@pytest.mark.parametrize(("case", "check"), explanation_params(models=MODELS, explainers=["gradcam", "saliency"]))
+def test_explanation(request, harness, case, check):
+    run_check(request, harness, case, check)
+
+@pytest.mark.parametrize("model", MODELS)
+def test_top1(request, harness, model):
+    run_top1(request, harness, model)
+'''
+
+
+@pytest.fixture
+def suite(pytester, image_dir, tmp_path):
+    def make(models):
+        pytester.makepyfile(test_suite=f"MODELS = {models!r}\n" + SUITE)
+        return [f"--harness-images=folder:{image_dir}", f"--harness-store={tmp_path / 'store'}",
+                f"--harness-reports={tmp_path / 'reports'}", "-p", "no:cacheprovider"]
+    return make
+
+
+def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
+    args = suite(["toy_linear", "toy_vit"])
+    result = pytester.runpytest(*args, "-v")
+    result.assert_outcomes(passed=18)
+    result.stdout.fnmatch_lines(["*test_explanation?gradcam-toy_vit-check_shape? PASSED*",
+                                 "*xai-harness*", "*report:*summary.md"])
+    selected = pytester.runpytest(*args, "-m", "transformer", "-k", "check_finite", "--collect-only", "-q")
+    selected.stdout.fnmatch_lines(["*gradcam-toy_vit-check_finite*", "*saliency-toy_vit-check_finite*",
+                                   "*2/18 tests collected*"])
+    latest = tmp_path / "reports" / "latest"
+    summary = json.loads((latest / "summary.json").read_text())
+    assert {c["id"] for c in summary["cases"]} >= {"gradcam-toy_vit-check_shape"}
+    assert summary["top1"]["toy_linear"]["labelled"] == 4
+    assert summary["versions"]["torch"] and summary["machine"]["cpu_count"]
+    assert (latest / "summary.md").read_text().startswith("# xai-harness run")
+
+
+def test_second_run_hits_the_cache(pytester, suite):
+    args = suite(["toy_linear"])
+    pytester.runpytest(*args).assert_outcomes(passed=9)
+    again = pytester.runpytest(*args)
+    again.assert_outcomes(passed=9)
+    again.stdout.fnmatch_lines(["store: * hits, 0 misses, 0 writes*"])
+
+
+def test_model_without_weights_is_skipped_with_reason(pytester, suite, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    args = suite(["resnet18"])
+    result = pytester.runpytest(*args, "-rs")
+    result.assert_outcomes(skipped=9)
+    result.stdout.fnmatch_lines(["*resnet18: no weights offline; put resnet18.safetensors*--harness-weights*"])
+
+
+def test_failing_case_does_not_stop_the_session(pytester, suite):
+    args = suite(["toy_linear"])
+    pytester.makeconftest('''
+import pytest
+from harness.explainers import registry
+
+@pytest.fixture(autouse=True)
+def break_saliency(monkeypatch):
+    cfg, fn = registry._EXPLAINERS["saliency"]
+    def boom(model, x, target):
+        raise RuntimeError("saliency exploded")
+    monkeypatch.setitem(registry._EXPLAINERS, "saliency", (cfg, boom))
+''')
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=5, failed=4)
+    result.stdout.fnmatch_lines(["*saliency exploded*"])
