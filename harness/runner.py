@@ -162,6 +162,7 @@ class Runner:
         """
         records = self.images.records[:limit]
         preds = self.predictions(name)
+        mode = targets if isinstance(targets, str) else "custom"
         if isinstance(targets, str):
             if targets == "pred":
                 tgt = preds.top1[: len(records)]
@@ -194,6 +195,7 @@ class Runner:
             for j, i in enumerate(idx):
                 meta = {
                     "image_id": records[i].id, "label": records[i].label, "target": int(tgt[i]),
+                    "targets_mode": mode, "family": get_model_cfg(name).family,
                     "model_label": model.label, "weights_kind": model.weights.kind,
                     "native_resolution": list(exp.native_resolution), "seconds": per_image,
                     "extras": {k2: (v[j] if isinstance(v, list) and len(v) == len(idx) else v)
