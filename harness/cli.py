@@ -1,4 +1,9 @@
-"""Command line: ``python -m harness list models|explainers|images [--json]``."""
+"""Command line.
+
+``python -m harness list models|explainers|images [--json]``
+``python -m harness report [--store PATH] [--out DIR]``: rebuild a report from the store
+``python -m harness compare RUN_A RUN_B``: how the similarity matrices moved between runs
+"""
 
 from __future__ import annotations
 
@@ -66,6 +71,67 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from .plugin import consensus_lines
+    from .report.consensus import ConsensusOptions
+    from .report.run_info import new_run_id
+    from .report.summary import build_report
+    from .store import Store
+
+    store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
+    if not store_path.is_dir():
+        print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
+        return 2
+    opts = ConsensusOptions(same_prediction=args.same_prediction, linkage=args.linkage,
+                            resolution=args.resolution, seed=args.seed)
+    out, consensus = build_report(
+        Path(args.out), new_run_id(), root=Path.cwd(), store=Store(store_path),
+        settings={"store": str(store_path), "source": "python -m harness report"}, consensus_options=opts,
+    )
+    for line in consensus_lines(consensus):
+        print(line)
+    print(f"report: {out}/index.md")
+    return 0
+
+
+def _load_consensus(run: str) -> dict:
+    from pathlib import Path
+
+    path = Path(run)
+    path = path / "consensus.json" if path.is_dir() else path
+    if not path.is_file():
+        raise SystemExit(f"no consensus.json at {path}")
+    return json.loads(path.read_text())
+
+
+def cmd_compare(args) -> int:
+    a, b = _load_consensus(args.run_a), _load_consensus(args.run_b)
+    index_b = {(ex["slug"], m["metric"]): m for ex in b["explainers"] for m in ex["metrics"]}
+    for ex in a["explainers"]:
+        for m in ex["metrics"]:
+            other = index_b.get((ex["slug"], m["metric"]))
+            if other is None:
+                print(f"{ex['slug']} [{m['metric']}]: only in {args.run_a}")
+                continue
+            sims_b = {(p["a"], p["b"]): p["similarity"] for p in other["most_similar"] + other["least_similar"]}
+            rows = []
+            for p in m["most_similar"] + m["least_similar"]:
+                new = sims_b.get((p["a"], p["b"]))
+                rows.append([p["a"], p["b"], p["similarity"], new, None if new is None else new - p["similarity"]])
+            seen, unique = set(), []
+            for r in rows:
+                if (r[0], r[1]) not in seen:
+                    seen.add((r[0], r[1]))
+                    unique.append(r)
+            unique.sort(key=lambda r: -abs(r[4] or 0))
+            print(render_table(("model A", "model B", "A", "B", "B - A"), unique,
+                               title=f"{ex['slug']} [{m['metric']}]: {m['verdict']}  ->  {other['verdict']}"))
+            print()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -77,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="extra weights location, as --harness-weights")
     ls.add_argument("--set", default="builtin", help="image set spec for `list images`")
     ls.set_defaults(func=cmd_list)
+    rp = sub.add_parser("report", help="rebuild the consensus report from the store, computing nothing")
+    rp.add_argument("--store", default=None, help="store path (default: $XAI_HARNESS_STORE or .harness/store)")
+    rp.add_argument("--out", default="reports", help="reports directory (default: reports)")
+    rp.add_argument("--same-prediction", action="store_true",
+                    help="compare each pair only on images where both models predict the same class")
+    rp.add_argument("--linkage", default="average", help="scipy linkage method (default: average)")
+    rp.add_argument("--resolution", type=float, default=1.0, help="Louvain resolution (default: 1.0)")
+    rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")
+    rp.set_defaults(func=cmd_report)
+    cp = sub.add_parser("compare", help="how the similarity matrices moved between two report runs")
+    cp.add_argument("run_a")
+    cp.add_argument("run_b")
+    cp.set_defaults(func=cmd_compare)
     return p
 
 

@@ -131,11 +131,33 @@ class HarnessReporter:
             tr.write_line(f"unreadable image left out: {msg}")
         if hs.options.write_report and not hasattr(config, "workerinput") and (hs.cases or hs.top1):
             from .report.run_info import new_run_id
-            from .report.summary import write_report
+            from .report.summary import build_report
+            from .store import Store
 
-            out = write_report(
-                hs.options.reports, new_run_id(), root=hs.rootdir, cases=hs.cases, top1=hs.top1,
-                skipped_models=hs.skipped_models, bad_images=hs.bad_images,
-                settings={k: str(v) for k, v in vars(hs.options).items()}, store_stats=stats,
+            cases = {(c["model"], c["explainer"]) for c in hs.cases}
+            out, consensus = build_report(
+                hs.options.reports, new_run_id(), root=hs.rootdir, store=Store(hs.options.store),
+                settings={k: str(v) for k, v in vars(hs.options).items()}, cases_filter=cases,
+                session=dict(cases=hs.cases, top1=hs.top1, skipped_models=hs.skipped_models,
+                             bad_images=hs.bad_images, store_stats=stats),
             )
-            tr.write_line(f"report: {os.path.relpath(out, Path.cwd())}/summary.md")
+            for line in consensus_lines(consensus):
+                tr.write_line(line)
+            tr.write_line(f"report: {os.path.relpath(out, Path.cwd())}/index.md")
+
+
+def consensus_lines(consensus: dict) -> list[str]:
+    """Alignment verdicts and the top-5 most and least similar pairs, per explainer."""
+    from .report.index import PAIR_HEADERS, _pair_rows
+    from .report.table import render_table
+
+    lines = []
+    for ex in consensus.get("explainers", []):
+        for m in ex["metrics"]:
+            lines.append(f"{ex['slug']} [{m['metric']}]: {m['verdict']}")
+        first = ex["metrics"][0]
+        lines.append(render_table(PAIR_HEADERS, _pair_rows(first["most_similar"]),
+                                  title=f"{ex['slug']}: most similar pairs ({first['metric']})"))
+        lines.append(render_table(PAIR_HEADERS, _pair_rows(first["least_similar"]),
+                                  title=f"{ex['slug']}: least similar pairs ({first['metric']})"))
+    return lines

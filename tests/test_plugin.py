@@ -32,7 +32,9 @@ def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
     result = pytester.runpytest(*args, "-v")
     result.assert_outcomes(passed=18)
     result.stdout.fnmatch_lines(["*test_explanation?gradcam-toy_vit-check_shape? PASSED*",
-                                 "*xai-harness*", "*report:*summary.md"])
+                                 "*xai-harness*",
+                                 "gradcam [[]cosine[]]: cannot tell whether clusters follow architecture*",
+                                 "*report:*index.md"])
     selected = pytester.runpytest(*args, "-m", "transformer", "-k", "check_finite", "--collect-only", "-q")
     selected.stdout.fnmatch_lines(["*gradcam-toy_vit-check_finite*", "*saliency-toy_vit-check_finite*",
                                    "*2/18 tests collected*"])
@@ -42,6 +44,12 @@ def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
     assert summary["top1"]["toy_linear"]["labelled"] == 4
     assert summary["versions"]["torch"] and summary["machine"]["cpu_count"]
     assert (latest / "summary.md").read_text().startswith("# xai-harness run")
+    for name in ("index.md", "index.html", "consensus.json", "consensus/gradcam/cosine_similarity.csv",
+                 "consensus/saliency/kappa_top10_dendrogram.png", "consensus/saliency/rbf_heatmap.png"):
+        assert (latest / name).is_file(), name
+    consensus = json.loads((latest / "consensus.json").read_text())
+    assert {e["slug"] for e in consensus["explainers"]} == {"gradcam", "saliency"}
+    assert consensus["explainers"][0]["images"] and len(consensus["explainers"][0]["models"]) == 2
 
 
 def test_second_run_hits_the_cache(pytester, suite):

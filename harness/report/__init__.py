@@ -1,6 +1,6 @@
-"""Reports: tables, run metadata, files under ``reports/``."""
+"""Reports: tables, run metadata, consensus files under ``reports/``."""
 
-from .summary import write_report
+from .summary import build_report
 from .table import render_markdown, render_table
 
-__all__ = ["render_markdown", "render_table", "write_report"]
+__all__ = ["build_report", "render_markdown", "render_table"]

@@ -1,4 +1,9 @@
-"""Write ``reports/<run-id>/`` (summary.json, summary.md) and point ``latest`` at it."""
+"""Write ``reports/<run-id>/`` and point ``reports/latest`` at it.
+
+``summary.json``/``summary.md`` (cases, top-1, skipped models) when the run
+came from pytest; always ``consensus.json``, ``consensus/`` (CSVs, heatmaps,
+dendrograms), ``index.md`` and ``index.html``, rebuilt from the store.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..store import library_versions
+from ..store import Store, library_versions
+from .collect import collect_groups
+from .consensus import ConsensusOptions, write_consensus
+from .index import write_index
 from .run_info import git_commit, machine_info
 from .table import render_markdown
 
@@ -23,23 +31,43 @@ def top1_rows(top1: dict[str, dict[str, Any]]) -> list[list[object]]:
     ]
 
 
-def write_report(
-    reports_dir: Path, run_id: str, *, root: Path, cases: list[dict[str, Any]], top1: dict[str, dict[str, Any]],
-    skipped_models: dict[str, str], bad_images: dict[str, str], settings: dict[str, Any],
-    store_stats: dict[str, int],
-) -> Path:
-    """Write the run's files and return the run directory."""
+def run_info(run_id: str, root: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    return {"run_id": run_id, "commit": git_commit(root), "machine": machine_info(),
+            "versions": library_versions(), "settings": settings}
+
+
+def build_report(
+    reports_dir: Path, run_id: str, *, root: Path, store: Store, settings: dict[str, Any],
+    cases_filter: set[tuple[str, str]] | None = None, consensus_options: ConsensusOptions | None = None,
+    session: dict[str, Any] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Write the whole run directory; ``session`` holds pytest results when there are some."""
     out = reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
+    info = run_info(run_id, root, settings)
+    if session is not None:
+        write_summary(out, info, **session)
+    consensus = write_consensus(collect_groups(store, cases=cases_filter), out, consensus_options)
+    write_index(out, {**info, "has_summary": session is not None}, consensus)
+    _point_latest(reports_dir, run_id)
+    return out, consensus
+
+
+def write_summary(
+    out: Path, info: dict[str, Any], *, cases: list[dict[str, Any]], top1: dict[str, dict[str, Any]],
+    skipped_models: dict[str, str], bad_images: dict[str, str], store_stats: dict[str, int],
+) -> None:
+    """summary.json and summary.md: what pytest ran and measured."""
+    settings = info["settings"]
+    run_id = info["run_id"]
     summary = {
-        "run_id": run_id, "commit": git_commit(root), "machine": machine_info(),
-        "versions": library_versions(), "settings": settings, "store": store_stats,
+        **info, "store": store_stats,
         "top1": top1, "cases": cases, "skipped_models": skipped_models, "bad_images": bad_images,
     }
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str))
     os.replace(tmp, out / "summary.json")
-    md = [f"# xai-harness run {run_id}", "", f"- commit: `{summary['commit']}`",
+    md = [f"# xai-harness run {run_id}: cases", "", f"- commit: `{summary['commit']}`",
           f"- machine: {summary['machine']}", f"- versions: {summary['versions']}",
           f"- settings: {settings}", f"- store: {store_stats}", ""]
     if top1:
@@ -52,8 +80,6 @@ def write_report(
     if bad_images:
         md += ["## Unreadable images", ""] + [f"- {msg}" for msg in bad_images.values()] + [""]
     (out / "summary.md").write_text("\n".join(md))
-    _point_latest(reports_dir, run_id)
-    return out
 
 
 def _point_latest(reports_dir: Path, run_id: str) -> None:

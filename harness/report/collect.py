@@ -1,0 +1,81 @@
+"""Read explanations back from the store, grouped for cross-model comparison.
+
+Only primary explanations (targets = each model's top-1 prediction) are
+used; probes such as the second-class maps of ``check_target_respected`` are
+left out.  Models of different input sizes see the same field of view
+(resize-and-centre-crop with the same ``crop_pct``), so their maps are
+area-resampled to a common ``side`` before comparison.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..store import Store, canonical_json
+
+COMMON_SIDE = 56
+
+
+@dataclass(frozen=True, eq=False)
+class MapGroup:
+    """One explainer (with fixed parameters) across models, on common images."""
+
+    explainer: str
+    params: dict
+    models: tuple[str, ...]
+    families: tuple[str, ...]
+    image_ids: tuple[str, ...]
+    maps: dict[str, np.ndarray]  # model -> [N, side, side]
+    predictions: dict[str, np.ndarray]  # model -> [N]
+
+    @property
+    def title(self) -> str:
+        return self.explainer if not self.params else f"{self.explainer} {canonical_json(self.params)}"
+
+
+def _resample(attr: np.ndarray, side: int) -> np.ndarray:
+    t = torch.from_numpy(np.ascontiguousarray(attr, dtype=np.float32))[None, None]
+    return F.adaptive_avg_pool2d(t, side)[0, 0].numpy() if t.shape[-1] >= side else \
+        F.interpolate(t, size=(side, side), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
+                   side: int = COMMON_SIDE) -> list[MapGroup]:
+    """Groups of maps per explainer; ``cases`` limits to (model, explainer) pairs."""
+    # (explainer, params json) -> model -> weights -> image digest -> (attr, target, image id, family)
+    tree: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    params_of: dict[tuple[str, str], dict] = {}
+    for entry in store.entries("explanation"):
+        f, meta = entry.fields, entry.meta
+        if meta.get("targets_mode") != "pred":
+            continue
+        if cases is not None and (f["model"], f["explainer"]) not in cases:
+            continue
+        key = (f["explainer"], canonical_json(f["params"]))
+        params_of[key] = f["params"]
+        tree[key][f["model"]][f["weights"]][f["image"]] = (
+            entry.arrays["attribution"], int(f["target"]), meta.get("image_id", f["image"]), meta.get("family", "?"),
+        )
+    groups = []
+    for key, per_model in sorted(tree.items()):
+        chosen = {m: max(ws.values(), key=len) for m, ws in per_model.items()}  # most complete weights
+        if len(chosen) < 2:
+            continue
+        common = sorted(set.intersection(*(set(imgs) for imgs in chosen.values())),
+                        key=lambda d: next(iter(chosen.values()))[d][2])
+        if not common:
+            continue
+        models = tuple(sorted(chosen))
+        groups.append(MapGroup(
+            explainer=key[0], params=params_of[key], models=models,
+            families=tuple(next(iter(chosen[m].values()))[3] for m in models),
+            image_ids=tuple(next(iter(chosen.values()))[d][2] for d in common),
+            maps={m: np.stack([_resample(chosen[m][d][0], side) for d in common]) for m in models},
+            predictions={m: np.array([chosen[m][d][1] for d in common]) for m in models},
+        ))
+    return groups
