@@ -38,6 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--harness-reports", default=None, metavar="DIR",
                 help="where reports/<run-id>/ is written (default: <rootdir>/reports)")
     g.addoption("--harness-no-report", action="store_true", default=False, help="write no report files")
+    g.addoption("--harness-baselines", default=None, metavar="DIR",
+                help="explainer regression baselines (default: <rootdir>/suites/baselines)")
+    g.addoption("--harness-regen", action="store_true", default=False,
+                help="rewrite the regression baselines of the selected cases instead of comparing")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
         images=opt.harness_images, max_images=opt.harness_max_images, weights=tuple(opt.harness_weights),
         allow_download=opt.harness_allow_download, device=opt.harness_device,
         write_report=not opt.harness_no_report,
+        baselines=Path(opt.harness_baselines) if opt.harness_baselines else root / "suites" / "baselines",
+        regen=opt.harness_regen,
     )
     config.stash[SESSION_KEY] = HarnessSession(options, root, progress=_progress_writer(config))
     config.pluginmanager.register(HarnessReporter(config), "harness-reporter")

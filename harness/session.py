@@ -28,6 +28,8 @@ class HarnessOptions:
     allow_download: bool = False
     device: str = "auto"
     write_report: bool = True
+    baselines: Path | None = None
+    regen: bool = False
 
 
 @dataclass(frozen=True)

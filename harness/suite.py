@@ -2,6 +2,7 @@
 
 Ids read ``<explainer>-<model>-<check>`` (``gradcam-deit_small-check_shape``),
 so ``pytest suites/ -k vit`` and ``-k check_finite`` select as expected;
+stochastic explainers are seeded from the case id (``<explainer>-<model>``);
 marks come from tags: the model family (``cnn``, ``transformer``,
 ``hybrid``) and ``slow`` for expensive explainers.
 """
@@ -16,7 +17,9 @@ from .checks import known_failure, yield_checks
 from .explainers import get_explainer_cfg, list_explainers
 from .models import WeightsUnavailable, get_model_cfg, list_models
 from .plugin import PROP_CASE, PROP_SKIP, PROP_TOP1
+from .regression import check_regression, seed_for, tolerances_for
 from .session import Case, HarnessSession
+from .store import library_versions
 
 SUITE_SOURCES = ("timm", "package", "zoo")  # toy models are for tests/ only
 
@@ -29,6 +32,19 @@ def model_marks(model: str) -> list[pytest.MarkDecorator]:
     return [getattr(pytest.mark, get_model_cfg(model).family)]
 
 
+def make_case(model: str, explainer: str) -> Case:
+    """A case with its default parameters; stochastic explainers get a seed from the case id."""
+    params = (("seed", seed_for(f"{explainer}-{model}")),) if get_explainer_cfg(explainer).stochastic else ()
+    return Case(model, explainer, params)
+
+
+def case_marks(model: str, explainer: str) -> list[pytest.MarkDecorator]:
+    marks = model_marks(model)
+    if get_explainer_cfg(explainer).cost == "expensive":
+        marks.append(pytest.mark.slow)
+    return marks
+
+
 def explanation_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):
     """``pytest.param(case, check)`` for every applicable model x explainer x check."""
     out = []
@@ -37,14 +53,25 @@ def explanation_params(models: Iterable[str] | None = None, explainers: Iterable
         for name in explainers or list_explainers():
             ecfg = get_explainer_cfg(name)
             for check in yield_checks(mcfg, ecfg):
-                marks = model_marks(model)
-                if ecfg.cost == "expensive":
-                    marks.append(pytest.mark.slow)
+                marks = case_marks(model, name)
                 reason = known_failure(name, model, check.__name__)
                 if reason:
                     marks.append(pytest.mark.xfail(reason=reason, strict=True))
-                out.append(pytest.param(Case(model, name), check, marks=marks,
+                out.append(pytest.param(make_case(model, name), check, marks=marks,
                                         id=f"{name}-{model}-{check.__name__}"))
+    return out
+
+
+def regression_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):
+    """``pytest.param(case)`` with id ``<explainer>-<model>-check_regression``."""
+    out = []
+    for model in models or suite_models():
+        family = get_model_cfg(model).family
+        for name in explainers or list_explainers(family=family):
+            if not get_explainer_cfg(name).supports(family):
+                continue
+            out.append(pytest.param(make_case(model, name), marks=case_marks(model, name),
+                                    id=f"{name}-{model}-check_regression"))
     return out
 
 
@@ -70,6 +97,22 @@ def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Cas
     value = check(result, harness.runner)
     info["value"] = value if isinstance(value, (int, float)) else str(value)
     return value
+
+
+def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> dict:
+    """Compare the case with its baseline (or write it: see :mod:`harness.regression`)."""
+    __tracebackhide__ = True
+    _skip_without_weights(request, harness, case.model)
+    info = {"id": request.node.callspec.id, "model": case.model, "explainer": case.explainer,
+            "check": "check_regression"}
+    request.node.user_properties.append((PROP_CASE, info))
+    result = harness.result(case)
+    out = check_regression(
+        result, case.id, harness.options.baselines, tol=tolerances_for(get_explainer_cfg(case.explainer)),
+        regen=harness.options.regen, versions=library_versions(),
+    )
+    info["value"] = str(out)
+    return out
 
 
 def run_top1(request: pytest.FixtureRequest, harness: HarnessSession, model: str) -> dict:

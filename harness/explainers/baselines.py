@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ..images.preprocess import denormalize, normalize
 from ..models.config import ModelCfg
@@ -11,10 +12,14 @@ BASELINES = ("black", "blur", "noise", "zero")
 
 
 def _gaussian_blur(unit: torch.Tensor, sigma: float) -> torch.Tensor:
-    from torchvision.transforms.functional import gaussian_blur
-
-    k = 2 * int(3 * sigma) + 1
-    return gaussian_blur(unit, kernel_size=[k, k], sigma=[sigma, sigma])
+    """Separable Gaussian blur with reflect padding, per channel."""
+    radius = max(1, min(int(3 * sigma), unit.shape[-1] - 1, unit.shape[-2] - 1))
+    xs = torch.arange(-radius, radius + 1, dtype=unit.dtype, device=unit.device)
+    k = torch.exp(-(xs**2) / (2 * sigma**2))
+    k = k / k.sum()
+    c = unit.shape[1]
+    out = F.conv2d(F.pad(unit, (radius, radius, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(out, (0, 0, radius, radius), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def make_baseline(x: torch.Tensor, cfg: ModelCfg, kind: str, *, seed: int = 0) -> torch.Tensor:

@@ -1,0 +1,188 @@
+"""Numeric baselines of explainer behaviour, in the manner of pytest-regressions.
+
+A baseline is a small JSON file per case (``<explainer>-<model>.json``)
+holding, per image, compact summaries of the explanation:
+
+* ``target``: the explained class;
+* ``map``: the attribution area-averaged to a ``grid x grid`` map;
+* ``top``: indices of the top ``top_fraction`` grid cells, most relevant first;
+* ``stats``: mean, std, mean |a|, min, max and sum of the full-resolution map.
+
+Comparison uses tolerances stated per quantity (:class:`Tolerances`).  A
+missing baseline is written and the case fails, so nothing is accepted
+silently; ``--harness-regen`` rewrites it; what was obtained is kept beside
+it as ``<case>.obtained.json`` for diffing whenever a check fails.
+
+Tolerances and CPU/GPU: the defaults absorb float reordering between BLAS
+builds and devices (relative changes of 1e-5..1e-3 seen in practice), but
+catch any change of method, parameter, weights or preprocessing.  Stochastic
+explainers (KernelSHAP) are seeded from the case id and reproduce exactly on
+one machine; across devices their sampling runs in a different order, so
+they get the looser :data:`STOCHASTIC_TOLERANCES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+GRID = 12
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Per-quantity tolerances.
+
+    map_cosine: cosine similarity of each grid map to the baseline, at least.
+    topk_overlap: |top cells now & top cells then| / |top cells|, at least.
+    scalar_rtol: |new - old| <= scalar_rtol * max(|old|, mean |a| of the baseline map) per statistic.
+    """
+
+    map_cosine: float = 0.999
+    topk_overlap: float = 0.8
+    scalar_rtol: float = 0.01
+    top_fraction: float = 0.1
+
+
+DETERMINISTIC_TOLERANCES = Tolerances()
+STOCHASTIC_TOLERANCES = Tolerances(map_cosine=0.98, topk_overlap=0.6, scalar_rtol=0.1)
+
+
+class RegressionFailure(AssertionError):
+    """Explanations drifted from their baseline, or the baseline was missing."""
+
+
+def seed_for(case_id: str) -> int:
+    """A stable seed derived from the case id (same id, same seed, any machine)."""
+    return int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16) % (2**31)
+
+
+def tolerances_for(explainer_cfg) -> Tolerances:
+    return STOCHASTIC_TOLERANCES if explainer_cfg.stochastic else DETERMINISTIC_TOLERANCES
+
+
+def _grid_map(attr: np.ndarray, grid: int) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(attr, dtype=np.float32))[None, None]
+    return F.adaptive_avg_pool2d(t, grid)[0, 0].double().numpy()
+
+
+def summarize(result, *, grid: int = GRID, top_fraction: float = Tolerances.top_fraction) -> dict[str, Any]:
+    """Compact, JSON-able summaries of a :class:`~harness.runner.CaseResult`."""
+    k = max(1, int(round(top_fraction * grid * grid)))
+    images = {}
+    for rec, attr, target in zip(result.records, result.attributions, result.targets):
+        g = _grid_map(attr, grid)
+        a = attr.astype(np.float64)
+        images[rec.id] = {
+            "target": int(target),
+            "map": [float(f"{v:.6g}") for v in g.ravel()],
+            "top": [int(i) for i in np.argsort(-g.ravel(), kind="stable")[:k]],
+            "stats": {"mean": float(a.mean()), "std": float(a.std()), "abs_mean": float(np.abs(a).mean()),
+                      "min": float(a.min()), "max": float(a.max()), "sum": float(a.sum())},
+        }
+    return {"model": result.model, "explainer": result.explainer, "params": result.params,
+            "grid": grid, "images": images}
+
+
+@dataclass(frozen=True)
+class Drift:
+    image: str
+    quantity: str
+    old: Any
+    new: Any
+    tolerance: str
+
+    def message(self, case: str) -> str:
+        return f"{case} {self.image}: {self.quantity} {_show(self.old)} -> {_show(self.new)} ({self.tolerance})"
+
+
+def _show(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def compare_summaries(baseline: dict[str, Any], obtained: dict[str, Any], tol: Tolerances) -> list[Drift]:
+    """Every quantity out of tolerance; an empty list means no drift."""
+    drifts: list[Drift] = []
+    if baseline.get("params") != obtained.get("params"):
+        drifts.append(Drift("*", "params", baseline.get("params"), obtained.get("params"), "must be equal"))
+    for image, new in obtained["images"].items():
+        old = baseline["images"].get(image)
+        if old is None:
+            drifts.append(Drift(image, "baseline entry", "missing", "present", "every image needs a baseline"))
+            continue
+        if old["target"] != new["target"]:
+            drifts.append(Drift(image, "target", old["target"], new["target"], "must be equal"))
+        a, b = np.asarray(old["map"]), np.asarray(new["map"])
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        cos = float(a @ b / (na * nb)) if na > 0 and nb > 0 else float(na == nb)
+        if not cos >= tol.map_cosine:
+            drifts.append(Drift(image, "map cosine", 1.0, cos, f"needs >= {tol.map_cosine}"))
+        overlap = len(set(old["top"]) & set(new["top"])) / max(1, len(old["top"]))
+        if not overlap >= tol.topk_overlap:
+            drifts.append(Drift(image, f"top-{len(old['top'])} cell overlap", 1.0, overlap,
+                                f"needs >= {tol.topk_overlap}"))
+        scale = max(abs(old["stats"]["abs_mean"]), 1e-12)
+        for name, was in old["stats"].items():
+            now = new["stats"][name]
+            allowed = tol.scalar_rtol * max(abs(was), scale)
+            if not abs(now - was) <= allowed:
+                drifts.append(Drift(image, name, was, now, f"|change| <= {allowed:.3g} = {tol.scalar_rtol} x "
+                                                           f"max(|old|, mean |a|)"))
+    return drifts
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def check_regression(result, case_id: str, baseline_dir: Path, *, tol: Tolerances, regen: bool = False,
+                     versions: dict[str, str] | None = None) -> dict[str, Any]:
+    """Compare ``result`` with its baseline, writing it when missing or ``regen``.
+
+    Raises :class:`RegressionFailure` on drift or a newly written baseline;
+    returns a small dict of what was compared otherwise.
+    """
+    __tracebackhide__ = True
+    obtained = summarize(result, top_fraction=tol.top_fraction)
+    obtained["tolerances"] = asdict(tol)
+    obtained["versions"] = versions or {}
+    path = Path(baseline_dir) / f"{case_id}.json"
+    kept = path.with_name(f"{case_id}.obtained.json")
+    if regen or not path.is_file():
+        existed = path.is_file()
+        if existed and regen:
+            old = json.loads(path.read_text())
+            old["images"].update(obtained["images"])  # regenerate these images, keep the others
+            obtained = {**obtained, "images": old["images"]}
+        _write_json(path, obtained)
+        kept.unlink(missing_ok=True)
+        if not regen:
+            raise RegressionFailure(
+                f"{case_id}: no baseline existed; wrote {path} ({len(obtained['images'])} images). "
+                "Check it in and run again; nothing is accepted silently."
+            )
+        return {"regenerated": str(path)}
+    baseline = json.loads(path.read_text())
+    drifts = compare_summaries(baseline, obtained, tol)
+    if drifts:
+        _write_json(kept, obtained)
+        shown = "\n  ".join(d.message(case_id) for d in drifts[:12])
+        more = f"\n  ... and {len(drifts) - 12} more" if len(drifts) > 12 else ""
+        raise RegressionFailure(
+            f"{case_id}: explanations drifted from {path} in {len(drifts)} quantities:\n  {shown}{more}\n"
+            f"obtained values kept in {kept}; if the change is intended, rerun with --harness-regen"
+        )
+    kept.unlink(missing_ok=True)
+    return {"images": len(obtained["images"]), "baseline": str(path)}
