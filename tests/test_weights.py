@@ -103,6 +103,14 @@ def test_unavailable_names_model_and_remedy():
     assert info.value.model == "tiny_timm"
 
 
+def test_corrupt_weights_file_names_model_and_file(tmp_path):
+    from harness.models import WeightsLoadError
+
+    (tmp_path / "tiny_timm.safetensors").write_bytes(b"definitely not safetensors")
+    with pytest.raises(WeightsLoadError, match=r"tiny_timm: cannot load weights from .*tiny_timm.safetensors"):
+        load_model(TINY, weights=WeightsOptions(locations=(str(tmp_path),)), device="cpu")
+
+
 def test_random_only_when_asked_and_labelled():
     loaded = load_model(TINY, weights=WeightsOptions(), random_ok=True, device="cpu")
     assert loaded.weights.is_random and loaded.label == "tiny_timm_random"

@@ -2,13 +2,13 @@
 
 from . import packaged, study, toy  # noqa: F401  (registration side effects)
 from .config import DEPTHS, FAMILIES, ModelCfg
-from .loading import LoadedModel, load_model, pick_device
+from .loading import LoadedModel, WeightsLoadError, load_model, pick_device
 from .registry import UnknownModelError, get_model_cfg, is_registered, list_models, register_model
 from .study import STUDY_NAMES
 from .weights import WeightsOptions, WeightsSource, WeightsUnavailable, resolve_weights
 
 __all__ = [
     "DEPTHS", "FAMILIES", "STUDY_NAMES", "LoadedModel", "ModelCfg", "UnknownModelError",
-    "WeightsOptions", "WeightsSource", "WeightsUnavailable", "get_model_cfg", "is_registered",
+    "WeightsLoadError", "WeightsOptions", "WeightsSource", "WeightsUnavailable", "get_model_cfg", "is_registered",
     "list_models", "load_model", "pick_device", "register_model", "resolve_weights",
 ]

@@ -76,6 +76,21 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return state.get("state_dict", state) if isinstance(state, dict) else state
 
 
+class WeightsLoadError(RuntimeError):
+    """A weights file was found but does not load into the model; names both."""
+
+
+def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
+    if source.kind in ("package", "zoo"):
+        module = build_module(cfg)
+        state = _read_state_dict(source.path)
+        if source.kind == "package":
+            state = remap_in_order(state, module.state_dict(), model=cfg.name)
+        module.load_state_dict(state)
+        return module
+    return build_module(cfg, pretrained_file=source.path)
+
+
 def load_model(
     model: str | ModelCfg,
     *,
@@ -96,14 +111,12 @@ def load_model(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(RANDOM_SEED)
             module = build_module(cfg)
-    elif source.kind in ("package", "zoo"):
-        module = build_module(cfg)
-        state = _read_state_dict(source.path)
-        if source.kind == "package":
-            state = remap_in_order(state, module.state_dict(), model=cfg.name)
-        module.load_state_dict(state)
     else:
-        module = build_module(cfg, pretrained_file=source.path)
+        try:
+            module = _load_file(cfg, source)
+        except Exception as exc:  # corrupt file, wrong architecture, truncated download...
+            raise WeightsLoadError(f"{cfg.name}: cannot load weights from {source.path}: "
+                                   f"{type(exc).__name__}: {exc}") from exc
     dev = pick_device(device)
     module = module.to(dev).eval()
     return LoadedModel(cfg=cfg, module=module, weights=source, device=dev)
