@@ -48,6 +48,9 @@ class ModelCfg:
         Resize the short side to ``input_size / crop_pct`` then centre-crop.
     target_layers:
         Module names for Grad-CAM at 25, 50, 75 and 100 % depth.
+    strides:
+        Feature stride of each target layer; the native Grad-CAM grid is
+        ``ceil(input_size / stride)`` (TF-style "same" padding rounds up).
     layout:
         Layout of the target layers' outputs: ``nchw``, ``nhwc`` (Swin
         stages) or ``tokens`` (``[B, N, C]`` sequences).
@@ -78,6 +81,7 @@ class ModelCfg:
     crop_pct: float = 0.875
     interpolation: str = "bicubic"
     target_layers: tuple[str, str, str, str] = ("", "", "", "")
+    strides: tuple[int, int, int, int] = (4, 8, 16, 32)
     layout: str = "nchw"
     num_prefix_tokens: int = 0
     patch_size: int = 0
@@ -103,6 +107,12 @@ class ModelCfg:
         if depth not in DEPTHS:
             raise ValueError(f"{self.name}: depth must be one of {DEPTHS}, got {depth}")
         return self.target_layers[DEPTHS.index(depth)]
+
+    def native_grid(self, depth: int = 100) -> tuple[int, int]:
+        """Expected native Grad-CAM map at ``depth``, from the config alone."""
+        self.target_layer(depth)  # validates depth
+        side = -(-self.input_size // self.strides[DEPTHS.index(depth)])
+        return (side, side)
 
     @property
     def is_token_model(self) -> bool:

@@ -96,16 +96,23 @@ def load_model(
     *,
     weights: WeightsOptions | None = None,
     random_ok: bool = False,
+    pretrained: bool = True,
     device: str | torch.device = "auto",
 ) -> LoadedModel:
-    """Build ``model`` with its real weights (or declared random ones)."""
+    """Build ``model`` with its real weights, or declared random ones.
+
+    ``random_ok`` falls back to random weights when none are found;
+    ``pretrained=False`` always uses random weights (for checks that do not
+    depend on them).  Either way ``label`` ends in ``_random``.
+    """
     cfg = get_model_cfg(model) if isinstance(model, str) else model
+    random = WeightsSource(kind="random", path=None, sha256=f"random:{cfg.arch}:seed{RANDOM_SEED}")
     try:
-        source = resolve_weights(cfg, weights)
+        source = resolve_weights(cfg, weights) if pretrained else random
     except WeightsUnavailable:
         if not random_ok:
             raise
-        source = WeightsSource(kind="random", path=None, sha256=f"random:{cfg.arch}:seed{RANDOM_SEED}")
+        source = random
 
     if source.path is None:  # random or hand-set: deterministic initialisation
         with torch.random.fork_rng(devices=[]):

@@ -25,7 +25,7 @@ def _vit(name: str, arch: str, hub: str, *, patch: int, depth: int = 12, incepti
     extra = dict(mean=INCEPTION_MEAN, std=INCEPTION_STD) if inception else {}
     return ModelCfg(
         name=name, arch=arch, family="transformer", hf_hub_id=hub, target_layers=picks,
-        layout="tokens", num_prefix_tokens=1, patch_size=patch, grid_size=(side, side),
+        strides=(patch,) * 4, layout="tokens", num_prefix_tokens=1, patch_size=patch, grid_size=(side, side),
         **extra,
     )
 
@@ -34,7 +34,7 @@ def _efficientnet(name: str, arch: str, hub: str) -> ModelCfg:
     # blocks.0..6 are the seven MBConv stages; bn2 (after conv_head) is the last map.
     return ModelCfg(
         name=name, arch=arch, family="cnn", hf_hub_id=hub,
-        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"),
+        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"), strides=(4, 16, 32, 32),
     )
 
 
@@ -57,7 +57,7 @@ STUDY_MODELS: tuple[ModelCfg, ...] = (
         # timm's MobileNetV3 pools *before* conv_head, so the last map is blocks.6.
         name="mobilenetv3_large", arch="mobilenetv3_large_100", family="cnn",
         hf_hub_id="timm/mobilenetv3_large_100.ra_in1k",
-        target_layers=("blocks.1", "blocks.3", "blocks.4", "blocks.6"),
+        target_layers=("blocks.1", "blocks.3", "blocks.4", "blocks.6"), strides=(4, 16, 16, 32),
     ),
     _resnet("resnet18", "resnet18", "timm/resnet18.a1_in1k"),
     _resnet("resnet50", "resnet50", "timm/resnet50.a1_in1k"),

@@ -62,11 +62,11 @@ TOY_MODELS = (
     _toy(
         "toy_vit", "test_vit", "transformer",
         ("blocks.1.norm1", "blocks.2.norm1", "blocks.3.norm1", "blocks.5.norm1"),
-        layout="tokens", num_prefix_tokens=1, patch_size=16, grid_size=(4, 4),
+        layout="tokens", num_prefix_tokens=1, patch_size=16, grid_size=(4, 4), strides=(16,) * 4,
         create_kwargs=(("num_classes", TOY_CLASSES), ("img_size", TOY_SIZE)),
     ),
     _toy(
-        "toy_linear", "harness.linear_toy", "cnn", ("features",) * 4,
+        "toy_linear", "harness.linear_toy", "cnn", ("features",) * 4, strides=(1,) * 4,
     ),
 )
 

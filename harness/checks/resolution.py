@@ -1,0 +1,35 @@
+"""Grad-CAM native resolution at 25/50/75/100 % depth, against the model config.
+
+The expected grid is ``ceil(input_size / stride)`` from
+:attr:`~harness.models.ModelCfg.strides`; 7x7 at the last layer for most
+study models at 224 px, 14x14 where a model keeps a 16-pixel token grid.
+Structure does not depend on weights, so this check runs on declared-random
+weights for models whose real weights are not available.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..models import DEPTHS
+from .basic import CheckFailure
+
+
+def check_resolution(model, x: torch.Tensor) -> dict[int, tuple[int, int]]:
+    """Measured native map per depth; fails naming the first mismatch."""
+    __tracebackhide__ = True
+    from ..explainers import create_explainer
+
+    with torch.no_grad():
+        target = model(x).argmax(1)
+    measured = {}
+    for depth in DEPTHS:
+        exp = create_explainer("gradcam", depth=depth)(model, x, target)
+        measured[depth] = tuple(exp.native_resolution)
+        want = model.cfg.native_grid(depth)
+        if measured[depth] != want:
+            raise CheckFailure(
+                f"resolution: Grad-CAM at {depth}% depth ({model.cfg.target_layer(depth)}) is "
+                f"{measured[depth]}, the config expects {want} (tolerance: exact) [gradcam on {model.label}]"
+            )
+    return measured

@@ -1,0 +1,30 @@
+"""Grad-CAM native resolution of every model at 25/50/75/100 % depth.
+
+Structure only: models run with declared-random weights (``_random`` in the
+id and report), on one real photo, so this needs no downloaded weights.
+"""
+
+import pytest
+
+from harness.checks.resolution import check_resolution
+from harness.images import builtin_images, preprocess, read_image
+from harness.models import load_model
+from harness.plugin import PROP_CASE
+from harness.suite import model_marks, suite_models
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return read_image(builtin_images().records[0].path)
+
+
+@pytest.mark.parametrize(
+    "model", [pytest.param(m, marks=model_marks(m), id=f"gradcam-{m}_random-check_resolution") for m in suite_models()]
+)
+def test_resolution(request, harness, photo, model):
+    loaded = load_model(model, pretrained=False, device=harness.options.device)
+    assert loaded.label == f"{model}_random"
+    measured = check_resolution(loaded, preprocess([photo], loaded.cfg).to(loaded.device))
+    request.node.user_properties.append((PROP_CASE, {
+        "id": request.node.callspec.id, "model": loaded.label, "explainer": "gradcam", "check": "check_resolution",
+        "value": {f"{d}%": list(v) for d, v in measured.items()}}))
