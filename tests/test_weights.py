@@ -140,3 +140,10 @@ def test_remap_in_order_checks_shapes():
         remap_in_order(a, {"y.w": torch.ones(3, 2), "y.b": torch.ones(2)}, model="m")
     with pytest.raises(ValueError, match="2 tensors, the model expects 1"):
         remap_in_order(a, {"y.w": torch.ones(2, 3)}, model="m")
+
+
+def test_pretrained_false_is_random_even_when_weights_exist():
+    loaded = load_model("toy_linear", pretrained=False, device="cpu")
+    assert loaded.weights.is_random and loaded.label == "toy_linear_random"
+    with_weights = load_model(TINY, weights=WeightsOptions(), random_ok=True, pretrained=False, device="cpu")
+    assert with_weights.label == "tiny_timm_random"
