@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--harness-reports", default=None, metavar="DIR",
                 help="where reports/<run-id>/ is written (default: <rootdir>/reports)")
     g.addoption("--harness-no-report", action="store_true", default=False, help="write no report files")
+    g.addoption("--harness-same-prediction", action="store_true", default=False,
+                help="in the consensus report, compare each model pair only on images both classify alike")
     g.addoption("--harness-baselines", default=None, metavar="DIR",
                 help="explainer regression baselines (default: <rootdir>/suites/baselines)")
     g.addoption("--harness-regen", action="store_true", default=False,
@@ -60,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
         allow_download=opt.harness_allow_download, device=opt.harness_device,
         write_report=not opt.harness_no_report,
         baselines=Path(opt.harness_baselines) if opt.harness_baselines else root / "suites" / "baselines",
-        regen=opt.harness_regen,
+        regen=opt.harness_regen, same_prediction=opt.harness_same_prediction,
     )
     config.stash[SESSION_KEY] = HarnessSession(options, root, progress=_progress_writer(config))
     config.pluginmanager.register(HarnessReporter(config), "harness-reporter")
@@ -136,6 +138,7 @@ class HarnessReporter:
         for msg in hs.bad_images.values():
             tr.write_line(f"unreadable image left out: {msg}")
         if hs.options.write_report and not hasattr(config, "workerinput") and (hs.cases or hs.top1):
+            from .report.consensus import ConsensusOptions
             from .report.run_info import new_run_id
             from .report.summary import build_report
             from .store import Store
@@ -144,6 +147,7 @@ class HarnessReporter:
             out, consensus = build_report(
                 hs.options.reports, new_run_id(), root=hs.rootdir, store=Store(hs.options.store),
                 settings={k: str(v) for k, v in vars(hs.options).items()}, cases_filter=cases,
+                consensus_options=ConsensusOptions(same_prediction=hs.options.same_prediction),
                 session=dict(cases=hs.cases, top1=hs.top1, skipped_models=hs.skipped_models,
                              bad_images=hs.bad_images, store_stats=stats),
             )

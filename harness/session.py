@@ -30,6 +30,7 @@ class HarnessOptions:
     write_report: bool = True
     baselines: Path | None = None
     regen: bool = False
+    same_prediction: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,13 @@ def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
     assert consensus["explainers"][0]["images"] and len(consensus["explainers"][0]["models"]) == 2
 
 
+def test_same_prediction_option_reaches_the_report(pytester, suite, tmp_path):
+    args = suite(["toy_linear", "toy_vit"])
+    pytester.runpytest(*args, "--harness-same-prediction").assert_outcomes(passed=18)
+    consensus = json.loads((tmp_path / "reports" / "latest" / "consensus.json").read_text())
+    assert consensus["options"]["same_prediction"] is True
+
+
 def test_second_run_hits_the_cache(pytester, suite):
     args = suite(["toy_linear"])
     pytester.runpytest(*args).assert_outcomes(passed=9)
