@@ -134,7 +134,7 @@ def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions
                      f"{group.explainer}: mean {metric} similarity")
             files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
             compare.plot_dendrogram(tree, folder / f"{metric}_dendrogram.png", families=res["families"],
-                                    title=f"{group.explainer}: {options.linkage} linkage on {metric} dissimilarity")
+                                    title=f"{group.explainer}: {options.linkage} linkage, {metric}")
             files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
             res["files"] = files
             entry["metrics"].append(res)
