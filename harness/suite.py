@@ -84,16 +84,22 @@ def _skip_without_weights(request: pytest.FixtureRequest, harness: HarnessSessio
         pytest.skip(str(exc))
 
 
-def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> object:
-    """Compute (or fetch) the case, run ``check`` and record its value for the report."""
+def _start_case(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check: str):
+    """Skip without weights, register the report entry, and compute (or fetch) the case."""
     __tracebackhide__ = True
     _skip_without_weights(request, harness, case.model)
-    info = {"id": request.node.callspec.id, "model": case.model, "explainer": case.explainer,
-            "check": check.__name__}
-    request.node.user_properties.append((PROP_CASE, info))
+    info = {"id": request.node.callspec.id, "model": case.model, "explainer": case.explainer, "check": check}
+    request.node.user_properties.append((PROP_CASE, info))  # filled in below; read when the report is made
     result = harness.result(case)
     info.update(model_label=result.model_label, computed=result.computed, cached=result.cached,
                 native_resolution=list(result.native_resolution))
+    return info, result
+
+
+def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> object:
+    """Compute (or fetch) the case, run ``check`` and record its value for the report."""
+    __tracebackhide__ = True
+    info, result = _start_case(request, harness, case, check.__name__)
     value = check(result, harness.runner)
     info["value"] = value if isinstance(value, (int, float)) else str(value)
     return value
@@ -102,11 +108,7 @@ def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Cas
 def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> dict:
     """Compare the case with its baseline (or write it: see :mod:`harness.regression`)."""
     __tracebackhide__ = True
-    _skip_without_weights(request, harness, case.model)
-    info = {"id": request.node.callspec.id, "model": case.model, "explainer": case.explainer,
-            "check": "check_regression"}
-    request.node.user_properties.append((PROP_CASE, info))
-    result = harness.result(case)
+    info, result = _start_case(request, harness, case, "check_regression")
     out = check_regression(
         result, case.id, harness.options.baselines, tol=tolerances_for(get_explainer_cfg(case.explainer)),
         regen=harness.options.regen, versions=library_versions(),
