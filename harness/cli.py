@@ -74,7 +74,7 @@ def cmd_list(args) -> int:
 def cmd_report(args) -> int:
     from pathlib import Path
 
-    from .plugin import consensus_lines
+    from .report.index import consensus_lines
     from .report.consensus import ConsensusOptions
     from .report.run_info import new_run_id
     from .report.summary import build_report
@@ -116,17 +116,12 @@ def cmd_compare(args) -> int:
                 print(f"{ex['slug']} [{m['metric']}]: only in {args.run_a}")
                 continue
             sims_b = {(p["a"], p["b"]): p["similarity"] for p in other["most_similar"] + other["least_similar"]}
-            rows = []
-            for p in m["most_similar"] + m["least_similar"]:
-                new = sims_b.get((p["a"], p["b"]))
-                rows.append([p["a"], p["b"], p["similarity"], new, None if new is None else new - p["similarity"]])
-            seen, unique = set(), []
-            for r in rows:
-                if (r[0], r[1]) not in seen:
-                    seen.add((r[0], r[1]))
-                    unique.append(r)
-            unique.sort(key=lambda r: -abs(r[4] or 0))
-            print(render_table(("model A", "model B", "A", "B", "B - A"), unique,
+            pairs_a = {(p["a"], p["b"]): p["similarity"] for p in m["most_similar"] + m["least_similar"]}
+            rows = [[a_, b_, old, sims_b.get((a_, b_)),
+                     None if sims_b.get((a_, b_)) is None else sims_b[(a_, b_)] - old]
+                    for (a_, b_), old in pairs_a.items()]
+            rows.sort(key=lambda r: -abs(r[4] or 0))
+            print(render_table(("model A", "model B", "A", "B", "B - A"), rows,
                                title=f"{ex['slug']} [{m['metric']}]: {m['verdict']}  ->  {other['verdict']}"))
             print()
     return 0

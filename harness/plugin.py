@@ -151,23 +151,9 @@ class HarnessReporter:
                 session=dict(cases=hs.cases, top1=hs.top1, skipped_models=hs.skipped_models,
                              bad_images=hs.bad_images, store_stats=stats),
             )
+            from .report.index import consensus_lines
+
             for line in consensus_lines(consensus):
                 tr.write_line(line)
             tr.write_line(f"report: {os.path.relpath(out, Path.cwd())}/index.md")
 
-
-def consensus_lines(consensus: dict) -> list[str]:
-    """Alignment verdicts and the top-5 most and least similar pairs, per explainer."""
-    from .report.index import PAIR_HEADERS, _pair_rows
-    from .report.table import render_table
-
-    lines = []
-    for ex in consensus.get("explainers", []):
-        for m in ex["metrics"]:
-            lines.append(f"{ex['slug']} [{m['metric']}]: {m['verdict']}")
-        first = ex["metrics"][0]
-        lines.append(render_table(PAIR_HEADERS, _pair_rows(first["most_similar"]),
-                                  title=f"{ex['slug']}: most similar pairs ({first['metric']})"))
-        lines.append(render_table(PAIR_HEADERS, _pair_rows(first["least_similar"]),
-                                  title=f"{ex['slug']}: least similar pairs ({first['metric']})"))
-    return lines

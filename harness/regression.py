@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .explainers.resample import resample_map
+
 GRID = 12
 
 
@@ -67,20 +69,12 @@ def tolerances_for(explainer_cfg) -> Tolerances:
     return STOCHASTIC_TOLERANCES if explainer_cfg.stochastic else DETERMINISTIC_TOLERANCES
 
 
-def _grid_map(attr: np.ndarray, grid: int) -> np.ndarray:
-    import torch
-    import torch.nn.functional as F
-
-    t = torch.from_numpy(np.ascontiguousarray(attr, dtype=np.float32))[None, None]
-    return F.adaptive_avg_pool2d(t, grid)[0, 0].double().numpy()
-
-
 def summarize(result, *, grid: int = GRID, top_fraction: float = Tolerances.top_fraction) -> dict[str, Any]:
     """Compact, JSON-able summaries of a :class:`~harness.runner.CaseResult`."""
     k = max(1, int(round(top_fraction * grid * grid)))
     images = {}
     for rec, attr, target in zip(result.records, result.attributions, result.targets):
-        g = _grid_map(attr, grid)
+        g = resample_map(attr, grid).astype(np.float64)
         a = attr.astype(np.float64)
         images[rec.id] = {
             "target": int(target),

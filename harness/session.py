@@ -13,7 +13,7 @@ from typing import Any
 
 from .explainers import create_explainer
 from .images import image_set_from_spec
-from .models import WeightsOptions, WeightsUnavailable, get_model_cfg
+from .models import WeightsOptions, get_model_cfg
 from .runner import CaseResult, Progress, Runner
 from .store import Store
 
@@ -73,12 +73,8 @@ class HarnessSession:
         return self._runner
 
     def require_weights(self, model: str) -> None:
-        """Raise WeightsUnavailable (remembering why) if ``model`` has no weights."""
-        try:
-            self.runner.weights_for(model)
-        except WeightsUnavailable as exc:
-            self.skipped_models[model] = str(exc)
-            raise
+        """Raise WeightsUnavailable if ``model`` has no weights (the suites turn it into a skip)."""
+        self.runner.weights_for(model)
 
     def result(self, case: Case) -> CaseResult:
         """The case's explanations, computed once per session (failures too)."""

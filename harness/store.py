@@ -11,6 +11,7 @@ rename wins; a reader never sees a half-written file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -54,7 +55,12 @@ def content_key(kind: str, fields: dict[str, Any]) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries whose upgrade can change an explanation."""
+    """Versions of the libraries whose upgrade can change an explanation (a fresh copy)."""
+    return dict(_library_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}

@@ -71,4 +71,5 @@ __all__ = [
     "similarity_graph",
     "similarity_matrix",
     "to_numpy",
+    "verdict",
 ]

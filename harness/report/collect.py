@@ -13,9 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
+from ..explainers.resample import resample_map
 from ..store import Store, canonical_json
 
 COMMON_SIDE = 56
@@ -36,12 +35,6 @@ class MapGroup:
     @property
     def title(self) -> str:
         return self.explainer if not self.params else f"{self.explainer} {canonical_json(self.params)}"
-
-
-def _resample(attr: np.ndarray, side: int) -> np.ndarray:
-    t = torch.from_numpy(np.ascontiguousarray(attr, dtype=np.float32))[None, None]
-    return F.adaptive_avg_pool2d(t, side)[0, 0].numpy() if t.shape[-1] >= side else \
-        F.interpolate(t, size=(side, side), mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
 def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
@@ -75,7 +68,7 @@ def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
             explainer=key[0], params=params_of[key], models=models,
             families=tuple(next(iter(chosen[m].values()))[3] for m in models),
             image_ids=tuple(next(iter(chosen.values()))[d][2] for d in common),
-            maps={m: np.stack([_resample(chosen[m][d][0], side) for d in common]) for m in models},
+            maps={m: np.stack([resample_map(chosen[m][d][0], side) for d in common]) for m in models},
             predictions={m: np.array([chosen[m][d][1] for d in common]) for m in models},
         ))
     return groups

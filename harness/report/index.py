@@ -6,12 +6,12 @@ import html
 from pathlib import Path
 from typing import Any
 
-from .table import render_markdown
+from .table import format_cell, render_markdown, render_table
 
 PAIR_HEADERS = ("model A", "model B", "similarity", "dissimilarity", "images")
 
 
-def _pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
+def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
     return [[p["a"], p["b"], p["similarity"], p["dissimilarity"], p["images"]] for p in pairs]
 
 
@@ -41,8 +41,8 @@ def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str,
                 ("text", f"matrices: [similarity]({f['similarity']}), [dissimilarity]({f['dissimilarity']}), "
                          f"[image counts]({f['counts']})"),
                 ("image", f["heatmap"]), ("image", f["dendrogram"]),
-                ("text", "most similar pairs"), ("table", (PAIR_HEADERS, _pair_rows(m["most_similar"]))),
-                ("text", "least similar pairs"), ("table", (PAIR_HEADERS, _pair_rows(m["least_similar"]))),
+                ("text", "most similar pairs"), ("table", (PAIR_HEADERS, pair_rows(m["most_similar"]))),
+                ("text", "least similar pairs"), ("table", (PAIR_HEADERS, pair_rows(m["least_similar"]))),
             ]
         sections.append((f"Consensus: {ex['slug']}", items))
     return sections
@@ -89,8 +89,19 @@ def _inline_html(text: str) -> str:
 
 
 def _html_table(headers, rows) -> str:
-    from .table import _fmt
-
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(format_cell(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def consensus_lines(consensus: dict[str, Any]) -> list[str]:
+    """Terminal lines: alignment verdicts and the top-5 most and least similar pairs, per explainer."""
+    lines = []
+    for ex in consensus.get("explainers", []):
+        for m in ex["metrics"]:
+            lines.append(f"{ex['slug']} [{m['metric']}]: {m['verdict']}")
+        first = ex["metrics"][0]
+        for which in ("most", "least"):
+            lines.append(render_table(PAIR_HEADERS, pair_rows(first[f"{which}_similar"]),
+                                      title=f"{ex['slug']}: {which} similar pairs ({first['metric']})"))
+    return lines

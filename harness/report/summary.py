@@ -58,8 +58,7 @@ def write_summary(
     skipped_models: dict[str, str], bad_images: dict[str, str], store_stats: dict[str, int],
 ) -> None:
     """summary.json and summary.md: what pytest ran and measured."""
-    settings = info["settings"]
-    run_id = info["run_id"]
+    settings, run_id = info["settings"], info["run_id"]
     summary = {
         **info, "store": store_stats,
         "top1": top1, "cases": cases, "skipped_models": skipped_models, "bad_images": bad_images,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str = "") -> str:
     """Left-aligned text columns; numbers right-aligned.  Returns a string."""
-    cells = [[_fmt(c) for c in row] for row in rows]
+    cells = [[format_cell(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     numeric = [all(_is_num(row[i]) for row in rows) and rows for i in range(len(headers))]
 
@@ -22,7 +22,7 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, ti
 
 def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    out += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    out += ["| " + " | ".join(format_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
 
 
@@ -30,7 +30,7 @@ def _is_num(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _fmt(value: object) -> str:
+def format_cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else str(value)
