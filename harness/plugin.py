@@ -34,6 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="image set: builtin, foolbox, imagenette:PATH or folder:PATH (default: builtin)")
     g.addoption("--harness-max-images", type=int, default=None, metavar="N",
                 help="use only the first N images of the set")
+    g.addoption("--harness-zoo-images", type=int, default=8, metavar="N",
+                help="shapes test images (with object masks) shown to the zoo models (default: 8)")
     g.addoption("--harness-device", default="auto", help="torch device (default: cuda if present, else cpu)")
     g.addoption("--harness-reports", default=None, metavar="DIR",
                 help="where reports/<run-id>/ is written (default: <rootdir>/reports)")
@@ -58,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     options = HarnessOptions(
         store=Path(opt.harness_store) if opt.harness_store else Store.default_root(root),
         reports=Path(opt.harness_reports) if opt.harness_reports else root / "reports",
-        images=opt.harness_images, max_images=opt.harness_max_images, weights=tuple(opt.harness_weights),
+        images=opt.harness_images, max_images=opt.harness_max_images, zoo_images=opt.harness_zoo_images,
+        weights=tuple(opt.harness_weights),
         allow_download=opt.harness_allow_download, device=opt.harness_device,
         write_report=not opt.harness_no_report,
         baselines=Path(opt.harness_baselines) if opt.harness_baselines else root / "suites" / "baselines",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,10 +72,17 @@ class CaseResult:
 
 
 class Runner:
-    """Holds decoded images, loaded models and the store for one session."""
+    """Holds decoded images, loaded models and the store for one session.
 
-    def __init__(self, store: Store, images: ImageSet, *, weights: WeightsOptions | None = None,
-                 device: str = "auto", progress: Progress | None = None, random_ok: bool = False) -> None:
+    ``images`` is one :class:`ImageSet` (ImageNet labels), or a mapping from
+    label space to image set: each model then sees the set of its own
+    ``label_space`` (ImageNet photos for ImageNet models, ``shapes`` test
+    images for the zoo).
+    """
+
+    def __init__(self, store: Store, images: ImageSet | Mapping[str, ImageSet], *,
+                 weights: WeightsOptions | None = None, device: str = "auto", progress: Progress | None = None,
+                 random_ok: bool = False) -> None:
         self.store = store
         self.weights = weights or WeightsOptions.from_env()
         self.device = device
@@ -84,20 +91,34 @@ class Runner:
         self.bad_images: dict[str, str] = {}
         self._pixels: dict[str, np.ndarray] = {}
         self._digests: dict[str, str] = {}
-        ok = []
-        for rec in images.records:
-            try:
-                px = read_image(rec.path)
-            except ImageLoadError as exc:
-                self.bad_images[rec.id] = str(exc)
-                continue
-            self._pixels[rec.id] = px
-            self._digests[rec.id] = image_digest(px)
-            ok.append(rec)
-        self.images = ImageSet(images.name, tuple(ok))
+        sets = {"imagenet": images} if isinstance(images, ImageSet) else dict(images)
+        self.image_sets: dict[str, ImageSet] = {}
+        for space, image_set in sets.items():
+            ok = []
+            for rec in image_set.records:
+                try:
+                    px = read_image(rec.path)
+                except ImageLoadError as exc:
+                    self.bad_images[rec.id] = str(exc)
+                    continue
+                self._pixels[rec.id] = px
+                self._digests[rec.id] = image_digest(px)
+                ok.append(rec)
+            self.image_sets[space] = ImageSet(image_set.name, tuple(ok))
+        self._main_space = "imagenet" if "imagenet" in self.image_sets else next(iter(self.image_sets))
+        self.images = self.image_sets[self._main_space]
         self._model: LoadedModel | None = None
         self._sources: dict[str, WeightsSource] = {}
         self._predictions: dict[str, Predictions] = {}
+
+    def space_for(self, name: str) -> str:
+        """Key of the image set ``name`` sees: its label space, else the main set's."""
+        space = get_model_cfg(name).label_space
+        return space if space in self.image_sets else self._main_space
+
+    def images_for(self, name: str) -> ImageSet:
+        """The image set in ``name``'s label space; the main set when there is none for it."""
+        return self.image_sets[self.space_for(name)]
 
     # -- models -----------------------------------------------------------
     def weights_for(self, name: str) -> WeightsSource:
@@ -134,21 +155,22 @@ class Runner:
         base = self._model_fields(name)
         logits: list[np.ndarray | None] = []
         missing = []
-        for rec in self.images.records:
+        records = self.images_for(name).records
+        for rec in records:
             entry = self.store.get("logits", {**base, "image": self._digests[rec.id]})
             logits.append(entry.arrays["logits"] if entry else None)
             if entry is None:
                 missing.append(len(logits) - 1)
         for i in range(0, len(missing), 16):
             idx = missing[i: i + 16]
-            recs = [self.images.records[j] for j in idx]
+            recs = [records[j] for j in idx]
             with torch.no_grad():
                 out = self.model(name)(self._batch(name, recs)).float().cpu().numpy()
             for j, rec, row in zip(idx, recs, out):
                 self.store.put("logits", {**base, "image": self._digests[rec.id]}, {"logits": row},
                                {"image_id": rec.id, "label": rec.label})
                 logits[j] = row
-        preds = Predictions(name, self.images.records, np.stack(logits))
+        preds = Predictions(name, records, np.stack(logits) if logits else np.zeros((0, 0)))
         self._predictions[name] = preds
         return preds
 
@@ -160,7 +182,7 @@ class Runner:
         ``targets`` is ``pred`` (top-1 class), ``label`` (true label where
         known, else top-1) or an array of class indices.
         """
-        records = self.images.records[:limit]
+        records = self.images_for(name).records[:limit]
         preds = self.predictions(name)
         mode = targets if isinstance(targets, str) else "custom"
         if isinstance(targets, str):
@@ -196,6 +218,7 @@ class Runner:
                 meta = {
                     "image_id": records[i].id, "label": records[i].label, "target": int(tgt[i]),
                     "targets_mode": mode, "family": get_model_cfg(name).family,
+                    "label_space": self.space_for(name),
                     "model_label": model.label, "weights_kind": model.weights.kind,
                     "native_resolution": list(exp.native_resolution), "seconds": per_image,
                     "extras": {k2: (v[j] if isinstance(v, list) and len(v) == len(idx) else v)

@@ -16,6 +16,7 @@ from .images import image_set_from_spec
 from .models import WeightsOptions, get_model_cfg
 from .runner import CaseResult, Progress, Runner
 from .store import Store
+from .zoo.shapes import LABEL_SPACE, shapes_images
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class HarnessOptions:
     reports: Path
     images: str = "builtin"
     max_images: int | None = None
+    zoo_images: int = 8
     weights: tuple[str, ...] = ()
     allow_download: bool = False
     device: str = "auto"
@@ -65,7 +67,13 @@ class HarnessSession:
     @property
     def runner(self) -> Runner:
         if self._runner is None:
-            images = image_set_from_spec(self.options.images).head(self.options.max_images)
+            main = image_set_from_spec(self.options.images).head(self.options.max_images)
+            space = main.records[0].label_space if main.records else "imagenet"
+            images = {space: main}
+            if space != LABEL_SPACE and self.options.zoo_images > 0:  # the zoo's own test images
+                images[LABEL_SPACE] = shapes_images("test", self.options.zoo_images,
+                                                    root=self.options.store.parent / "datasets")
+                images[LABEL_SPACE] = images[LABEL_SPACE].head(self.options.max_images)
             weights = WeightsOptions.from_env(self.options.weights, self.options.allow_download or None)
             self._runner = Runner(Store(self.options.store), images, weights=weights,
                                   device=self.options.device, progress=self.progress)

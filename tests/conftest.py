@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 # pytester's in-process runs forget modules first imported inside them, and
 # torch's operator libraries cannot be registered twice: import the heavy
 # stack once, up front, so every in-process run finds it already loaded.
 import captum.attr  # noqa: F401,E402
+import numpy as np
+import pytest
 import skimage.segmentation  # noqa: F401,E402
 import timm  # noqa: F401,E402
 

@@ -3,7 +3,12 @@ import pytest
 import torch
 
 from harness.explainers import (
-    ExplainerError, RawExplanation, create_explainer, get_explainer_cfg, list_explainers, register_explainer,
+    ExplainerError,
+    RawExplanation,
+    create_explainer,
+    get_explainer_cfg,
+    list_explainers,
+    register_explainer,
 )
 from harness.explainers.baselines import make_baseline
 from harness.explainers.registry import _EXPLAINERS, ExplainerCfg

@@ -3,8 +3,15 @@ import pytest
 import torch
 
 from harness.images import (
-    ImageLoadError, builtin_images, foolbox_images, image_folder, image_set_from_spec, imagenette,
-    preprocess, read_image, resize_crop,
+    ImageLoadError,
+    builtin_images,
+    foolbox_images,
+    image_folder,
+    image_set_from_spec,
+    imagenette,
+    preprocess,
+    read_image,
+    resize_crop,
 )
 from harness.models import get_model_cfg
 

@@ -1,13 +1,18 @@
 import pytest
 import torch
 
+from harness.explainers.tokens import to_grid
 from harness.models import (
-    DEPTHS, STUDY_NAMES, UnknownModelError, get_model_cfg, list_models, register_model,
+    DEPTHS,
+    STUDY_NAMES,
+    UnknownModelError,
+    get_model_cfg,
+    list_models,
+    register_model,
 )
 from harness.models.config import ModelCfg
 from harness.models.loading import build_module
 from harness.models.registry import _MODELS
-from harness.explainers.tokens import to_grid
 
 STUDY_ARCHS = {
     "convnextv2_nano", "densenet121", "efficientnet_b3", "efficientnet_b4", "mobilenetv3_large_100",

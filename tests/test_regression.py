@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from harness.regression import (
-    DETERMINISTIC_TOLERANCES, RegressionFailure, Tolerances, compare_summaries, seed_for, summarize,
+    DETERMINISTIC_TOLERANCES,
+    RegressionFailure,
+    Tolerances,
+    compare_summaries,
+    seed_for,
+    summarize,
 )
 from harness.suite import make_case
 

@@ -13,13 +13,16 @@ from harness.store import Store
 N_IMAGES = 6
 
 
-def _put(store, model, family, maps, *, side, mode="pred", explainer="ig", weights="w"):
+def _put(store, model, family, maps, *, side, mode="pred", explainer="ig", weights="w", space=None):
     for i, attr in enumerate(maps):
         target = i % 3 if mode == "pred" else i % 3 + 10  # a probe explains another class
+        image = f"img{i}" if space is None else f"{space}{i}"
         fields = {"model": model, "weights": weights, "explainer": explainer, "params": {"n_steps": 8},
-                  "image": f"img{i}", "target": target}
-        store.put("explanation", fields, {"attribution": attr.astype(np.float32)},
-                  {"targets_mode": mode, "family": family, "image_id": f"set/img{i}"})
+                  "image": image, "target": target}
+        meta = {"targets_mode": mode, "family": family, "image_id": f"set/{image}"}
+        if space is not None:
+            meta["label_space"] = space
+        store.put("explanation", fields, {"attribution": attr.astype(np.float32)}, meta)
 
 
 def _planted(store, rng, *, shuffle=False):
@@ -81,3 +84,18 @@ def test_cli_report_and_compare(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ig [cosine]" in out and "B - A" in out
     assert cli(["report", "--store", str(tmp_path / "missing")]) == 2
+
+
+def test_label_spaces_are_compared_apart(tmp_path):
+    """ImageNet models and zoo models see different images: one group each, never mixed."""
+    store = Store(tmp_path / "store")
+    rng = np.random.default_rng(3)
+    for name in ("a", "b"):
+        _put(store, name, "cnn", rng.random((N_IMAGES, 16, 16)), side=16)
+    for name in ("zoo_a", "zoo_b", "zoo_c"):
+        _put(store, name, "cnn", rng.random((N_IMAGES, 16, 16)), side=16, space="shapes")
+    groups = {g.title: g for g in collect_groups(store, side=8)}
+    assert set(groups) == {"ig {\"n_steps\":8}", "ig [shapes] {\"n_steps\":8}"}
+    assert groups["ig [shapes] {\"n_steps\":8}"].models == ("zoo_a", "zoo_b", "zoo_c")
+    _, consensus = build_report(tmp_path / "reports", "run1", root=tmp_path, store=store, settings={})
+    assert sorted(e["slug"] for e in consensus["explainers"]) == ["ig", "ig-shapes"]

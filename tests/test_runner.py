@@ -66,3 +66,15 @@ def test_checks_catch_nan_and_constant_maps(tmp_path, image_dir):
     res.attributions[2] = 0.5
     with pytest.raises(CheckFailure, match=r"not constant: .*imgs/n01443537/img2"):
         check_not_constant(res)
+
+
+def test_each_model_sees_the_images_of_its_label_space(tmp_path, image_dir):
+    from harness.zoo.shapes import shapes_images
+
+    shapes = shapes_images("test", 3, root=tmp_path / "data")
+    run = Runner(Store(tmp_path / "store"), {"toy": image_folder(image_dir), "shapes": shapes}, device="cpu")
+    assert [r.id for r in run.images_for("toy_linear")] == [r.id for r in image_folder(image_dir)]
+    assert run.images_for("zoo_vit_p16") is run.image_sets["shapes"]
+    assert run.images_for("efficientnet_lite0") is run.images  # no ImageNet set: the main (first) one
+    res = run.explain("toy_linear", create_explainer("saliency"))
+    assert res.metas[0]["label_space"] == "toy" and len(res.records) == 4

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from .basic import CheckFailure, check_finite, check_not_constant, check_shape, check_target_respected
+from .localisation import check_localisation
 
 Check = Callable[..., object]
 
 BASIC_CHECKS: tuple[Check, ...] = (check_shape, check_finite, check_not_constant, check_target_respected)
+
+# Label spaces whose image sets carry ground-truth object masks.
+MASKED_LABEL_SPACES = ("shapes",)
 
 # (explainer, model, check name) -> reason.  Use "*" as a wildcard.
 KNOWN_FAILURES: dict[tuple[str, str, str], str] = {}
@@ -25,6 +29,8 @@ def yield_checks(model_cfg, explainer_cfg) -> Iterator[Check]:
     if not explainer_cfg.supports(model_cfg.family):
         return
     yield from BASIC_CHECKS
+    if model_cfg.label_space in MASKED_LABEL_SPACES:
+        yield check_localisation
 
 
 def known_failure(explainer: str, model: str, check: str) -> str | None:
@@ -48,4 +54,4 @@ def check_all(runner, model: str, explainer) -> dict[str, object]:
     return out
 
 
-__all__ = ["BASIC_CHECKS", "KNOWN_FAILURES", "CheckFailure", "check_all", "known_failure", "yield_checks"]
+__all__ = ["BASIC_CHECKS", "KNOWN_FAILURES", "MASKED_LABEL_SPACES", "CheckFailure", "check_all", "check_localisation", "known_failure", "yield_checks"]

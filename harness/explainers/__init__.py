@@ -2,8 +2,15 @@
 
 from . import cam, gradient, perturbation  # noqa: F401  (registration side effects)
 from .registry import (
-    Explainer, ExplainerCfg, ExplainerError, Explanation, RawExplanation, create_explainer,
-    get_explainer_cfg, list_explainers, register_explainer,
+    Explainer,
+    ExplainerCfg,
+    ExplainerError,
+    Explanation,
+    RawExplanation,
+    create_explainer,
+    get_explainer_cfg,
+    list_explainers,
+    register_explainer,
 )
 
 __all__ = [

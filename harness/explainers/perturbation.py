@@ -9,7 +9,6 @@ from ..images.preprocess import denormalize
 from .baselines import make_baseline
 from .registry import ExplainerCfg, RawExplanation, register_explainer
 
-
 MIN_SEGMENTS = 4
 
 

