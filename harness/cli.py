@@ -2,6 +2,7 @@
 
 ``python -m harness list models|explainers|images [--json]``
 ``python -m harness report [--store PATH] [--out DIR]``: rebuild a report from the store
+``python -m harness leaderboard [--store PATH] [--out DIR]``: metric tables and agreement from the store
 ``python -m harness compare RUN_A RUN_B``: how the similarity matrices moved between runs
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
 """
@@ -42,7 +43,7 @@ def _explainers(args) -> list[dict]:
     rows = []
     for name in list_explainers(args.filter):
         cfg = get_explainer_cfg(name)
-        rows.append({"name": name, "title": cfg.title, "group": cfg.group, "tags": cfg.tags,
+        rows.append({"name": name, "title": cfg.title, "group": cfg.group, "cost": cfg.cost, "tags": cfg.tags,
                      "passes": cfg.passes, "defaults": dict(cfg.defaults), "version": cfg.version})
     return rows
 
@@ -57,7 +58,7 @@ def _images(args) -> list[dict]:
 
 _COLUMNS = {
     "models": ("name", "family", "source", "input_size", "weights_available", "weights"),
-    "explainers": ("name", "group", "passes"),
+    "explainers": ("name", "group", "cost", "passes"),
     "images": ("id", "label", "licence"),
 }
 
@@ -95,6 +96,25 @@ def cmd_report(args) -> int:
     for line in consensus_lines(consensus):
         print(line)
     print(f"report: {out}/index.md")
+    return 0
+
+
+def cmd_leaderboard(args) -> int:
+    from pathlib import Path
+
+    from .report.leaderboard import collect_metrics, render_text, write_leaderboard
+    from .store import Store
+
+    store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
+    if not store_path.is_dir():
+        print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
+        return 2
+    store = Store(store_path)
+    print(render_text(collect_metrics(store)))
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        write_leaderboard(Path(args.out), store)
+        print(f"leaderboard: {args.out}/leaderboard.md")
     return 0
 
 
@@ -202,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--resolution", type=float, default=1.0, help="Louvain resolution (default: 1.0)")
     rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")
     rp.set_defaults(func=cmd_report)
+    lb = sub.add_parser("leaderboard", help="metric tables, aggregate rank and metric agreement from the store")
+    lb.add_argument("--store", default=None, help="store path (default: $XAI_HARNESS_STORE or .harness/store)")
+    lb.add_argument("--out", default=None, help="also write leaderboard.md/.csv/.json to this folder")
+    lb.set_defaults(func=cmd_leaderboard)
     cp = sub.add_parser("compare", help="how the similarity matrices moved between two report runs")
     cp.add_argument("run_a")
     cp.add_argument("run_b")

@@ -63,12 +63,16 @@ def explanation_params(models: Iterable[str] | None = None, explainers: Iterable
 
 
 def regression_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):
-    """``pytest.param(case)`` with id ``<explainer>-<model>-check_regression``."""
+    """``pytest.param(case)`` with id ``<explainer>-<model>-check_regression``.
+
+    Only explainers tagged ``regression`` (those with committed baselines)
+    are gated unless ``explainers`` names others explicitly."""
     out = []
     for model in models or suite_models():
-        family = get_model_cfg(model).family
-        for name in explainers or list_explainers(family=family):
-            if not get_explainer_cfg(name).supports(family):
+        mcfg = get_model_cfg(model)
+        names = explainers or [n for n in list_explainers() if get_explainer_cfg(n).regression]
+        for name in names:
+            if not get_explainer_cfg(name).supports(mcfg):
                 continue
             out.append(pytest.param(make_case(model, name), marks=case_marks(model, name),
                                     id=f"{name}-{model}-check_regression"))

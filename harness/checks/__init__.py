@@ -8,6 +8,7 @@ generator runs without pytest (``check_all``).
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Iterator
 
 from .basic import CheckFailure, check_finite, check_not_constant, check_shape, check_target_respected
@@ -21,12 +22,38 @@ BASIC_CHECKS: tuple[Check, ...] = (check_shape, check_finite, check_not_constant
 MASKED_LABEL_SPACES = ("shapes",)
 
 # (explainer, model, check name) -> reason.  Use "*" as a wildcard.
-KNOWN_FAILURES: dict[tuple[str, str, str], str] = {}
+KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
+    # issue 4: lrp_vit lets biases (and the CLS/position embeddings) absorb relevance; on the zoo the
+    # token relevance sum misses the logit by 0.85-1.23 of |logit| (4 shapes images each).
+    ("lrp_vit", "zoo_*", "check_conservation"): "lrp_vit is not conservative: relevance absorbed by biases/embeddings",
+    # issue 4: on the small zoo, CNN IG maps (zoo_efficientnet, zoo_mobilenetv3) carry more energy at
+    # k/16 cycles/px (stride aliasing) than the zoo ViTs' patch grid: see the grid table.
+    ("ig", "*", "check_grid_separation"): "zoo CNNs' stride aliasing scores above the zoo ViTs' patch grid",
+    ("rollout", "*", "check_target_respected"):
+        "attention rollout is class-agnostic by construction: the map does not depend on the target",
+    # Score-CAM masks the input with min-max-normalised channels of the last block's norm1 tokens;
+    # these carry no object-positive layout (mass 0.039 / 0.041 vs control 0.049 on 8 shapes images).
+    ("scorecam", "zoo_vit_p16", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
+    ("scorecam", "zoo_deit_distilled", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
+    # PVT-v2's last stage map does not localise the object with CAM-style channel weights
+    # (mass 0.048-0.049 vs control 0.050 on 8 shapes images; Grad-CAM at 25-75 % depth does).
+    ("cam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    ("gradcampp", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    ("scorecam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    ("ablationcam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    # Same on the zoo ConvNeXt (mass 0.022-0.043 vs 0.049) and ViT-p32 (0.039-0.040 vs 0.049) last maps.
+    ("gradcampp", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    ("scorecam", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    ("ablationcam", "zoo_convnext", "check_localisation"):
+        "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    ("gradcampp", "zoo_vit_p32", "check_localisation"): "Grad-CAM++ on the zoo ViT-p32's 7x7 tokens does not localise",
+    ("scorecam", "zoo_vit_p32", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
+}
 
 
 def yield_checks(model_cfg, explainer_cfg) -> Iterator[Check]:
     """Checks that apply to a model x explainer pair."""
-    if not explainer_cfg.supports(model_cfg.family):
+    if not explainer_cfg.supports(model_cfg):  # family, token layout and required traits
         return
     yield from BASIC_CHECKS
     if model_cfg.label_space in MASKED_LABEL_SPACES:
@@ -35,7 +62,7 @@ def yield_checks(model_cfg, explainer_cfg) -> Iterator[Check]:
 
 def known_failure(explainer: str, model: str, check: str) -> str | None:
     for (e, m, c), reason in KNOWN_FAILURES.items():
-        if e in (explainer, "*") and m in (model, "*") and c in (check, "*"):
+        if e in (explainer, "*") and (m in (model, "*") or fnmatch.fnmatch(model, m)) and c in (check, "*"):
             return reason
     return None
 

@@ -1,6 +1,7 @@
 """Explainer registry and the built-in explainers."""
 
-from . import cam, gradient, perturbation  # noqa: F401  (registration side effects)
+# imported for their registration side effects
+from . import attention, cam, cam_perturb, gradient, lrp_cnn, lrp_vit, perturbation, smoothing  # noqa: F401
 from .registry import (
     Explainer,
     ExplainerCfg,

@@ -10,7 +10,7 @@ from .registry import ExplainerCfg, RawExplanation, register_explainer
 
 @register_explainer(ExplainerCfg(
     name="saliency", title="Saliency (|gradient|, max over channels)", group="gradient",
-    cost="cheap", passes="1 forward + 1 backward",
+    cost="cheap", passes="1 forward + 1 backward", regression=True,
 ))
 def saliency(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
     from captum.attr import Saliency
@@ -21,7 +21,7 @@ def saliency(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
 
 @register_explainer(ExplainerCfg(
     name="ig", title="Integrated Gradients (sum over channels)", group="gradient",
-    multiplies_by_inputs=True, has_baseline=True, cost="expensive",
+    multiplies_by_inputs=True, has_baseline=True, cost="expensive", regression=True,
     passes="n_steps forward + n_steps backward (50 by default)",
     defaults=(("baseline", "black"), ("n_steps", 50), ("internal_batch_size", 16), ("method", "gausslegendre")),
 ))

@@ -53,20 +53,31 @@ class ExplainerCfg:
     needs_tokens: bool = False
     needs_layer: bool = False
     stochastic: bool = False
+    requires: tuple[str, ...] = ()
+    regression: bool = False
     cost: str = "cheap"
     passes: str = ""
     defaults: tuple[tuple[str, Any], ...] = ()
     version: str = "1"
 
-    def supports(self, family: str) -> bool:
-        return family in self.families
+    def supports(self, model) -> bool:
+        """Whether the method applies to ``model``: a family name (judged by
+        family only) or a ``ModelCfg`` (family, token layout and traits)."""
+        if isinstance(model, str):
+            return model in self.families
+        if model.family not in self.families:
+            return False
+        if self.needs_tokens and model.layout != "tokens":
+            return False
+        return set(self.requires) <= set(getattr(model, "traits", ()))
 
     @property
     def tags(self) -> dict[str, Any]:
         return {
             "families": list(self.families), "multiplies_by_inputs": self.multiplies_by_inputs,
             "has_baseline": self.has_baseline, "needs_tokens": self.needs_tokens,
-            "needs_layer": self.needs_layer, "stochastic": self.stochastic, "cost": self.cost,
+            "needs_layer": self.needs_layer, "stochastic": self.stochastic, "requires": list(self.requires),
+            "regression": self.regression, "cost": self.cost,
         }
 
 

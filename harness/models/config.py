@@ -22,6 +22,10 @@ FAMILIES = ("cnn", "transformer", "hybrid")
 SOURCES = ("timm", "package", "toy", "zoo")
 LAYOUTS = ("nchw", "nhwc", "tokens")
 DEPTHS = (25, 50, 75, 100)
+# Structural facts some explainers need (ExplainerCfg.requires):
+# gap_linear_head: logits = linear(global average of the last target layer), so CAM is exact;
+# timm_resnet_blocks: timm BasicBlock/Bottleneck residual blocks, which the CNN LRP canonizer handles.
+TRAITS = ("gap_linear_head", "timm_resnet_blocks")
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class ModelCfg:
         For ``source="package"``: the importable package bundling the file.
     hf_hub_id:
         Hugging Face repository id of the canonical pretrained weights.
+    traits:
+        Structural facts from :data:`TRAITS` that explainers may require.
     num_classes:
         Size of the classifier output.
     label_space:
@@ -91,6 +97,7 @@ class ModelCfg:
     num_classes: int = 1000
     label_space: str = "imagenet"
     create_kwargs: tuple[tuple[str, object], ...] = field(default=())
+    traits: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -99,6 +106,8 @@ class ModelCfg:
             raise ValueError(f"{self.name}: source {self.source!r} not in {SOURCES}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"{self.name}: layout {self.layout!r} not in {LAYOUTS}")
+        if unknown := set(self.traits) - set(TRAITS):
+            raise ValueError(f"{self.name}: unknown trait(s) {sorted(unknown)}; known: {TRAITS}")
         if self.layout == "tokens" and self.grid_size is None:
             raise ValueError(f"{self.name}: token models need grid_size")
 

