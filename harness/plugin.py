@@ -46,6 +46,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="explainer regression baselines (default: <rootdir>/suites/baselines)")
     g.addoption("--harness-regen", action="store_true", default=False,
                 help="rewrite the regression baselines of the selected cases instead of comparing")
+    g.addoption("--harness-metric-images", type=int, default=4, metavar="N",
+                help="images per metric case in suites/test_metrics.py (default: 4)")
+    g.addoption("--harness-metric-param", action="append", default=[], metavar="METRIC.KEY=VALUE",
+                help="raise a metric's default parameter, e.g. pixel_flipping.steps=48; repeatable")
 
 
 def pytest_configure(config: pytest.Config) -> None:

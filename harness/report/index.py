@@ -22,6 +22,9 @@ def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str,
             ("text", f"settings {run.get('settings', {})}")]
     if run.get("has_summary"):
         meta.append(("text", "cases, top-1 and skipped models: [summary.md](summary.md), [summary.json](summary.json)"))
+    if run.get("has_leaderboard"):
+        meta.append(("text", "metrics: [leaderboard.md](leaderboard.md) (tables, aggregate rank, metric agreement), "
+                             "[leaderboard.csv](leaderboard.csv), [metric_agreement.csv](metric_agreement.csv)"))
     sections = [("Run", meta)]
     if not consensus.get("explainers"):
         sections.append(("Consensus", [("text", "fewer than two models with explanations of the same images: "

@@ -48,7 +48,10 @@ def build_report(
     if session is not None:
         write_summary(out, info, **session)
     consensus = write_consensus(collect_groups(store, cases=cases_filter), out, consensus_options)
-    write_index(out, {**info, "has_summary": session is not None}, consensus)
+    from .leaderboard import write_leaderboard
+
+    has_leaderboard = write_leaderboard(out, store, cases=cases_filter) is not None
+    write_index(out, {**info, "has_summary": session is not None, "has_leaderboard": has_leaderboard}, consensus)
     _point_latest(reports_dir, run_id)
     return out, consensus
 

@@ -1,0 +1,106 @@
+"""Score one model x explainer case with a metric, next to the random-attribution control, and store it.
+
+The control is uniform random maps seeded from the model and images
+(``random`` in the store and the leaderboard).  It is scored by the same
+metric, on the same images and seed, in the same call, so metrics whose
+forward passes do not depend on the maps share them.  A result is a
+``metric`` store entry keyed by model, weights, explainer (+ parameters and
+version), metric (+ parameters and version), image digests and targets;
+``python -m harness leaderboard`` reads them back without computing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..checks.localisation import random_control
+from ..store import library_versions
+from .inputs import MetricInputs
+from .registry import get_metric
+
+CONTROL = "random"
+KIND = "metric"
+
+
+@dataclass
+class MetricResult:
+    model: str
+    explainer: str
+    metric: str
+    category: str
+    higher_is_better: bool
+    params: dict[str, Any]
+    scores: np.ndarray  # per image
+    control: np.ndarray  # per image, the random-attribution control
+    seconds: float
+
+    @property
+    def score(self) -> float:
+        return float(np.nanmean(self.scores))
+
+    @property
+    def control_score(self) -> float:
+        return float(np.nanmean(self.control))
+
+    @property
+    def separates(self) -> bool:
+        """The explainer scores better than the random control (strictly, in the metric's direction)."""
+        s, c = self.score, self.control_score
+        return bool(s > c) if self.higher_is_better else bool(s < c)
+
+
+def control_maps(shape: tuple[int, ...], model: str, digests: list[str]) -> np.ndarray:
+    return random_control(shape, f"{CONTROL}-{model}-" + ",".join(d[:12] for d in digests))
+
+
+def _fields(base: dict[str, Any], explainer: str, explainer_params: dict, explainer_version: str, metric: str,
+            version: str, params: dict, digests: list[str], targets: np.ndarray) -> dict[str, Any]:
+    return {**base, "explainer": explainer, "explainer_params": explainer_params,
+            "explainer_version": explainer_version, "metric": metric, "metric_version": version,
+            "metric_params": params, "images": list(digests), "targets": [int(t) for t in targets],
+            "versions": {**library_versions(), "quantus": _quantus_version()}}
+
+
+def _quantus_version() -> str:
+    from importlib.metadata import version
+
+    return version("quantus")
+
+
+def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, store=None,
+                  base: dict[str, Any] | None = None, explainer: str = "?", explainer_params: dict | None = None,
+                  explainer_version: str = "1", digests: list[str] | None = None, meta: dict | None = None,
+                  **overrides: Any) -> MetricResult:
+    """Score ``attributions`` (``[N, H, W]``) and the random control; fetch from / write to ``store``."""
+    cfg, fn = get_metric(metric)
+    params = cfg.params(**overrides)
+    digests = digests or [str(i) for i in range(len(attributions))]
+    keys = {}
+    if store is not None:
+        for who, p, v in ((explainer, explainer_params or {}, explainer_version), (CONTROL, {}, "1")):
+            keys[who] = _fields(base or {}, who, p, v, metric, cfg.version, params, digests, inp.y)
+        hit = {who: store.get(KIND, f) for who, f in keys.items()}
+        if all(hit.values()):
+            return MetricResult(metric=metric, model=(base or {}).get("model", "?"), explainer=explainer,
+                                category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
+                                scores=hit[explainer].arrays["scores"], control=hit[CONTROL].arrays["scores"],
+                                seconds=float(hit[explainer].meta.get("seconds", 0.0)))
+    sets = {explainer: np.nan_to_num(attributions).astype(np.float32),
+            CONTROL: control_maps(attributions.shape, (base or {}).get("model", "?"), digests)}
+    start = time.perf_counter()
+    out = fn(inp, sets, **params)
+    seconds = time.perf_counter() - start
+    res = MetricResult(model=(base or {}).get("model", "?"), explainer=explainer, metric=metric,
+                       category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
+                       scores=np.asarray(out[explainer], float), control=np.asarray(out[CONTROL], float),
+                       seconds=seconds)
+    if store is not None:
+        info = {**(meta or {}), "category": cfg.category, "higher_is_better": cfg.higher_is_better,
+                "title": cfg.title, "seconds": seconds, "created": time.time()}
+        store.put(KIND, keys[explainer], {"scores": res.scores}, {**info, "separates": res.separates})
+        store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
+    return res

@@ -1,0 +1,125 @@
+"""Metric registry with tags (STYLE.md patterns 1-2).
+
+Each metric is a plain function ``fn(inputs, sets, **params) -> {set name:
+per-image scores}`` registered with a :class:`MetricCfg`.  ``sets`` maps a
+name (an explainer, or ``random`` for the control) to ``[N, H, W]``
+attributions of the same images, so metrics whose perturbations do not
+depend on the attributions (FaithfulnessCorrelation) share one set of
+forward passes among all of them.
+
+:func:`yield_metrics` picks the metrics that apply to a model x explainer
+pair by tags, never by names: localisation needs an image set with
+ground-truth masks, and every metric needs a model family the explainer
+supports.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+CATEGORIES = ("faithfulness", "complexity", "randomisation", "localisation")
+
+
+@dataclass(frozen=True)
+class MetricCfg:
+    """Tags and defaults of one metric (flat and frozen, as ExplainerCfg).
+
+    Attributes
+    ----------
+    name, title:
+        Registry name (``pixel_flipping``) and the Quantus class it follows.
+    category:
+        One of :data:`CATEGORIES`; it leads the suite's case id so that
+        ``pytest suites/ -k faithfulness`` selects the whole category.
+    higher_is_better:
+        Direction of the score; the leaderboard and the random control use it.
+    needs_masks:
+        Needs ground-truth object masks (localisation).
+    reexplains:
+        Needs explanations of other targets (RandomLogit), computed through
+        the harness's own explainer and cached in the store.
+    batched:
+        The harness computes it in ``harness/metrics`` (batched); otherwise it
+        calls Quantus as is (cheap metrics with no model calls).
+    gate:
+        The suite asserts that the explainer beats the random control; other
+        metrics record and flag (see :mod:`harness.metrics.cases`).
+    defaults:
+        Small default parameters (CI budget) as ``(name, value)`` pairs;
+        ``--harness-metric-param NAME.KEY=VALUE`` raises them.
+    version:
+        Bumped when the implementation's output changes (part of the store key).
+    """
+
+    name: str
+    title: str
+    category: str
+    higher_is_better: bool
+    needs_masks: bool = False
+    reexplains: bool = False
+    batched: bool = False
+    gate: bool = False
+    defaults: tuple[tuple[str, Any], ...] = ()
+    version: str = "1"
+
+    @property
+    def case_name(self) -> str:
+        """``faithfulness_pixel_flipping``; a name that already starts with its category keeps it."""
+        return self.name if self.name.startswith(self.category) else f"{self.category}_{self.name}"
+
+    def params(self, **overrides: Any) -> dict[str, Any]:
+        known = dict(self.defaults)
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            raise KeyError(f"{self.name}: unknown parameter(s) {unknown}; known: {sorted(known)}")
+        return {**known, **overrides}
+
+
+MetricFn = Callable[..., dict[str, Any]]
+_METRICS: dict[str, tuple[MetricCfg, MetricFn]] = {}
+
+
+def register_metric(cfg: MetricCfg):
+    if cfg.category not in CATEGORIES:
+        raise ValueError(f"{cfg.name}: category must be one of {CATEGORIES}")
+
+    def deco(fn: MetricFn) -> MetricFn:
+        if cfg.name in _METRICS:
+            warnings.warn(f"metric {cfg.name!r} registered twice; keeping the newest", stacklevel=2)
+        _METRICS[cfg.name] = (cfg, fn)
+        return fn
+
+    return deco
+
+
+def list_metrics(filter: str = "*", *, category: str | None = None) -> list[str]:
+    return sorted(n for n, (cfg, _) in _METRICS.items()
+                  if fnmatch.fnmatch(n, filter) and (category is None or cfg.category == category))
+
+
+def get_metric(name: str) -> tuple[MetricCfg, MetricFn]:
+    if name not in _METRICS:
+        close = difflib.get_close_matches(name, list(_METRICS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown metric {name!r}{hint}")
+    return _METRICS[name]
+
+
+def get_metric_cfg(name: str) -> MetricCfg:
+    return get_metric(name)[0]
+
+
+def yield_metrics(model_cfg, explainer_cfg, *, has_masks: bool) -> Iterator[MetricCfg]:
+    """Metrics that apply to a model x explainer pair, judged by tags."""
+    if not explainer_cfg.supports(model_cfg.family):
+        return
+    for name in list_metrics():
+        cfg = _METRICS[name][0]
+        if cfg.needs_masks and not has_masks:
+            continue
+        yield cfg

@@ -1,0 +1,53 @@
+"""Leaderboard from planted metric results: tables, flags, aggregate rank, agreement, CLI."""
+
+import numpy as np
+import pytest
+
+from harness.cli import main as cli
+from harness.report.leaderboard import aggregate_rank, agreement, collect_metrics, write_leaderboard
+from harness.store import Store
+
+
+def _put(store, model, explainer, metric, scores, *, hib=True):
+    fields = {"model": model, "weights": "w", "explainer": explainer, "explainer_params": {}, "metric": metric,
+              "metric_params": {"k": 1}, "images": ["i0", "i1"], "targets": [0, 1]}
+    store.put("metric", fields, {"scores": np.asarray(scores, float)},
+              {"higher_is_better": hib, "category": "faithfulness", "created": 1.0})
+
+
+def _planted(tmp_path):
+    store = Store(tmp_path / "store")
+    quality = {"good": 3.0, "mid": 2.0, "bad": 1.0}
+    for model in ("m1", "m2"):
+        for e, q in quality.items():
+            _put(store, model, e, "up", [q, q])            # higher is better, agrees with quality
+            _put(store, model, e, "down", [q, q], hib=False)  # lower is better: ranks the other way round
+            _put(store, model, e, "same", [q, q + 0.1])    # agrees
+        _put(store, model, "random", "up", [2.5, 2.5])    # beats "mid" and "bad"
+        _put(store, model, "random", "down", [0.0, 0.0], hib=False)
+        _put(store, model, "random", "same", [0.0, 0.0])
+    return store
+
+
+def test_flags_rank_and_agreement(tmp_path):
+    rows = collect_metrics(_planted(tmp_path))
+    flags = {(r["model"], r["explainer"], r["metric"]) for r in rows if not r["beats_random"]}
+    assert ("m1", "mid", "up") in flags and ("m1", "good", "up") not in flags
+    agg = aggregate_rank(rows)
+    assert [a["explainer"] for a in agg][0] == "good"
+    names, tau, counts = agreement(rows)
+    i, j, k = names.index("up"), names.index("same"), names.index("down")
+    assert tau[i, j] == pytest.approx(1.0) and tau[i, k] == pytest.approx(-1.0)
+    assert counts[i, j] == 6
+
+
+def test_written_and_printed(tmp_path, capsys):
+    store = _planted(tmp_path)
+    out = tmp_path / "run"
+    out.mkdir()
+    summary = write_leaderboard(out, store)
+    assert summary is not None and (out / "leaderboard.md").read_text().count("Kendall") == 1
+    assert (out / "metric_agreement.csv").is_file() and (out / "leaderboard.csv").is_file()
+    assert cli(["leaderboard", "--store", str(tmp_path / "store")]) == 0
+    text = capsys.readouterr().out
+    assert "metric agreement" in text and "aggregate rank" in text
