@@ -64,14 +64,23 @@ def load_test_split(manifest: dict, n: int | None = None) -> tuple[torch.Tensor,
 
 
 def evaluate_zoo(models: list[str] | None = None, *, n: int | None = None, controls: bool = True,
-                 device: str = "auto") -> dict:
-    """Metrics for each zoo model with weights, plus its random-weight control."""
+                 control_n: int | None = None, device: str = "auto", log=None) -> dict:
+    """Metrics for each zoo model with weights, plus its random-weight control.
+
+    ``control_n`` evaluates the random-weight controls on only the first
+    ``control_n`` test images (chance is chance on 200 images as on 1000).
+    ``log`` (e.g. ``print`` to stderr) receives one progress line per model.
+    """
+    import time
+
     from .train import ZOO_DIR, read_manifest
 
     manifest = read_manifest(ZOO_DIR)
     images, labels, seed = load_test_split(manifest, n)
     rows = {}
-    for name in models or list_models(source="zoo"):
+    names = models or list_models(source="zoo")
+    for i, name in enumerate(names, 1):
+        start = time.perf_counter()
         cfg = get_model_cfg(name)
         entry = manifest["models"].get(name, {})
         try:
@@ -85,9 +94,15 @@ def evaluate_zoo(models: list[str] | None = None, *, n: int | None = None, contr
                    init=entry.get("training", {}).get("init", ""), params=entry.get("params"))
         if controls:
             rnd = load_model(name, pretrained=False, device=device)
-            row["random_control"] = {k: v for k, v in evaluate_module(rnd.module, cfg, images, labels).items()
-                                     if k in ("top1", "macro_auc")}
+            k = len(labels) if control_n is None else min(control_n, len(labels))
+            row["random_control"] = {key: v for key, v in evaluate_module(rnd.module, cfg, images[:k], labels[:k]).items()
+                                     if key in ("top1", "macro_auc", "n")}
         rows[name] = row
+        if log is not None:
+            ctrl = row.get("random_control", {}).get("top1")
+            log(f"[zoo evaluate {i}/{len(names)}] {name}: top-1 {row['top1']:.3f} on {len(labels)} images"
+                + (f", random-weight control {ctrl:.3f}" if ctrl is not None else "")
+                + f" ({time.perf_counter() - start:.1f} s)")
     return dict(dataset="shapes", split="test", data_seed=seed, n=int(len(labels)), chance=1 / NUM_CLASSES,
                 classes=list(CLASS_NAMES), models=rows)
 
