@@ -28,3 +28,21 @@ def test_resolution(request, harness, photo, model):
     request.node.user_properties.append((PROP_CASE, {
         "id": request.node.callspec.id, "model": loaded.label, "explainer": "gradcam", "check": "check_resolution",
         "value": {f"{d}%": list(v) for d, v in measured.items()}}))
+
+
+def test_study_models_last_grid_resolution(request):
+    """All 14 study models at 224 px: 7x7 at the last layer, 14x14 where a 16-px token grid is kept."""
+    from harness.models import STUDY_NAMES, get_model_cfg
+
+    assert len(STUDY_NAMES) == 14, f"resolution: {len(STUDY_NAMES)} study models registered, expected 14"
+    table = {}
+    for name in STUDY_NAMES:
+        cfg = get_model_cfg(name)
+        want = (14, 14) if cfg.patch_size == 16 else (7, 7)
+        table[name] = list(cfg.native_grid(100))
+        assert cfg.input_size == 224 and cfg.native_grid(100) == want, (
+            f"resolution: config of {name} expects {cfg.native_grid(100)} at 100% depth, the study has {want} "
+            f"(tolerance: exact)")
+    request.node.user_properties.append((PROP_CASE, {
+        "id": "study-check_resolution_table", "model": "study", "explainer": "gradcam",
+        "check": "check_resolution_table", "value": table}))

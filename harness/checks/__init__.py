@@ -28,6 +28,10 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
     ("lrp_vit", "zoo_*", "check_conservation"): "lrp_vit is not conservative: relevance absorbed by biases/embeddings",
     # issue 4: on the small zoo, CNN IG maps (zoo_efficientnet, zoo_mobilenetv3) carry more energy at
     # k/16 cycles/px (stride aliasing) than the zoo ViTs' patch grid: see the grid table.
+    # issue 4: ReLU6 / hard-swish nets: IG (256 Gauss-Legendre steps, black baseline) misses completeness
+    # by 0.075 (zoo_efficientnet_lite0, gap -1.51) and 0.074 (zoo_mobilenetv3, gap 1.75) of the gap > 0.05.
+    ("ig", "zoo_efficientnet_lite0", "check_completeness"): "IG at 256 steps misses 5 % on a ReLU6 net",
+    ("ig", "zoo_mobilenetv3", "check_completeness"): "IG at 256 steps misses 5 % on a hard-swish net",
     ("ig", "*", "check_grid_separation"): "zoo CNNs' stride aliasing scores above the zoo ViTs' patch grid",
     ("rollout", "*", "check_target_respected"):
         "attention rollout is class-agnostic by construction: the map does not depend on the target",

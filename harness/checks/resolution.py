@@ -32,4 +32,21 @@ def check_resolution(model, x: torch.Tensor) -> dict[int, tuple[int, int]]:
                 f"resolution: Grad-CAM at {depth}% depth ({model.cfg.target_layer(depth)}) is "
                 f"{measured[depth]}, the config expects {want} (tolerance: exact) [gradcam on {model.label}]"
             )
+    check_shallower_is_larger(measured, hierarchical=not model.cfg.patch_size, case=f"gradcam on {model.label}")
     return measured
+
+
+def check_shallower_is_larger(measured: dict[int, tuple[int, int]], *, hierarchical: bool, case: str) -> None:
+    """The grid never shrinks towards the input; a hierarchical model's 25 % grid beats its 100 % grid.
+
+    Uniform-patch transformers keep one token grid at every depth, so for them only "never shrinks" holds.
+    """
+    __tracebackhide__ = True
+    depths = sorted(measured)
+    for shallow, deep in zip(depths, depths[1:]):
+        if measured[shallow][0] < measured[deep][0] or measured[shallow][1] < measured[deep][1]:
+            raise CheckFailure(f"resolution: {shallow}% depth grid {measured[shallow]} is smaller than "
+                               f"{deep}% depth {measured[deep]} (shallower must be at least as large) [{case}]")
+    if hierarchical and not measured[depths[0]][0] > measured[depths[-1]][0]:
+        raise CheckFailure(f"resolution: {depths[0]}% depth grid {measured[depths[0]]} is not larger than "
+                           f"{depths[-1]}% {measured[depths[-1]]} in a hierarchical model [{case}]")

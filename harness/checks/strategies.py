@@ -1,0 +1,84 @@
+"""Hypothesis strategies for the property checks (STYLE.md pattern 7).
+
+One module for every strategy the property suites and unit tests draw
+from: finite floats only, and size caps everywhere, so a shrunk example is
+small and a failing one reproduces from its seed.
+
+* :func:`smooth_inputs`: a coarse grid of finite floats (at most
+  ``MAX_COARSE`` x ``MAX_COARSE`` per channel) upsampled bilinearly to the
+  model's input side, so Hypothesis draws a few dozen numbers, not 150 000.
+* :func:`shapes_inputs`: a fresh ``shapes`` sample (the zoo's procedural
+  dataset, an infinite supply of in-distribution images) plus bounded pixel
+  noise, preprocessed for the model.
+* :data:`baselines`, :func:`targets`, :data:`step_counts`.
+
+Seeds come from the test id (:func:`seed_for_id`), so ``@seed`` reproduces
+a run on any machine; profiles ``dev`` and ``ci`` live in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from hypothesis import strategies as st
+
+MAX_COARSE = 6  # coarse grid side for smooth inputs (per channel)
+MAX_NOISE = 0.1  # bound on added pixel noise, in 0..1 pixel units
+MAX_SHAPES_INDEX = 10_000  # shapes samples drawn from this many per split
+
+baselines = st.sampled_from(("black", "blur", "noise"))
+step_counts = st.sampled_from((16, 32, 64))
+_finite = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False, width=32)
+
+
+def seed_for_id(test_id: str) -> int:
+    """A stable 31-bit seed from a pytest node id (same id, same seed)."""
+    return int(hashlib.sha256(test_id.encode()).hexdigest()[:8], 16) % (2**31)
+
+
+def targets(num_classes: int) -> st.SearchStrategy[int]:
+    return st.integers(min_value=0, max_value=num_classes - 1)
+
+
+@st.composite
+def smooth_inputs(draw, side: int, *, channels: int = 3) -> torch.Tensor:
+    """``[1, C, side, side]`` input in the normalised space: a smooth field of finite floats."""
+    k = draw(st.integers(min_value=2, max_value=MAX_COARSE))
+    vals = draw(st.lists(_finite, min_size=channels * k * k, max_size=channels * k * k))
+    coarse = torch.tensor(vals, dtype=torch.float32).reshape(1, channels, k, k)
+    return F.interpolate(coarse, size=(side, side), mode="bilinear", align_corners=False)
+
+
+@st.composite
+def shapes_inputs(draw, cfg, *, split: str = "test") -> tuple[torch.Tensor, int]:
+    """``(x [1, 3, S, S], label)``: a procedural ``shapes`` image plus bounded noise, preprocessed for ``cfg``."""
+    from ..images import normalize, resize_crop, to_unit
+    from ..zoo.shapes import make_sample
+
+    index = draw(st.integers(min_value=0, max_value=MAX_SHAPES_INDEX))
+    amp = draw(st.floats(min_value=0.0, max_value=MAX_NOISE, allow_nan=False))
+    noise_seed = draw(st.integers(min_value=0, max_value=2**31 - 1))
+    sample = make_sample(0, split, index)
+    unit = to_unit([resize_crop(sample.image, cfg)])
+    if amp > 0:
+        gen = torch.Generator().manual_seed(noise_seed)
+        unit = (unit + amp * (2 * torch.rand(unit.shape, generator=gen) - 1)).clamp(0, 1)
+    return normalize(unit, cfg), sample.label
+
+
+@st.composite
+def photo_inputs(draw, cfg, photos: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, int]:
+    """``(x [1, 3, S, S], index)``: one of ``photos`` (uint8 HWC) plus bounded noise."""
+    from ..images import normalize, resize_crop, to_unit
+
+    i = draw(st.integers(min_value=0, max_value=len(photos) - 1))
+    amp = draw(st.floats(min_value=0.0, max_value=MAX_NOISE, allow_nan=False))
+    noise_seed = draw(st.integers(min_value=0, max_value=2**31 - 1))
+    unit = to_unit([resize_crop(photos[i], cfg)])
+    if amp > 0:
+        gen = torch.Generator().manual_seed(noise_seed)
+        unit = (unit + amp * (2 * torch.rand(unit.shape, generator=gen) - 1)).clamp(0, 1)
+    return normalize(unit, cfg), i
