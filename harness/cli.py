@@ -178,7 +178,8 @@ def cmd_zoo_train(args) -> int:
 def cmd_zoo_evaluate(args) -> int:
     from .zoo.evaluate import confusion_table, evaluate_zoo, plot_confusions
 
-    result = evaluate_zoo(args.models or None, n=args.n, controls=not args.no_controls, device=args.device)
+    result = evaluate_zoo(args.models or None, n=args.n, controls=not args.no_controls, device=args.device,
+                          log=lambda line: print(line, file=sys.stderr, flush=True))
     if args.plots:
         result["plots"] = [str(p) for p in plot_confusions(result, args.plots)]
     if args.json:

@@ -50,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="images per metric case in suites/test_metrics.py (default: 4)")
     g.addoption("--harness-metric-param", action="append", default=[], metavar="METRIC.KEY=VALUE",
                 help="raise a metric's default parameter, e.g. pixel_flipping.steps=48; repeatable")
+    g.addoption("--harness-metric-explainers", default="regression", metavar="SET",
+                help="explainers scored by suites/test_metrics.py: 'regression' (default: the explainers "
+                     "tagged regression=True), 'all', or name,name")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -4,14 +4,21 @@ Ids read ``<explainer>-<model>-<category>_<metric>``: ``-k faithfulness``,
 ``-k randomisation``, ``-k localisation``, ``-k complexity`` select a
 category.  Defaults are small (``--harness-metric-images 4``, few steps);
 raise them with ``--harness-metric-images N`` and
-``--harness-metric-param pixel_flipping.steps=48``.  Gating: harness/metrics/cases.py.
+``--harness-metric-param pixel_flipping.steps=48``.  Explainers: those tagged
+``regression=True`` by default; ``--harness-metric-explainers all`` (or
+``gradcam,lime``) widens the set.  Gating: harness/metrics/cases.py.
 """
 
 import pytest
 
-from harness.metrics.cases import metric_params, run_metric
+from harness.metrics.cases import metric_explainers, metric_params, run_metric
 
 
-@pytest.mark.parametrize(("case", "metric"), metric_params())
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if {"case", "metric"} <= set(metafunc.fixturenames):
+        spec = metafunc.config.getoption("harness_metric_explainers", "regression")
+        metafunc.parametrize(("case", "metric"), metric_params(explainers=metric_explainers(spec)))
+
+
 def test_metric(request, harness, case, metric):
     run_metric(request, harness, case, metric)

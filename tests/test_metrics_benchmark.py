@@ -1,12 +1,23 @@
 """pytest-benchmark: batched metrics against plain Quantus 0.6.0 on the same inputs.
 
 Workload: one model, 4 images, 3 attribution sets (two explainers and the
-random control, as the leaderboard scores them).  Plain Quantus is called
-once per set; the harness scores the sets in one call.  Each benchmark
-group holds ``plain`` and ``batched`` for one metric; the speed-up is the
-ratio of their means in the JSON (``--benchmark-json``).  The model is
-``toy_resnet`` (64 px) by default so CI stays short; set
-``XAI_HARNESS_BENCH_MODEL=zoo_resnet`` for the trained 224 px model.
+random control, as the leaderboard scores them).  *Plain* is Quantus called
+the way its README does, once per set:
+``quantus.PixelFlipping(features_in_step=..., ...)(model=module, x_batch=x,
+y_batch=y, a_batch=a, device="cpu", channel_first=True, softmax=...)``
+(:func:`harness.metrics.plain.quantus_scores`; ROAD goes through Quantus's
+own imputation one sample at a time, as Quantus's ROAD cannot score RGB).
+*Batched* scores the three sets in one call.  Both use the parameters of
+:data:`~harness.metrics.plain.REFERENCE_OVERRIDES` over the metric's
+defaults, the same ones ``tests/test_metrics_equality.py`` checks for
+equality.  Each benchmark group holds ``plain`` and ``batched`` for one
+metric; the batched entry's ``extra_info`` carries ``speedup_vs_plain``
+(ratio of the means) and the thread count, which both sides share.
+
+``toy_resnet`` (64 px) by default so CI stays short;
+``XAI_HARNESS_BENCH_MODEL=zoo_resnet`` runs the trained 224 px model and
+``XAI_HARNESS_BENCH_PARAMS="pixel_flipping.steps=24 monotonicity_correlation.nr_samples=10"``
+raises parameters (both sides); ``XAI_HARNESS_BENCH_ROUNDS`` (default 3) sets the rounds.
 """
 
 import os
@@ -16,12 +27,15 @@ import pytest
 import torch
 
 from harness.metrics import MetricInputs, get_metric
-from harness.metrics.plain import quantus_scores
+from harness.metrics.cases import parse_overrides
+from harness.metrics.plain import REFERENCE_OVERRIDES, quantus_scores
 from harness.models import load_model
 
 MODEL = os.environ.get("XAI_HARNESS_BENCH_MODEL", "toy_resnet")
+EXTRA = parse_overrides(os.environ.get("XAI_HARNESS_BENCH_PARAMS", "").split())
+ROUNDS = int(os.environ.get("XAI_HARNESS_BENCH_ROUNDS", "3"))
 METRICS = ("faithfulness_correlation", "pixel_flipping", "monotonicity_correlation", "road")
-PARAMS = {"road": {"percentages": (10, 50, 90)}}
+_PLAIN_MEAN: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +59,21 @@ def workload():
 def test_benchmark(benchmark, workload, metric, impl):
     model, x, y, sets = workload
     cfg, fn = get_metric(metric)
-    params = cfg.params(**PARAMS.get(metric, {}))
+    params = cfg.params(**{**REFERENCE_OVERRIDES.get(metric, {}), **EXTRA.get(metric, {})})
     benchmark.group = f"{metric} [{MODEL}, 4 images, 3 sets]"
-    benchmark.extra_info.update(metric=metric, impl=impl, model=MODEL, sets=len(sets), params=repr(params))
+    benchmark.extra_info.update(metric=metric, impl=impl, model=MODEL, images=len(x), sets=len(sets),
+                                params=repr(params), torch_threads=torch.get_num_threads(),
+                                omp_num_threads=os.environ.get("OMP_NUM_THREADS", "unset"))
     if impl == "plain":
         run = lambda: {k: quantus_scores(metric, model.module, x, y, a, **params) for k, a in sets.items()}
     else:
         inp = MetricInputs(model.module, x, y, model.cfg.num_classes)
+        benchmark.extra_info["forward_batch"] = inp.batch_size
         run = lambda: fn(inp, sets, **params)
-    out = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    out = benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=1)
     assert set(out) == set(sets) and all(np.all(np.isfinite(v)) for v in out.values())
+    mean = benchmark.stats.stats.mean
+    if impl == "plain":
+        _PLAIN_MEAN[metric] = mean
+    elif metric in _PLAIN_MEAN:
+        benchmark.extra_info["speedup_vs_plain"] = round(_PLAIN_MEAN[metric] / mean, 3)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from harness.metrics import MetricInputs, get_metric
-from harness.metrics.plain import quantus_scores
+from harness.metrics.plain import REFERENCE_OVERRIDES, quantus_scores
 from harness.metrics.road import impute
 from harness.models import load_model
 
@@ -37,7 +37,7 @@ def setup(request):
 def test_batched_equals_plain_quantus(setup, metric):
     model, x, y, sets = setup
     cfg, fn = get_metric(metric)
-    params = cfg.params(**({"percentages": (20, 60)} if metric == "road" else {}))
+    params = cfg.params(**REFERENCE_OVERRIDES.get(metric, {}))  # what tests/test_metrics_benchmark.py times
     ours = fn(MetricInputs(model.module, x, y, 10, batch_size=7), sets, **params)
     for name, a in sets.items():
         ref = quantus_scores(metric, model.module, x, y, a, **params)

@@ -53,8 +53,8 @@ def _steps_for(x_shape: tuple[int, ...], steps: int) -> int:
 @register_metric(MetricCfg(
     name="faithfulness_correlation", title="quantus.FaithfulnessCorrelation", category="faithfulness",
     higher_is_better=True, batched=True, gate=False,
-    defaults=(("nr_runs", 16), ("subset_fraction", 0.05), ("seed", 0), ("abs", False), ("normalise", True),
-              ("softmax", False)),
+    defaults=(("nr_runs", 16), ("subset_fraction", 0.05), ("subset_size", None), ("seed", 0), ("abs", False),
+              ("normalise", True), ("softmax", False)),
 ))
 def faithfulness_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, nr_runs: int,
                              subset_fraction: float, seed: int, abs: bool, normalise: bool, softmax: bool,

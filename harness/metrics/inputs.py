@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .forward import DEFAULT_BATCH
+from .forward import default_batch
 
 QUANTUS_BATCH = 64  # Quantus's default ``batch_size``: its RNG streams run per chunk of this many samples
 
@@ -29,6 +29,8 @@ class MetricInputs:
     ``y`` the explained classes, ``masks`` optional boolean ``[N, H, W]``
     object masks; ``explain(targets)`` returns ``[N, H, W]`` maps of other
     targets for metrics that re-explain (RandomLogit), keyed by set name.
+    ``batch_size`` is the forward chunk; ``None`` picks it from the module's
+    device (:func:`~harness.metrics.forward.default_batch`).
     """
 
     module: torch.nn.Module
@@ -37,11 +39,13 @@ class MetricInputs:
     num_classes: int
     masks: np.ndarray | None = None
     explain: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None
-    batch_size: int = DEFAULT_BATCH
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
         self.y = np.asarray(self.y, dtype=np.int64)
+        if self.batch_size is None:
+            self.batch_size = default_batch(self.module)
 
 
 def quantus_prepare(a: np.ndarray, *, normalise: bool, abs: bool) -> np.ndarray:

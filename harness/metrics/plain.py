@@ -126,6 +126,10 @@ def random_logit(inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, a
     return out
 
 
+# Parameters (over each metric's defaults) that the equality tests and the benchmark share.
+REFERENCE_OVERRIDES: dict[str, dict[str, object]] = {"road": {"percentages": (10, 50, 90)}}
+
+
 def quantus_scores(metric: str, module, x: np.ndarray, y: np.ndarray, a: np.ndarray, *, seed: int = 0,
                    **params) -> np.ndarray:
     """Per-image scores of plain Quantus for one attribution set (global RNG seeded with ``seed``)."""
