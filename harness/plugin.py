@@ -36,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="use only the first N images of the set")
     g.addoption("--harness-zoo-images", type=int, default=8, metavar="N",
                 help="shapes test images (with object masks) shown to the zoo models (default: 8)")
+    g.addoption("--harness-costly-images", type=int, default=8, metavar="N",
+                help="moderate and expensive explainers (IG, KernelSHAP, LIME, Score-CAM, ...) explain only the "
+                     "first N images of each set; 0 = all (default: 8)")
     g.addoption("--harness-device", default="auto", help="torch device (default: cuda if present, else cpu)")
     g.addoption("--harness-reports", default=None, metavar="DIR",
                 help="where reports/<run-id>/ is written (default: <rootdir>/reports)")
@@ -53,6 +56,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--harness-metric-explainers", default="regression", metavar="SET",
                 help="explainers scored by suites/test_metrics.py: 'regression' (default: the explainers "
                      "tagged regression=True), 'all', or name,name")
+    g.addoption("--harness-metric-optin", action="append", default=[], metavar="METRIC",
+                help="run METRIC also on models its sources tag leaves out of the default budget "
+                     "(mprt: by default on zoo and toy models with cheap and moderate explainers); '*' for all; "
+                     "repeatable")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         store=Path(opt.harness_store) if opt.harness_store else Store.default_root(root),
         reports=Path(opt.harness_reports) if opt.harness_reports else root / "reports",
         images=opt.harness_images, max_images=opt.harness_max_images, zoo_images=opt.harness_zoo_images,
+        costly_images=opt.harness_costly_images or None,
         weights=tuple(opt.harness_weights),
         allow_download=opt.harness_allow_download, device=opt.harness_device,
         write_report=not opt.harness_no_report,

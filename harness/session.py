@@ -26,6 +26,8 @@ class HarnessOptions:
     images: str = "builtin"
     max_images: int | None = None
     zoo_images: int = 8
+    # moderate and expensive explainers explain only the first N images of each set (None: all)
+    costly_images: int | None = 8
     weights: tuple[str, ...] = ()
     allow_download: bool = False
     device: str = "auto"
@@ -90,13 +92,20 @@ class HarnessSession:
         if case not in self._results:
             try:
                 explainer = create_explainer(case.explainer, **dict(case.params))
-                self._results[case] = self.runner.explain(case.model, explainer)
+                self._results[case] = self.runner.explain(case.model, explainer, limit=self.image_limit(explainer))
             except Exception as exc:  # remembered, so sibling checks fail fast with the same error
                 self._results[case] = exc
         res = self._results[case]
         if isinstance(res, BaseException):
             raise res
         return res
+
+    def image_limit(self, explainer) -> int | None:
+        """How many images a case of ``explainer`` explains: all, or ``costly_images``
+        for moderate and expensive explainers (LIME, KernelSHAP, IG, Score-CAM, ...)."""
+        if explainer.cfg.cost == "cheap" or not self.options.costly_images:
+            return None
+        return self.options.costly_images
 
     def top1_for(self, model: str) -> dict[str, Any]:
         """Top-1 of ``model`` on the labelled images (overall and on foolbox's 20)."""
