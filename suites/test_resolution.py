@@ -27,7 +27,8 @@ def test_resolution(request, harness, photo, model):
     measured = check_resolution(loaded, preprocess([photo], loaded.cfg).to(loaded.device))
     request.node.user_properties.append((PROP_CASE, {
         "id": request.node.callspec.id, "model": loaded.label, "explainer": "gradcam", "check": "check_resolution",
-        "value": {f"{d}%": list(v) for d, v in measured.items()}}))
+        "value": {"measured": {f"{d}%": list(v) for d, v in measured.items()},
+                  "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured}}}))
 
 
 def test_study_models_last_grid_resolution(request):

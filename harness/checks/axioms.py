@@ -109,9 +109,12 @@ def check_completeness(result, runner) -> dict[str, float]:
 
 
 def check_convergence(model, explainer_name: str, x: torch.Tensor, target, *, baseline: str = "black",
-                      steps: tuple[int, ...] = CONVERGENCE_STEPS, case: str, **params) -> dict[int, float]:
+                      steps: tuple[int, ...] = CONVERGENCE_STEPS, case: str,
+                      measured: dict[int, Completeness] | None = None, **params) -> dict[int, float]:
     """The completeness error shrinks as ``n_steps`` rises (largest vs smallest), and ends within tolerance.
 
+    ``measured`` holds rungs already run on the same ``x``, target and
+    baseline (a suite shares its 256-step run); the others are run here.
     Returns the worst relative error per ``n_steps``.
     """
     __tracebackhide__ = True
@@ -120,7 +123,8 @@ def check_convergence(model, explainer_name: str, x: torch.Tensor, target, *, ba
     errs: dict[int, float] = {}
     last = None
     for n in steps:
-        last = measure(model, create_explainer(explainer_name, baseline=baseline, n_steps=n, **params), x, target)
+        last = (measured or {}).get(n) or measure(
+            model, create_explainer(explainer_name, baseline=baseline, n_steps=n, **params), x, target)
         errs[n] = float(last.relative.max())
     lo, hi = steps[0], steps[-1]
     if not errs[hi] <= errs[lo] + CONVERGENCE_SLACK:

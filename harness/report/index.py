@@ -22,6 +22,9 @@ def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str,
             ("text", f"settings {run.get('settings', {})}")]
     if run.get("has_summary"):
         meta.append(("text", "cases, top-1 and skipped models: [summary.md](summary.md), [summary.json](summary.json)"))
+    if run.get("has_properties"):
+        meta.append(("text", "property checks (completeness, conservation per layer, grid artefacts, resolution, "
+                             "sanity): [properties.md](properties.md), [properties.json](properties.json)"))
     if run.get("has_leaderboard"):
         meta.append(("text", "metrics: [leaderboard.md](leaderboard.md) (tables, aggregate rank, metric agreement), "
                              "[leaderboard.csv](leaderboard.csv), [metric_agreement.csv](metric_agreement.csv)"))

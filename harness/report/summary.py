@@ -1,6 +1,7 @@
 """Write ``reports/<run-id>/`` and point ``reports/latest`` at it.
 
-``summary.json``/``summary.md`` (cases, top-1, skipped models) when the run
+``summary.json``/``summary.md`` (cases, top-1, skipped models) and
+``properties.md``/``properties.json`` (property-check tables) when the run
 came from pytest; always ``consensus.json``, ``consensus/`` (CSVs, heatmaps,
 dendrograms), ``index.md`` and ``index.html``, rebuilt from the store.
 """
@@ -16,6 +17,7 @@ from ..store import Store, library_versions
 from .collect import collect_groups
 from .consensus import ConsensusOptions, write_consensus
 from .index import write_index
+from .properties import registry_family, write_properties
 from .run_info import git_commit, machine_info
 from .table import render_markdown
 
@@ -45,13 +47,16 @@ def build_report(
     out = reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
     info = run_info(run_id, root, settings)
+    has_properties = False
     if session is not None:
         write_summary(out, info, **session)
+        has_properties = write_properties(out, session["cases"], family_of=registry_family)
     consensus = write_consensus(collect_groups(store, cases=cases_filter), out, consensus_options)
     from .leaderboard import write_leaderboard
 
     has_leaderboard = write_leaderboard(out, store, cases=cases_filter) is not None
-    write_index(out, {**info, "has_summary": session is not None, "has_leaderboard": has_leaderboard}, consensus)
+    write_index(out, {**info, "has_summary": session is not None, "has_leaderboard": has_leaderboard,
+                      "has_properties": has_properties}, consensus)
     _point_latest(reports_dir, run_id)
     return out, consensus
 
