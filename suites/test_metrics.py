@@ -6,7 +6,9 @@ category.  Defaults are small (``--harness-metric-images 4``, few steps);
 raise them with ``--harness-metric-images N`` and
 ``--harness-metric-param pixel_flipping.steps=48``.  Explainers: those tagged
 ``regression=True`` by default; ``--harness-metric-explainers all`` (or
-``gradcam,lime``) widens the set.  Gating: harness/metrics/cases.py.
+``gradcam,lime``) widens the set.  MPRT (``-k randomisation_mprt``) runs on
+the trained zoo with cheap and moderate explainers by default;
+``--harness-metric-optin mprt`` adds IG, KernelSHAP and the other models.  Gating: harness/metrics/cases.py.
 """
 
 import pytest
@@ -17,7 +19,8 @@ from harness.metrics.cases import metric_explainers, metric_params, run_metric
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if {"case", "metric"} <= set(metafunc.fixturenames):
         spec = metafunc.config.getoption("harness_metric_explainers", "regression")
-        metafunc.parametrize(("case", "metric"), metric_params(explainers=metric_explainers(spec)))
+        opt_in = metafunc.config.getoption("harness_metric_optin", []) or []
+        metafunc.parametrize(("case", "metric"), metric_params(explainers=metric_explainers(spec), opt_in=opt_in))
 
 
 def test_metric(request, harness, case, metric):

@@ -51,3 +51,19 @@ def test_written_and_printed(tmp_path, capsys):
     assert cli(["leaderboard", "--store", str(tmp_path / "store")]) == 0
     text = capsys.readouterr().out
     assert "metric agreement" in text and "aggregate rank" in text
+
+
+def test_control_note_is_printed(tmp_path):
+    """A metric whose control means something else (MPRT) says so above its table."""
+    store = _planted(tmp_path)
+    fields = {"model": "m1", "weights": "w", "explainer": "good", "explainer_params": {}, "metric": "mprt",
+              "metric_params": {"k": 1}, "images": ["i0", "i1"], "targets": [0, 1]}
+    meta = {"higher_is_better": False, "category": "randomisation", "created": 1.0, "control": "model-independent maps"}
+    store.put("metric", fields, {"scores": np.array([0.3, 0.4])}, meta)
+    store.put("metric", {**fields, "explainer": "random"}, {"scores": np.array([1.0, 1.0])}, meta)
+    out = tmp_path / "run"
+    out.mkdir()
+    summary = write_leaderboard(out, store)
+    assert "Random control here: model-independent maps." in (out / "leaderboard.md").read_text()
+    row = next(r for r in summary["results"] if r["metric"] == "mprt")
+    assert row["beats_random"] and row["control"] == "model-independent maps"

@@ -85,12 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--param", action="append", default=[], metavar="METRIC.KEY=VALUE")
     ap.add_argument("--softmax-off", action="store_true", help="also PixelFlipping on logits")
     ap.add_argument("--store", default=None, help="store root (default: the suite's)")
+    ap.add_argument("--zoo-images", type=int, default=8,
+                    help="zoo test images each case explains (default 8, the suite's); the shapes set's first "
+                         "images do not depend on it, so --zoo-images 4 with --images 4 scores the same "
+                         "images and explains half as many")
     ap.add_argument("--device", default="auto")
     args = ap.parse_args(argv)
     root = Path.cwd()
     store = Path(args.store) if args.store else Store.default_root(root)
     session = HarnessSession(HarnessOptions(store=store, reports=root / "reports", device=args.device,
-                                            write_report=False), root)
+                                            zoo_images=args.zoo_images, write_report=False), root)
     print(HEADER, flush=True)
     rows = list(control_rows(session, args.models.split(","), args.explainers.split(","), args.metrics.split(","),
                              n_images=args.images, overrides=parse_overrides(args.param),

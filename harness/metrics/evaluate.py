@@ -100,7 +100,7 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
                        seconds=seconds)
     if store is not None:
         info = {**(meta or {}), "category": cfg.category, "higher_is_better": cfg.higher_is_better,
-                "title": cfg.title, "seconds": seconds, "created": time.time()}
+                "title": cfg.title, "control": cfg.control, "seconds": seconds, "created": time.time()}
         store.put(KIND, keys[explainer], {"scores": res.scores}, {**info, "separates": res.separates})
         store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
     return res

@@ -28,7 +28,9 @@ class MetricInputs:
     ``x`` is the normalised input batch ``[N, C, H, W]`` (float32, numpy),
     ``y`` the explained classes, ``masks`` optional boolean ``[N, H, W]``
     object masks; ``explain(targets)`` returns ``[N, H, W]`` maps of other
-    targets for metrics that re-explain (RandomLogit), keyed by set name.
+    targets for metrics that re-explain (RandomLogit), keyed by set name;
+    ``explain_model(module)`` returns ``[N, H, W]`` maps of the same images
+    and targets on another module (MPRT's randomised copy), keyed likewise.
     ``batch_size`` is the forward chunk; ``None`` picks it from the module's
     device (:func:`~harness.metrics.forward.default_batch`).
     """
@@ -39,6 +41,7 @@ class MetricInputs:
     num_classes: int
     masks: np.ndarray | None = None
     explain: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None
+    explain_model: dict[str, Callable[[torch.nn.Module], np.ndarray]] | None = None
     batch_size: int | None = None
 
     def __post_init__(self) -> None:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 CATEGORIES = ("faithfulness", "complexity", "randomisation", "localisation")
+COSTS = ("cheap", "moderate", "expensive")  # ExplainerCfg.cost, in order
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class MetricCfg:
     gate:
         The suite asserts that the explainer beats the random control; other
         metrics record and flag (see :mod:`harness.metrics.cases`).
+    sources, max_cost:
+        The default budget of a metric that re-explains on another model
+        (MPRT): it runs only on models of these sources (``ModelCfg.source``)
+        and with explainers of at most this ``ExplainerCfg.cost`` (``cheap``,
+        ``moderate``, ``expensive``); ``None`` is no limit.  ``opt_in`` of
+        :func:`yield_metrics` (``--harness-metric-optin mprt``) lifts both.
+    control:
+        What the random-attribution control means for this metric, where it
+        is not simply "uniform random maps"; the leaderboard prints it.
     defaults:
         Small default parameters (CI budget) as ``(name, value)`` pairs;
         ``--harness-metric-param NAME.KEY=VALUE`` raises them.
@@ -64,6 +74,9 @@ class MetricCfg:
     reexplains: bool = False
     batched: bool = False
     gate: bool = False
+    sources: tuple[str, ...] | None = None
+    max_cost: str | None = None
+    control: str = ""
     defaults: tuple[tuple[str, Any], ...] = ()
     version: str = "1"
 
@@ -71,6 +84,12 @@ class MetricCfg:
     def case_name(self) -> str:
         """``faithfulness_pixel_flipping``; a name that already starts with its category keeps it."""
         return self.name if self.name.startswith(self.category) else f"{self.category}_{self.name}"
+
+    def within_budget(self, model_cfg, explainer_cfg) -> bool:
+        """The pair fits the default budget (``sources``, ``max_cost``)."""
+        if self.sources is not None and model_cfg.source not in self.sources:
+            return False
+        return self.max_cost is None or COSTS.index(explainer_cfg.cost) <= COSTS.index(self.max_cost)
 
     def params(self, **overrides: Any) -> dict[str, Any]:
         known = dict(self.defaults)
@@ -114,12 +133,19 @@ def get_metric_cfg(name: str) -> MetricCfg:
     return get_metric(name)[0]
 
 
-def yield_metrics(model_cfg, explainer_cfg, *, has_masks: bool) -> Iterator[MetricCfg]:
-    """Metrics that apply to a model x explainer pair, judged by tags."""
+def yield_metrics(model_cfg, explainer_cfg, *, has_masks: bool,
+                  opt_in: Collection[str] = ()) -> Iterator[MetricCfg]:
+    """Metrics that apply to a model x explainer pair, judged by tags.
+
+    ``opt_in`` names metrics to run also outside their default budget
+    (:meth:`MetricCfg.within_budget`); ``"*"`` opts all of them in.
+    """
     if not explainer_cfg.supports(model_cfg.family):
         return
     for name in list_metrics():
         cfg = _METRICS[name][0]
         if cfg.needs_masks and not has_masks:
+            continue
+        if not (name in opt_in or "*" in opt_in or cfg.within_budget(model_cfg, explainer_cfg)):
             continue
         yield cfg

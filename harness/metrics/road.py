@@ -73,7 +73,7 @@ def _pixel_order(a: np.ndarray, normalise: bool, abs: bool) -> np.ndarray:
 @register_metric(MetricCfg(
     name="road", title="quantus.ROAD (MoRF, pixels ordered by the 2-D map)", category="faithfulness",
     higher_is_better=False, batched=True, gate=False,
-    defaults=(("percentages", (10, 30, 50, 70, 90)), ("noise", 0.01), ("seed", 0), ("abs", False),
+    defaults=(("percentages", (10, 50, 90)), ("noise", 0.01), ("seed", 0), ("abs", False),
               ("normalise", True)),
 ))
 def road(inp: MetricInputs, sets: dict[str, np.ndarray], *, percentages, noise: float, seed: int, abs: bool,

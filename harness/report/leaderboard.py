@@ -59,7 +59,7 @@ def collect_metrics(store: Store, *, cases: set[tuple[str, str]] | None = None) 
         rows.append({"model": model, "explainer": explainer, "metric": metric, "category": meta.get("category", "?"),
                      "higher_is_better": hib, "score": score, "random": control, "beats_random": bool(beats),
                      "images": len(f["images"]), "params": f["metric_params"], "label_space": meta.get("label_space"),
-                     "seconds": meta.get("seconds")})
+                     "seconds": meta.get("seconds"), "control": meta.get("control") or ""})
     return rows
 
 
@@ -140,8 +140,9 @@ def render_text(rows: list[dict[str, Any]]) -> str:
     parts = []
     for metric, (headers, body) in metric_tables(rows).items():
         r0 = next(r for r in rows if r["metric"] == metric)
+        note = f"; random control: {r0['control']}" if r0.get("control") else ""
         parts.append(render_table(headers, body, title=f"{metric} ({'higher' if r0['higher_is_better'] else 'lower'}"
-                                                       f" is better; * = does not beat random)"))
+                                                       f" is better; * = does not beat random{note})"))
     agg = aggregate_rank(rows)
     parts.append(render_table(("rank", "explainer", "median-standardised", "cells"),
                               [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg],
@@ -167,15 +168,18 @@ def write_leaderboard(out: Path, store: Store, *, cases: set[tuple[str, str]] | 
     pd.DataFrame(tau, index=names, columns=names).to_csv(out / "metric_agreement.csv", float_format="%.4f")
     summary = {"results": rows, "aggregate": agg, "agreement": {"metrics": names, "kendall_tau": tau.tolist(),
                                                                   "cells": counts.tolist()},
-               "flagged": [{k: r[k] for k in ("model", "explainer", "metric", "score", "random")} for r in flagged(rows)]}
+               "flagged": [{k: r[k] for k in ("model", "explainer", "metric", "score", "random", "control")}
+                           for r in flagged(rows)]}
     (out / "leaderboard.json").write_text(json.dumps(summary, indent=2, default=str))
     md = ["# Leaderboard", "", "Scores are means over the case's images; `*` marks a result that does not beat the "
           "random-attribution control (uniform random maps, same images and seed). Parameters per result: "
           "[leaderboard.json](leaderboard.json).", ""]
     for metric, (headers, body) in metric_tables(rows).items():
         r0 = next(r for r in rows if r["metric"] == metric)
-        md += [f"## {metric} ({r0['category']}; {'higher' if r0['higher_is_better'] else 'lower'} is better)", "",
-               render_markdown(headers, body), ""]
+        md += [f"## {metric} ({r0['category']}; {'higher' if r0['higher_is_better'] else 'lower'} is better)", ""]
+        if r0.get("control"):
+            md += [f"Random control here: {r0['control']}.", ""]
+        md += [render_markdown(headers, body), ""]
     md += ["## Aggregate rank (median-standardised, as LATEC)", "",
            render_markdown(("rank", "explainer", "median-standardised", "cells"),
                            [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg]), "",
