@@ -44,6 +44,10 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
     ("scorecam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
     ("ablationcam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
     # Same on the zoo ConvNeXt (mass 0.022-0.043 vs 0.049) and ViT-p32 (0.039-0.040 vs 0.049) last maps.
+    # Plain Grad-CAM at the last stage too (8 shapes images): relevance mass 0.049 vs control 0.049 on both;
+    # pointing game 0/8 vs 1/8 (ConvNeXt) and 0/8 vs 0/8 (PVT-v2).  The maps are not zero, they miss the object.
+    ("gradcam", "zoo_convnext", "check_localisation"): "last-stage Grad-CAM on the zoo ConvNeXt does not localise",
+    ("gradcam", "zoo_pvt_v2", "check_localisation"): "last-stage Grad-CAM on the zoo PVT-v2 does not localise",
     ("gradcampp", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
     ("scorecam", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
     ("ablationcam", "zoo_convnext", "check_localisation"):
