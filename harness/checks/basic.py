@@ -12,6 +12,7 @@ import numpy as np
 
 # Tolerances, stated once.
 CONSTANT_ATOL = 0.0  # a map is constant when max - min <= this
+MAX_ZERO_SHARE = 0.5  # rectified explainers: at most this share of all-zero maps
 TARGET_MIN_CHANGE = 1e-3  # relative L2 change required when the target changes
 TARGET_PROBE_IMAGES = 2
 
@@ -55,14 +56,27 @@ def check_finite(result, runner=None) -> int:
 
 
 def check_not_constant(result, runner=None) -> float:
-    """Every map varies: ``max - min > CONSTANT_ATOL``; returns the smallest range."""
+    """Every map varies: ``max - min > CONSTANT_ATOL``; returns the smallest range.
+
+    For ``rectified`` explainers (a ReLU on the map, the Grad-CAM family) an
+    all-zero map is a legitimate answer, so up to ``MAX_ZERO_SHARE`` of the
+    maps may be exactly zero; a constant non-zero map still fails.
+    """
     __tracebackhide__ = True
-    ranges = np.ptp(result.attributions.reshape(len(result.records), -1), axis=1)
-    flat = [r.id for r, v in zip(result.records, ranges) if not v > CONSTANT_ATOL]
+    from ..explainers import get_explainer_cfg
+
+    flat_maps = result.attributions.reshape(len(result.records), -1)
+    ranges = np.ptp(flat_maps, axis=1)
+    constant = ~(ranges > CONSTANT_ATOL)
+    zero = constant & ~np.any(flat_maps, axis=1)
+    if get_explainer_cfg(result.explainer).rectified and zero.sum() <= MAX_ZERO_SHARE * len(ranges):
+        constant = constant & ~zero
+    flat = [r.id for r, c in zip(result.records, constant) if c]
     if flat:
-        _fail(f"not constant: {len(flat)} constant map(s) (range <= {CONSTANT_ATOL}): "
-              f"{', '.join(flat[:5])}", result)
-    return float(ranges.min())
+        _fail(f"not constant: {len(flat)} constant map(s) (range <= {CONSTANT_ATOL}; all-zero maps: "
+              f"{int(zero.sum())}/{len(ranges)}): {', '.join(flat[:5])}", result)
+    varying = ranges[ranges > CONSTANT_ATOL]
+    return float(varying.min()) if len(varying) else 0.0
 
 
 def check_target_respected(result, runner) -> float:

@@ -71,7 +71,7 @@ def weighted_map(weights: torch.Tensor, act: torch.Tensor, *, relu: bool = True)
 
 
 @register_explainer(ExplainerCfg(
-    name="gradcam", title="Grad-CAM", group="cam", needs_layer=True, cost="cheap", regression=True,
+    name="gradcam", title="Grad-CAM", group="cam", needs_layer=True, cost="cheap", regression=True, rectified=True,
     passes="1 forward + 1 backward", defaults=(("depth", 100), ("layer", None)),
 ))
 def gradcam(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None) -> RawExplanation:
@@ -91,12 +91,12 @@ def _gradcam_at(depth: int):
 for _depth in CAM_DEPTHS:
     register_explainer(ExplainerCfg(
         name=f"gradcam_d{_depth}", title=f"Grad-CAM at {_depth} % depth", group="cam", needs_layer=True,
-        cost="cheap", passes="1 forward + 1 backward", defaults=(("layer", None),),
+        cost="cheap", rectified=True, passes="1 forward + 1 backward", defaults=(("layer", None),),
     ))(_gradcam_at(_depth))
 
 
 @register_explainer(ExplainerCfg(
-    name="gradcampp", title="Grad-CAM++", group="cam", needs_layer=True, cost="cheap",
+    name="gradcampp", title="Grad-CAM++", group="cam", needs_layer=True, cost="cheap", rectified=True,
     passes="1 forward + 1 backward", defaults=(("depth", 100), ("layer", None)),
 ))
 def gradcampp(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None) -> RawExplanation:

@@ -40,7 +40,7 @@ def _minmax(maps: torch.Tensor) -> torch.Tensor:
 
 
 @register_explainer(ExplainerCfg(
-    name="scorecam", title="Score-CAM", group="cam", needs_layer=True, cost="moderate",
+    name="scorecam", title="Score-CAM", group="cam", needs_layer=True, cost="moderate", rectified=True,
     passes="1 + n_channels forward, no backward (32 by default)",
     defaults=(("depth", 100), ("layer", None), ("n_channels", 32), ("batch_size", 16)),
 ))
@@ -74,7 +74,7 @@ def _channel_mask(keep: torch.Tensor, out: torch.Tensor, cfg) -> torch.Tensor:
 
 
 @register_explainer(ExplainerCfg(
-    name="ablationcam", title="Ablation-CAM", group="cam", needs_layer=True, cost="moderate",
+    name="ablationcam", title="Ablation-CAM", group="cam", needs_layer=True, cost="moderate", rectified=True,
     passes="1 + n_channels forward, no backward (32 by default)",
     defaults=(("depth", 100), ("layer", None), ("n_channels", 32), ("batch_size", 16)),
 ))

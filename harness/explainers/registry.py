@@ -33,6 +33,14 @@ class ExplainerCfg:
         Model families the method supports; other pairs are deselected.
     multiplies_by_inputs, has_baseline, needs_tokens, needs_layer, stochastic:
         Tags used to choose which checks apply.
+    requires:
+        Model traits (``ModelCfg.traits``) the method needs.
+    regression:
+        Gated by committed regression baselines.
+    rectified:
+        The map passes through a ReLU (the Grad-CAM family), so an all-zero
+        map is a legitimate answer where no channel supports the class;
+        ``check_not_constant`` then allows a minority of all-zero maps.
     cost:
         ``cheap`` / ``moderate`` / ``expensive``.
     passes:
@@ -55,6 +63,7 @@ class ExplainerCfg:
     stochastic: bool = False
     requires: tuple[str, ...] = ()
     regression: bool = False
+    rectified: bool = False
     cost: str = "cheap"
     passes: str = ""
     defaults: tuple[tuple[str, Any], ...] = ()
@@ -77,7 +86,7 @@ class ExplainerCfg:
             "families": list(self.families), "multiplies_by_inputs": self.multiplies_by_inputs,
             "has_baseline": self.has_baseline, "needs_tokens": self.needs_tokens,
             "needs_layer": self.needs_layer, "stochastic": self.stochastic, "requires": list(self.requires),
-            "regression": self.regression, "cost": self.cost,
+            "regression": self.regression, "rectified": self.rectified, "cost": self.cost,
         }
 
 
