@@ -52,6 +52,8 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
     ("scorecam", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
     ("ablationcam", "zoo_convnext", "check_localisation"):
         "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    # Plain Grad-CAM on the zoo ViT-p32's 7x7 tokens (8 shapes images): mass 0.038 vs control 0.050.
+    ("gradcam", "zoo_vit_p32", "check_localisation"): "last-block Grad-CAM on the zoo ViT-p32 does not localise",
     ("gradcampp", "zoo_vit_p32", "check_localisation"): "Grad-CAM++ on the zoo ViT-p32's 7x7 tokens does not localise",
     ("scorecam", "zoo_vit_p32", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
 }
