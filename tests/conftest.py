@@ -33,3 +33,15 @@ def image_dir(tmp_path: Path) -> Path:
     for i, syn in enumerate(["n01440764", "n01440764", "n01443537", "n01443537"]):
         write_png(root / syn / f"img{i}.png", seed=i)
     return root
+
+
+def toy_metric_batch(model):
+    """Three smooth 64-px inputs in [-1, 1] and the model's predicted classes (the metric tests' inputs)."""
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.nn.functional.interpolate(torch.rand(3, 3, 8, 8, generator=g), size=64, mode="bilinear") * 2 - 1
+    x = x.numpy().astype(np.float32)
+    with torch.no_grad():
+        y = model.module(torch.from_numpy(x)).argmax(1).numpy()
+    return x, y

@@ -8,8 +8,8 @@ float32 reductions in forward passes of other batch sizes.
 
 import numpy as np
 import pytest
-import torch
 
+from conftest import toy_metric_batch
 from harness.metrics import MetricInputs, get_metric
 from harness.metrics.plain import REFERENCE_OVERRIDES, quantus_scores
 from harness.metrics.road import impute
@@ -22,11 +22,7 @@ TOL = {"faithfulness_correlation": dict(abs=1e-4, rel=0), "monotonicity_correlat
 @pytest.fixture(scope="module", params=["toy_resnet", "toy_vit"])
 def setup(request):
     model = load_model(request.param, random_ok=True)
-    g = torch.Generator().manual_seed(0)
-    x = torch.nn.functional.interpolate(torch.rand(3, 3, 8, 8, generator=g), size=64, mode="bilinear") * 2 - 1
-    x = x.numpy().astype(np.float32)
-    with torch.no_grad():
-        y = model.module(torch.from_numpy(x)).argmax(1).numpy()
+    x, y = toy_metric_batch(model)
     rng = np.random.default_rng(1)
     smooth = np.kron(rng.random((3, 8, 8)), np.ones((8, 8))).astype(np.float32)  # ties, as upsampled CAMs have
     sets = {"noise": rng.standard_normal((3, 64, 64)).astype(np.float32), "blocks": smooth}

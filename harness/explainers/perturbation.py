@@ -37,6 +37,32 @@ def slic_mask(unit_image: torch.Tensor, *, n_segments: int, compactness: float) 
     return seg.long()[None, None], kind
 
 
+def superpixel_attribution(
+    method, model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int, n_segments: int,
+    compactness: float, baseline: str, perturbations_per_eval: int, seed: int,
+) -> RawExplanation:
+    """Run a Captum perturbation ``method`` (KernelShap, Lime) one image at a
+    time over that image's SLIC superpixels, seeded per call."""
+    x0 = make_baseline(x, model.cfg, baseline, seed=seed)
+    unit = denormalize(x, model.cfg)
+    maps, segments, kinds = [], [], []
+    for i in range(x.shape[0]):
+        mask, kind = slic_mask(unit[i], n_segments=n_segments, compactness=compactness)
+        mask = mask.to(x.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            attr = method.attribute(
+                x[i: i + 1], baselines=x0[i: i + 1], target=target[i: i + 1], feature_mask=mask,
+                n_samples=n_samples, perturbations_per_eval=perturbations_per_eval,
+            )
+        maps.append(attr[0, 0].float())  # the mask spans channels: every channel holds the same value
+        segments.append(int(mask.max()) + 1)
+        kinds.append(kind)
+    return RawExplanation(
+        attributions=torch.stack(maps), extras={"n_superpixels": segments, "segmentation": kinds}
+    )
+
+
 @register_explainer(ExplainerCfg(
     name="kernelshap", title="KernelSHAP over SLIC superpixels", group="perturbation",
     has_baseline=True, stochastic=True, cost="expensive", regression=True,
@@ -51,24 +77,9 @@ def kernelshap(
     """One image at a time (each has its own superpixels); seeded per call."""
     from captum.attr import KernelShap
 
-    shap = KernelShap(model.module)
-    x0 = make_baseline(x, model.cfg, baseline, seed=seed)
-    unit = denormalize(x, model.cfg)
-    maps, segments, kinds = [], [], []
-    for i in range(x.shape[0]):
-        mask, kind = slic_mask(unit[i], n_segments=n_segments, compactness=compactness)
-        mask = mask.to(x.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            attr = shap.attribute(
-                x[i: i + 1], baselines=x0[i: i + 1], target=target[i: i + 1], feature_mask=mask,
-                n_samples=n_samples, perturbations_per_eval=perturbations_per_eval,
-            )
-        maps.append(attr[0, 0])  # the mask spans channels: every channel holds the same value
-        segments.append(int(mask.max()) + 1)
-        kinds.append(kind)
-    return RawExplanation(
-        attributions=torch.stack(maps), extras={"n_superpixels": segments, "segmentation": kinds}
+    return superpixel_attribution(
+        KernelShap(model.module), model, x, target, n_samples=n_samples, n_segments=n_segments,
+        compactness=compactness, baseline=baseline, perturbations_per_eval=perturbations_per_eval, seed=seed,
     )
 
 
@@ -93,23 +104,9 @@ def lime(
 
     explainer = Lime(model.module, interpretable_model=SkLearnRidge(alpha=ridge_alpha),
                      similarity_func=get_exp_kernel_similarity_function("cosine", kernel_width=kernel_width))
-    x0 = make_baseline(x, model.cfg, baseline, seed=seed)
-    unit = denormalize(x, model.cfg)
-    maps, segments, kinds = [], [], []
-    for i in range(x.shape[0]):
-        mask, kind = slic_mask(unit[i], n_segments=n_segments, compactness=compactness)
-        mask = mask.to(x.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            attr = explainer.attribute(
-                x[i: i + 1], baselines=x0[i: i + 1], target=target[i: i + 1], feature_mask=mask,
-                n_samples=n_samples, perturbations_per_eval=perturbations_per_eval,
-            )
-        maps.append(attr[0, 0].float())  # the mask spans channels: every channel holds the same value
-        segments.append(int(mask.max()) + 1)
-        kinds.append(kind)
-    return RawExplanation(
-        attributions=torch.stack(maps), extras={"n_superpixels": segments, "segmentation": kinds}
+    return superpixel_attribution(
+        explainer, model, x, target, n_samples=n_samples, n_segments=n_segments, compactness=compactness,
+        baseline=baseline, perturbations_per_eval=perturbations_per_eval, seed=seed,
     )
 
 
