@@ -7,12 +7,18 @@ the way its README does, once per set:
 y_batch=y, a_batch=a, device="cpu", channel_first=True, softmax=...)``
 (:func:`harness.metrics.plain.quantus_scores`; ROAD goes through Quantus's
 own imputation one sample at a time, as Quantus's ROAD cannot score RGB).
-*Batched* scores the three sets in one call.  Both use the parameters of
+*Batched* scores the three sets in one call, through the checked frozen
+TorchScript copy of the model that the suite uses on the CPU
+(:func:`harness.metrics.forward.inference_module`); *plain_frozen* is
+plain Quantus handed that same frozen copy, which splits the speed-up into
+what the faster forward pass gives any caller and what the harness's
+batching and shared passes add.  Both use the parameters of
 :data:`~harness.metrics.plain.REFERENCE_OVERRIDES` over the metric's
 defaults, the same ones ``tests/test_metrics_equality.py`` checks for
 equality.  Each benchmark group holds ``plain`` and ``batched`` for one
-metric; the batched entry's ``extra_info`` carries ``speedup_vs_plain``
-(ratio of the means) and the thread count, which both sides share.
+metric; the batched and plain_frozen entries' ``extra_info`` carry
+``speedup_vs_plain`` (ratio of the means), the forward module used and the
+thread count, which all sides share.
 
 ``toy_resnet`` (64 px) by default so CI stays short;
 ``XAI_HARNESS_BENCH_MODEL=zoo_resnet`` runs the trained 224 px model and
@@ -28,6 +34,7 @@ import torch
 
 from harness.metrics import MetricInputs, get_metric
 from harness.metrics.cases import parse_overrides
+from harness.metrics.forward import inference_module
 from harness.metrics.plain import REFERENCE_OVERRIDES, quantus_scores
 from harness.models import load_model
 
@@ -54,7 +61,7 @@ def workload():
     return model, x, y, sets
 
 
-@pytest.mark.parametrize("impl", ["plain", "batched"])
+@pytest.mark.parametrize("impl", ["plain", "plain_frozen", "batched"])
 @pytest.mark.parametrize("metric", METRICS)
 def test_benchmark(benchmark, workload, metric, impl):
     model, x, y, sets = workload
@@ -66,14 +73,19 @@ def test_benchmark(benchmark, workload, metric, impl):
                                 omp_num_threads=os.environ.get("OMP_NUM_THREADS", "unset"))
     if impl == "plain":
         run = lambda: {k: quantus_scores(metric, model.module, x, y, a, **params) for k, a in sets.items()}
+    elif impl == "plain_frozen":
+        frozen, how = inference_module(model.module, x)
+        benchmark.extra_info["forward"] = how
+        run = lambda: {k: quantus_scores(metric, frozen, x, y, a, **params) for k, a in sets.items()}
     else:
         inp = MetricInputs(model.module, x, y, model.cfg.num_classes)
-        benchmark.extra_info["forward_batch"] = inp.batch_size
+        inp.forward_module()
+        benchmark.extra_info.update(forward_batch=inp.batch_size, forward=inp.forward_how)
         run = lambda: fn(inp, sets, **params)
     out = benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=1)
     assert set(out) == set(sets) and all(np.all(np.isfinite(v)) for v in out.values())
     mean = benchmark.stats.stats.mean
     if impl == "plain":
         _PLAIN_MEAN[metric] = mean
-    elif metric in _PLAIN_MEAN:
+    elif metric in _PLAIN_MEAN:  # plain runs first (parametrize order)
         benchmark.extra_info["speedup_vs_plain"] = round(_PLAIN_MEAN[metric] / mean, 3)

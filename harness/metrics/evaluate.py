@@ -3,7 +3,8 @@
 The control is uniform random maps seeded from the model and images
 (``random`` in the store and the leaderboard).  It is scored by the same
 metric, on the same images and seed, in the same call, so metrics whose
-forward passes do not depend on the maps share them.  A result is a
+forward passes do not depend on the maps share them; once stored, the
+other explainers of the same model, images and parameters reuse it.  A result is a
 ``metric`` store entry keyed by model, weights, explainer (+ parameters and
 version), metric (+ parameters and version), image digests and targets;
 ``python -m harness leaderboard`` reads them back without computing.
@@ -80,6 +81,7 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
     params = cfg.params(**overrides)
     digests = digests or [str(i) for i in range(len(attributions))]
     keys = {}
+    hit: dict[str, Any] = {}
     if store is not None:
         for who, p, v in ((explainer, explainer_params or {}, explainer_version), (CONTROL, {}, "1")):
             keys[who] = _fields(base or {}, who, p, v, metric, cfg.version, params, digests, inp.y)
@@ -89,18 +91,26 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
                                 category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
                                 scores=hit[explainer].arrays["scores"], control=hit[CONTROL].arrays["scores"],
                                 seconds=float(hit[explainer].meta.get("seconds", 0.0)))
-    sets = {explainer: np.nan_to_num(attributions).astype(np.float32),
-            CONTROL: control_maps(attributions.shape, (base or {}).get("model", "?"), digests)}
+    # Every metric scores each set on its own (own normalisation, own seeded draws; tests/test_metrics_cases.py),
+    # and the control's key holds no explainer: the other explainers of the same model, images and parameters
+    # reuse a stored control instead of paying its forward passes again.
+    sets = {explainer: np.nan_to_num(attributions).astype(np.float32)}
+    if not hit.get(CONTROL):
+        sets[CONTROL] = control_maps(attributions.shape, (base or {}).get("model", "?"), digests)
     start = time.perf_counter()
     out = fn(inp, sets, **params)
     seconds = time.perf_counter() - start
+    control = out[CONTROL] if CONTROL in out else hit[CONTROL].arrays["scores"]
     res = MetricResult(model=(base or {}).get("model", "?"), explainer=explainer, metric=metric,
                        category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
-                       scores=np.asarray(out[explainer], float), control=np.asarray(out[CONTROL], float),
+                       scores=np.asarray(out[explainer], float), control=np.asarray(control, float),
                        seconds=seconds)
     if store is not None:
         info = {**(meta or {}), "category": cfg.category, "higher_is_better": cfg.higher_is_better,
-                "title": cfg.title, "control": cfg.control, "seconds": seconds, "created": time.time()}
-        store.put(KIND, keys[explainer], {"scores": res.scores}, {**info, "separates": res.separates})
-        store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
+                "title": cfg.title, "control": cfg.control, "seconds": seconds, "created": time.time(),
+                "forward": inp.forward_how or "eager"}
+        store.put(KIND, keys[explainer], {"scores": res.scores},
+                  {**info, "separates": res.separates, "control_reused": CONTROL not in out})
+        if CONTROL in out:
+            store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
     return res

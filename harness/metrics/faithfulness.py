@@ -68,7 +68,7 @@ def faithfulness_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
     k = subset_size or max(1, int(round(subset_fraction * nf)))
     flat = x.reshape(n, -1)
     rs = np.random.RandomState(seed)
-    batcher = Batcher(inp.module, inp.batch_size, softmax=softmax)
+    batcher = Batcher(inp.forward_module(), inp.batch_size, softmax=softmax)
     batcher.add(x, y)
     subsets = np.empty((n, nr_runs, k), np.int64)
     for sl in _chunks(n):
@@ -112,7 +112,7 @@ def pixel_flipping(inp: MetricInputs, sets: dict[str, np.ndarray], *, steps: int
     fis = _steps_for(x.shape, steps)
     flat = x.reshape(n, -1)
     black = flat.min(axis=1)
-    batcher = Batcher(inp.module, inp.batch_size, softmax=softmax)
+    batcher = Batcher(inp.forward_module(), inp.batch_size, softmax=softmax)
     for a in sets.values():
         order = np.argsort(-flat_features(quantus_prepare(a, normalise=normalise, abs=abs), x.shape), axis=1)
         xp = flat.copy()
@@ -141,7 +141,7 @@ def monotonicity_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
     fis = _steps_for(x.shape, steps)
     flat = x.reshape(n, -1)
     n_steps = math.ceil(flat.shape[1] / fis)
-    batcher = Batcher(inp.module, inp.batch_size, softmax=softmax)
+    batcher = Batcher(inp.forward_module(), inp.batch_size, softmax=softmax)
     batcher.add(x, y)
     atts: dict[str, np.ndarray] = {}
     for name, a in sets.items():

@@ -32,7 +32,12 @@ class MetricInputs:
     ``explain_model(module)`` returns ``[N, H, W]`` maps of the same images
     and targets on another module (MPRT's randomised copy), keyed likewise.
     ``batch_size`` is the forward chunk; ``None`` picks it from the module's
-    device (:func:`~harness.metrics.forward.default_batch`).
+    device (:func:`~harness.metrics.forward.default_batch`).  ``freeze``
+    (``None``: the ``XAI_HARNESS_FREEZE`` setting, on by default) runs the
+    metrics' forward passes through a checked, frozen TorchScript copy on
+    the CPU (:func:`~harness.metrics.forward.inference_module`);
+    :meth:`forward_module` gives the module to call and ``forward_how`` says
+    which one it is.
     """
 
     module: torch.nn.Module
@@ -43,12 +48,22 @@ class MetricInputs:
     explain: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None
     explain_model: dict[str, Callable[[torch.nn.Module], np.ndarray]] | None = None
     batch_size: int | None = None
+    freeze: bool | None = None
+    forward_how: str = ""
 
     def __post_init__(self) -> None:
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
         self.y = np.asarray(self.y, dtype=np.int64)
         if self.batch_size is None:
             self.batch_size = default_batch(self.module)
+
+    def forward_module(self) -> torch.nn.Module:
+        """The module the metrics' forward passes call (see the class docstring)."""
+        from .forward import inference_module
+
+        module, self.forward_how = inference_module(self.module, self.x, batch_size=self.batch_size,
+                                                    freeze=self.freeze)
+        return module
 
 
 def quantus_prepare(a: np.ndarray, *, normalise: bool, abs: bool) -> np.ndarray:
