@@ -67,3 +67,33 @@ def test_control_note_is_printed(tmp_path):
     assert "Random control here: model-independent maps." in (out / "leaderboard.md").read_text()
     row = next(r for r in summary["results"] if r["metric"] == "mprt")
     assert row["beats_random"] and row["control"] == "model-independent maps"
+
+
+def test_sign_test_counts_images_and_ignores_ties():
+    from harness.report.leaderboard import sign_test
+
+    s = np.array([0.9, 0.8, 0.5, 0.7, np.nan, 0.6])
+    c = np.array([0.1, 0.2, 0.5, 0.9, 0.3, 0.1])
+    won, lost, p = sign_test(s, c, higher_is_better=True)
+    assert (won, lost) == (3, 1) and p == pytest.approx(5 / 16)  # P(X >= 3 | n=4)
+    assert sign_test(s, c, higher_is_better=False)[:2] == (1, 3)
+    assert np.isnan(sign_test(np.ones(3), np.ones(3), higher_is_better=True)[2])
+
+
+def test_separation_is_reported_per_image(tmp_path):
+    store = Store(tmp_path / "store")
+    fields = {"model": "m", "weights": "w", "explainer_params": {}, "metric": "up", "metric_params": {},
+              "images": [f"i{k}" for k in range(6)], "targets": [0] * 6}
+    meta = {"higher_is_better": True, "category": "faithfulness", "created": 1.0}
+    store.put("metric", {**fields, "explainer": "good"}, {"scores": np.arange(6.0) + 1}, meta)
+    store.put("metric", {**fields, "explainer": "lucky"}, {"scores": np.array([99.0, 0, 0, 0, 0, 0])}, meta)
+    store.put("metric", {**fields, "explainer": "random"}, {"scores": np.full(6, 0.5)}, meta)
+    rows = {r["explainer"]: r for r in collect_metrics(store)}
+    assert rows["good"]["images_won"] == 6 and rows["good"]["sign_p"] == pytest.approx(1 / 64)
+    # a mean that beats random on one outlying image: flagged by the per-image count, not by the mean
+    assert rows["lucky"]["beats_random"] and (rows["lucky"]["images_won"], rows["lucky"]["images_lost"]) == (1, 5)
+    out = tmp_path / "run"
+    out.mkdir()
+    write_leaderboard(out, store)
+    md = (out / "leaderboard.md").read_text()
+    assert "## Beating the random control" in md and "| up | 2 | 2 | 1 | 1 | 6 | 0.016 |" in md

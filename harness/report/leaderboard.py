@@ -14,6 +14,15 @@ tail from dominating, and the division removes the metrics' different
 scales, so metrics with large ranges (logit AUCs) do not outvote bounded
 ones (correlations).
 
+**Per-image evidence against the control**: besides the means, each
+result counts the images where the explainer beats the control, and where
+it loses (in the metric's direction; ties count for neither), and gives the
+one-sided exact sign test's p-value of "beats it on more images than
+chance" (:func:`sign_test`).  With ``n`` images the smallest possible p is
+``0.5 ** n`` (0.0625 at the suite's default 4), so a small run can flag a
+metric that cannot tell an explainer from random, but cannot establish that
+it can; the report says so.
+
 **Agreement matrix**: Kendall's tau between the rankings that two metrics
 give to the explainer x model cells both scored (direction-corrected);
 LATEC's point is that this is often low, so one ranking misleads.
@@ -34,33 +43,77 @@ from .table import render_markdown, render_table
 CONTROL = "random"
 
 
+def sign_test(scores: np.ndarray, control: np.ndarray, *, higher_is_better: bool) -> tuple[int, int, float]:
+    """``(won, lost, p)``: images where ``scores`` beat / lose to ``control``, and the one-sided sign test.
+
+    Ties and non-finite pairs count for neither side; ``p`` is the exact
+    binomial probability of winning at least ``won`` of ``won + lost``
+    fair coin flips (NaN when every image ties).
+    """
+    from scipy.stats import binomtest
+
+    s, c = np.asarray(scores, float), np.asarray(control, float)
+    if s.shape != c.shape:
+        return 0, 0, float("nan")
+    ok = np.isfinite(s) & np.isfinite(c)
+    d = (s - c)[ok] * (1.0 if higher_is_better else -1.0)
+    won, lost = int(np.sum(d > 0)), int(np.sum(d < 0))
+    if won + lost == 0:
+        return won, lost, float("nan")
+    return won, lost, float(binomtest(won, won + lost, 0.5, alternative="greater").pvalue)
+
+
 def collect_metrics(store: Store, *, cases: set[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
     """One row per (model, explainer, metric): the most complete, latest entry, with its control."""
     best: dict[tuple[str, str, str], tuple] = {}
-    controls: dict[tuple, float] = {}
+    controls: dict[tuple, np.ndarray] = {}
     for e in store.entries("metric"):
         f, meta = e.fields, e.meta
         ctx = (f["model"], f["metric"], canonical_json(f["metric_params"]), tuple(f["images"]))
-        score = float(np.nanmean(e.arrays["scores"])) if e.arrays["scores"].size else float("nan")
         if f["explainer"] == CONTROL:
-            controls[ctx] = score
+            controls[ctx] = np.asarray(e.arrays["scores"], float)
             continue
         if cases is not None and (f["model"], f["explainer"]) not in cases:
             continue
         key = (f["model"], f["explainer"], f["metric"])
         rank = (len(f["images"]), meta.get("created", 0.0))
         if key not in best or rank > best[key][0]:
-            best[key] = (rank, ctx, score, f, meta)
+            best[key] = (rank, ctx, np.asarray(e.arrays["scores"], float), f, meta)
     rows = []
-    for (model, explainer, metric), (_, ctx, score, f, meta) in sorted(best.items()):
-        control = controls.get(ctx, float("nan"))
+    for (model, explainer, metric), (_, ctx, per_image, f, meta) in sorted(best.items()):
+        score = _mean(per_image)
+        ctrl = controls.get(ctx, np.full(0, np.nan))
+        control = _mean(ctrl)
         hib = bool(meta.get("higher_is_better", True))
         beats = (score > control) if hib else (score < control)
+        won, lost, p = sign_test(per_image, ctrl, higher_is_better=hib)
         rows.append({"model": model, "explainer": explainer, "metric": metric, "category": meta.get("category", "?"),
                      "higher_is_better": hib, "score": score, "random": control, "beats_random": bool(beats),
+                     "images_won": won, "images_lost": lost, "sign_p": p,
                      "images": len(f["images"]), "params": f["metric_params"], "label_space": meta.get("label_space"),
                      "seconds": meta.get("seconds"), "control": meta.get("control") or ""})
     return rows
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(np.nanmean(a)) if a.size and np.any(np.isfinite(a)) else float("nan")
+
+
+SIGNIFICANT = 0.05
+
+
+def separation_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[object]]]:
+    """Per metric: results, how many beat the control on the mean, on most images, and at p < 0.05."""
+    body = []
+    for metric in sorted({r["metric"] for r in rows}):
+        sub = [r for r in rows if r["metric"] == metric]
+        n_img = sorted({r["images"] for r in sub})
+        body.append([metric, len(sub), sum(r["beats_random"] for r in sub),
+                     sum(r["images_won"] > r["images_lost"] for r in sub),
+                     sum(bool(r["sign_p"] < SIGNIFICANT) for r in sub),
+                     ", ".join(str(n) for n in n_img), f"{0.5 ** max(n_img):.2g}"])
+    return (["metric", "results", "beat random (mean)", "won most images", f"sign test p < {SIGNIFICANT}",
+             "images", "smallest possible p (most images)"], body)
 
 
 def _direction(rows):
@@ -150,6 +203,8 @@ def render_text(rows: list[dict[str, Any]]) -> str:
     names, tau, _ = agreement(rows)
     parts.append(render_table(["metric"] + names, [[n] + list(tau[i]) for i, n in enumerate(names)],
                               title="metric agreement: Kendall's tau between rankings of explainer x model"))
+    headers, body = separation_table(rows)
+    parts.append(render_table(headers, body, title="beating the random control: means, images won, sign test"))
     bad = flagged(rows)
     parts.append(f"{len(bad)} of {len(rows)} results do not beat the random-attribution control")
     return "\n\n".join(parts)
@@ -168,7 +223,8 @@ def write_leaderboard(out: Path, store: Store, *, cases: set[tuple[str, str]] | 
     pd.DataFrame(tau, index=names, columns=names).to_csv(out / "metric_agreement.csv", float_format="%.4f")
     summary = {"results": rows, "aggregate": agg, "agreement": {"metrics": names, "kendall_tau": tau.tolist(),
                                                                   "cells": counts.tolist()},
-               "flagged": [{k: r[k] for k in ("model", "explainer", "metric", "score", "random", "control")}
+               "flagged": [{k: r[k] for k in ("model", "explainer", "metric", "score", "random", "control",
+                                              "images_won", "images_lost", "sign_p")}
                            for r in flagged(rows)]}
     (out / "leaderboard.json").write_text(json.dumps(summary, indent=2, default=str))
     md = ["# Leaderboard", "", "Scores are means over the case's images; `*` marks a result that does not beat the "
@@ -180,6 +236,14 @@ def write_leaderboard(out: Path, store: Store, *, cases: set[tuple[str, str]] | 
         if r0.get("control"):
             md += [f"Random control here: {r0['control']}.", ""]
         md += [render_markdown(headers, body), ""]
+    headers, body = separation_table(rows)
+    md += ["## Beating the random control", "",
+           "`*` above compares means. Per image (ties count for neither side): results that win on more images "
+           f"than they lose, and results whose one-sided exact sign test gives p < {SIGNIFICANT}. With n images "
+           "the smallest possible p is 0.5^n, so at the suite's default 4 images no result can reach "
+           f"{SIGNIFICANT}: raise `--harness-metric-images` before reading a separation as established. "
+           "Per result: `images_won`, `images_lost`, `sign_p` in leaderboard.csv/.json.", "",
+           render_markdown(headers, body), ""]
     md += ["## Aggregate rank (median-standardised, as LATEC)", "",
            render_markdown(("rank", "explainer", "median-standardised", "cells"),
                            [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg]), "",
