@@ -104,3 +104,28 @@ def test_switched_off(monkeypatch, toy):
     model, x, y, _ = toy
     used, how = inference_module(model.module, x)
     assert used is model.module and FREEZE_ENV in how
+
+
+def test_faithfulness_correlation_reuses_its_passes_across_calls(toy):
+    """The model's next explainer costs no forward passes and gets the answer a fresh computation gives."""
+    from harness.metrics import faithfulness
+
+    model, x, y, sets = toy
+    cfg, fn = get_metric("faithfulness_correlation")
+    calls = []
+    handle = model.module.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        faithfulness._FC_PASSES.clear()
+        fn(MetricInputs(model.module, x, y, 10, freeze=False), {"a": sets["a"]}, **cfg.params())
+        first = len(calls)
+        again = fn(MetricInputs(model.module, x, y, 10, freeze=False), {"b": sets["b"]}, **cfg.params())["b"]
+        assert first > 0 and len(calls) == first, "the second explainer ran forward passes again"
+        faithfulness._FC_PASSES.clear()
+        fresh = fn(MetricInputs(model.module, x, y, 10, freeze=False), {"b": sets["b"]}, **cfg.params())["b"]
+        np.testing.assert_array_equal(again, fresh)
+        other_x = fn(MetricInputs(model.module, x[::-1].copy(), y[::-1].copy(), 10, freeze=False), {"b": sets["b"]},
+                     **cfg.params())
+        assert len(calls) > 2 * first, "other inputs must not hit the cache"
+        assert np.all(np.isfinite(other_x["b"]))
+    finally:
+        handle.remove()

@@ -13,7 +13,9 @@ can seed Quantus and compare (``tests/test_metrics_equality.py``).
   random features of each sample are set to the sample's minimum
   ("black"); Pearson correlation over runs between the attribution sum of
   the subset and the drop of the target logit.  The subsets do not depend
-  on the attributions, so **all sets share one set of forward passes**.
+  on the attributions, so **all sets share one set of forward passes**,
+  and later calls for the same model, inputs and parameters (the model's
+  other explainers) reuse them (:func:`_fc_passes`).
 * PixelFlipping (Bach et al. 2015): features flipped to the minimum in
   order of decreasing attribution, ``features_in_step`` at a time; the
   score is the area under the target-logit curve (lower is better).
@@ -28,7 +30,10 @@ whatever the baseline; the draw is repeated here to keep the streams aligned.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import weakref
+from collections import OrderedDict
 
 import numpy as np
 
@@ -62,13 +67,46 @@ def faithfulness_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
     """``subset_size`` defaults to ``subset_fraction`` of C*H*W (Quantus's 224 suits 28x28 inputs)."""
     from quantus.functions.similarity_func import correlation_pearson
 
-    x, y = inp.x, inp.y
+    x = inp.x
     n = len(x)
     nf = int(np.prod(x.shape[1:]))
     k = subset_size or max(1, int(round(subset_fraction * nf)))
+    subsets, deltas = _fc_passes(inp, nr_runs=nr_runs, k=k, seed=seed, softmax=softmax)
+    out = {}
+    for name, a in sets.items():
+        af = flat_features(quantus_prepare(a, normalise=normalise, abs=abs), x.shape)
+        sums = np.take_along_axis(af, subsets.reshape(n, -1), axis=1).reshape(n, nr_runs, k).sum(-1)
+        out[name] = np.asarray(correlation_pearson(a=sums, b=deltas, batched=True), dtype=float)
+    return out
+
+
+FC_CACHE_SIZE = 4  # per module: (subsets, deltas) of the last few input batches and parameter sets
+_FC_PASSES: "weakref.WeakKeyDictionary[object, OrderedDict[tuple, tuple[np.ndarray, np.ndarray]]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: bool) -> tuple[np.ndarray, np.ndarray]:
+    """FaithfulnessCorrelation's map-independent part: the subsets and the logit drops, ``[N, runs, k]`` and ``[N, runs]``.
+
+    Cached per module, inputs, targets and parameters (and whether the
+    forward passes ran frozen), so every explainer of a model after the first
+    costs no forward passes; the cache follows in-place weight changes.
+    """
+    from .forward import _state_key
+
+    x, y = inp.x, inp.y
+    module = inp.forward_module()
+    key = (_state_key(inp.module, x.shape[1:]), inp.forward_how, hashlib.sha1(x.tobytes()).hexdigest(),
+           y.tobytes(), x.shape, nr_runs, k, seed, softmax, QUANTUS_BATCH)
+    memo = _FC_PASSES.setdefault(inp.module, OrderedDict())
+    if key in memo:
+        memo.move_to_end(key)
+        return memo[key]
+    n = len(x)
+    nf = int(np.prod(x.shape[1:]))
     flat = x.reshape(n, -1)
     rs = np.random.RandomState(seed)
-    batcher = Batcher(inp.forward_module(), inp.batch_size, softmax=softmax)
+    batcher = Batcher(module, inp.batch_size, softmax=softmax)
     batcher.add(x, y)
     subsets = np.empty((n, nr_runs, k), np.int64)
     for sl in _chunks(n):
@@ -90,12 +128,10 @@ def faithfulness_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
         for r in range(nr_runs):
             deltas[sl, r] = y_pred[sl] - pert[pos: pos + b]
             pos += b
-    out = {}
-    for name, a in sets.items():
-        af = flat_features(quantus_prepare(a, normalise=normalise, abs=abs), x.shape)
-        sums = np.take_along_axis(af, subsets.reshape(n, -1), axis=1).reshape(n, nr_runs, k).sum(-1)
-        out[name] = np.asarray(correlation_pearson(a=sums, b=deltas, batched=True), dtype=float)
-    return out
+    memo[key] = (subsets, deltas)
+    while len(memo) > FC_CACHE_SIZE:
+        memo.popitem(last=False)
+    return subsets, deltas
 
 
 @register_metric(MetricCfg(
