@@ -94,13 +94,14 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
     # Every metric scores each set on its own (own normalisation, own seeded draws; tests/test_metrics_cases.py),
     # and the control's key holds no explainer: the other explainers of the same model, images and parameters
     # reuse a stored control instead of paying its forward passes again.
+    reuse = bool(hit.get(CONTROL))
     sets = {explainer: np.nan_to_num(attributions).astype(np.float32)}
-    if not hit.get(CONTROL):
+    if not reuse:
         sets[CONTROL] = control_maps(attributions.shape, (base or {}).get("model", "?"), digests)
     start = time.perf_counter()
     out = fn(inp, sets, **params)
     seconds = time.perf_counter() - start
-    control = out[CONTROL] if CONTROL in out else hit[CONTROL].arrays["scores"]
+    control = hit[CONTROL].arrays["scores"] if reuse else out[CONTROL]
     res = MetricResult(model=(base or {}).get("model", "?"), explainer=explainer, metric=metric,
                        category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
                        scores=np.asarray(out[explainer], float), control=np.asarray(control, float),
@@ -110,7 +111,7 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
                 "title": cfg.title, "control": cfg.control, "seconds": seconds, "created": time.time(),
                 "forward": inp.forward_how or "eager"}
         store.put(KIND, keys[explainer], {"scores": res.scores},
-                  {**info, "separates": res.separates, "control_reused": CONTROL not in out})
-        if CONTROL in out:
+                  {**info, "separates": res.separates, "control_reused": reuse})
+        if not reuse:
             store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
     return res

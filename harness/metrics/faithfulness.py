@@ -92,12 +92,12 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
     forward passes ran frozen), so every explainer of a model after the first
     costs no forward passes; the cache follows in-place weight changes.
     """
-    from .forward import _state_key
+    from .forward import state_key
 
     x, y = inp.x, inp.y
     module = inp.forward_module()
-    key = (_state_key(inp.module, x.shape[1:]), inp.forward_how, hashlib.sha1(x.tobytes()).hexdigest(),
-           y.tobytes(), x.shape, nr_runs, k, seed, softmax, QUANTUS_BATCH)
+    key = (state_key(inp.module, x.shape[1:]), inp.forward_how, hashlib.sha1(x.tobytes()).hexdigest(),
+           y.tobytes(), nr_runs, k, seed, softmax, QUANTUS_BATCH)
     memo = _FC_PASSES.setdefault(inp.module, OrderedDict())
     if key in memo:
         memo.move_to_end(key)

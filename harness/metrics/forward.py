@@ -15,7 +15,7 @@ Quantus metric defaults to ``softmax=True`` (PixelFlipping,
 MonotonicityCorrelation, ROAD), as float32, like Quantus's ``torch.Tensor(x)``.
 
 Frozen graph on the CPU: :func:`inference_module` traces the model once
-per case, freezes it and lets TorchScript fold BatchNorm into the
+(cached per module until its weights change), freezes it and lets TorchScript fold BatchNorm into the
 convolutions and run them through oneDNN (``torch.jit.optimize_for_inference``).
 Same weights, same arithmetic up to float32 rounding; it is used only after
 a check against the eager module (:data:`FREEZE_TOL`) at two batch sizes,
@@ -60,17 +60,16 @@ _FROZEN: "weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, torch.nn.Modul
 class FrozenModule(torch.nn.Module):
     """A plain ``nn.Module`` around a frozen TorchScript graph, so callers that expect one (Quantus) take it."""
 
-    def __init__(self, graph: torch.jit.ScriptModule, how: str) -> None:
+    def __init__(self, graph: torch.jit.ScriptModule) -> None:
         super().__init__()
         object.__setattr__(self, "graph", graph)  # not a submodule: ``eval()``/``train()`` must not reach it
-        self.how = how
         self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.graph(x)
 
 
-def _state_key(module: torch.nn.Module, shape: tuple[int, ...]) -> tuple:
+def state_key(module: torch.nn.Module, shape: tuple[int, ...]) -> tuple:
     """Changes when a parameter or buffer is replaced or modified in place (``_version``)."""
     ts = list(module.parameters()) + list(module.buffers())
     return (shape, module.training, tuple((t.data_ptr(), t._version) for t in ts))
@@ -96,7 +95,7 @@ def inference_module(module: torch.nn.Module, example: np.ndarray, *, batch_size
         return module, "eager (not on the CPU)"
     if module.training:
         return module, "eager (module in training mode)"
-    key = _state_key(module, tuple(example.shape[1:]))
+    key = state_key(module, tuple(example.shape[1:]))
     hit = _FROZEN.get(module)
     if hit is not None and hit[0] == key:
         return (hit[1] or module), hit[2]
@@ -119,7 +118,7 @@ def inference_module(module: torch.nn.Module, example: np.ndarray, *, batch_size
             how, frozen = f"eager (frozen copy differs by {worst:.2g} > {FREEZE_TOL:g})", None
         else:
             how = f"frozen TorchScript (max relative logit difference {worst:.1g})"
-            frozen = FrozenModule(frozen, how)
+            frozen = FrozenModule(frozen)
     except Exception as exc:  # any tracing failure: run eager, keep why
         how, frozen = f"eager (tracing failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160]})", None
     _FROZEN[module] = (key, frozen, how)

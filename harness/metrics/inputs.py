@@ -11,7 +11,7 @@ call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -49,7 +49,7 @@ class MetricInputs:
     explain_model: dict[str, Callable[[torch.nn.Module], np.ndarray]] | None = None
     batch_size: int | None = None
     freeze: bool | None = None
-    forward_how: str = ""
+    forward_how: str = field(default="", init=False)  # set by forward_module()
 
     def __post_init__(self) -> None:
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)

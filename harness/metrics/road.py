@@ -94,19 +94,16 @@ def road(inp: MetricInputs, sets: dict[str, np.ndarray], *, percentages, noise: 
          normalise: bool) -> dict[str, np.ndarray]:
     x, y = inp.x, inp.y
     n, hw = len(x), x.shape[2] * x.shape[3]
-    jobs = []  # (set, percentage, sample) order: the order of Quantus's noise draws
-    for a in sets.values():
-        order = _pixel_order(a, normalise, abs)
-        jobs += [(i, order[i, : int(hw * p / 100)]) for p in percentages for i in range(n)]
+    # per set, (percentage, sample) order: the order of Quantus's noise draws
+    jobs = [[(i, order[i, : int(hw * p / 100)]) for p in percentages for i in range(n)]
+            for order in (_pixel_order(a, normalise, abs) for a in sets.values())]
     # the solves do not touch the RNG: run them on torch's thread count, then draw the noise in order
     with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
-        solved = list(pool.map(lambda job: _solve(x[job[0]], job[1]), jobs))
+        solved = [list(pool.map(lambda job: _solve(x[job[0]], job[1]), set_jobs)) for set_jobs in jobs]
     perturbed = []
-    per_set = len(percentages) * n
-    for k, ((i, top), res) in enumerate(zip(jobs, solved)):
-        if k % per_set == 0:
-            rs = np.random.RandomState(seed)  # each set draws from the seed, as Quantus called once per set
-        perturbed.append(_add_noise(x[i], top, res, noise, rs))
+    for set_jobs, set_solved in zip(jobs, solved):
+        rs = np.random.RandomState(seed)  # each set draws from the seed, as Quantus called once per set
+        perturbed += [_add_noise(x[i], top, res, noise, rs) for (i, top), res in zip(set_jobs, set_solved)]
     pred = predicted(inp.forward_module(), np.stack(perturbed).astype(np.float32), batch_size=inp.batch_size)
     correct = (pred.reshape(len(sets), len(percentages), n) == y[None, None]).astype(float)
     return {name: correct[i].mean(axis=0) for i, name in enumerate(sets)}
