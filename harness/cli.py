@@ -28,12 +28,22 @@ def _models(args) -> list[dict]:
             available, where, why = not src.is_random, src.describe(), ""
         except WeightsUnavailable as exc:
             available, where, why = False, "", str(exc)
-        rows.append({
-            "name": name, "arch": cfg.arch, "family": cfg.family, "source": cfg.source,
-            "input_size": cfg.input_size, "weights_available": available, "weights": where,
-            "target_layers": list(cfg.target_layers), "layout": cfg.layout,
-            "num_prefix_tokens": cfg.num_prefix_tokens, "grid_size": cfg.grid_size, "reason": why,
-        })
+        rows.append(
+            {
+                "name": name,
+                "arch": cfg.arch,
+                "family": cfg.family,
+                "source": cfg.source,
+                "input_size": cfg.input_size,
+                "weights_available": available,
+                "weights": where,
+                "target_layers": list(cfg.target_layers),
+                "layout": cfg.layout,
+                "num_prefix_tokens": cfg.num_prefix_tokens,
+                "grid_size": cfg.grid_size,
+                "reason": why,
+            }
+        )
     return rows
 
 
@@ -43,17 +53,36 @@ def _explainers(args) -> list[dict]:
     rows = []
     for name in list_explainers(args.filter):
         cfg = get_explainer_cfg(name)
-        rows.append({"name": name, "title": cfg.title, "group": cfg.group, "cost": cfg.cost, "tags": cfg.tags,
-                     "passes": cfg.passes, "defaults": dict(cfg.defaults), "version": cfg.version})
+        rows.append(
+            {
+                "name": name,
+                "title": cfg.title,
+                "group": cfg.group,
+                "cost": cfg.cost,
+                "tags": cfg.tags,
+                "passes": cfg.passes,
+                "defaults": dict(cfg.defaults),
+                "version": cfg.version,
+            }
+        )
     return rows
 
 
 def _images(args) -> list[dict]:
     from .images import image_set_from_spec
 
-    return [{"id": r.id, "label": r.label, "also": list(r.also), "path": str(r.path), "source": r.source,
-             "licence": r.licence, "mask": str(r.mask) if r.mask else None}
-            for r in image_set_from_spec(args.set)]
+    return [
+        {
+            "id": r.id,
+            "label": r.label,
+            "also": list(r.also),
+            "path": str(r.path),
+            "source": r.source,
+            "licence": r.licence,
+            "mask": str(r.mask) if r.mask else None,
+        }
+        for r in image_set_from_spec(args.set)
+    ]
 
 
 _COLUMNS = {
@@ -87,11 +116,16 @@ def cmd_report(args) -> int:
     if not store_path.is_dir():
         print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
         return 2
-    opts = ConsensusOptions(same_prediction=args.same_prediction, linkage=args.linkage,
-                            resolution=args.resolution, seed=args.seed)
+    opts = ConsensusOptions(
+        same_prediction=args.same_prediction, linkage=args.linkage, resolution=args.resolution, seed=args.seed
+    )
     out, consensus = build_report(
-        Path(args.out), new_run_id(), root=Path.cwd(), store=Store(store_path),
-        settings={"store": str(store_path), "source": "python -m harness report"}, consensus_options=opts,
+        Path(args.out),
+        new_run_id(),
+        root=Path.cwd(),
+        store=Store(store_path),
+        settings={"store": str(store_path), "source": "python -m harness report"},
+        consensus_options=opts,
     )
     for line in consensus_lines(consensus):
         print(line)
@@ -139,12 +173,18 @@ def cmd_compare(args) -> int:
                 continue
             sims_b = {(p["a"], p["b"]): p["similarity"] for p in other["most_similar"] + other["least_similar"]}
             pairs_a = {(p["a"], p["b"]): p["similarity"] for p in m["most_similar"] + m["least_similar"]}
-            rows = [[a_, b_, old, sims_b.get((a_, b_)),
-                     None if sims_b.get((a_, b_)) is None else sims_b[(a_, b_)] - old]
-                    for (a_, b_), old in pairs_a.items()]
+            rows = [
+                [a_, b_, old, sims_b.get((a_, b_)), None if sims_b.get((a_, b_)) is None else sims_b[(a_, b_)] - old]
+                for (a_, b_), old in pairs_a.items()
+            ]
             rows.sort(key=lambda r: -abs(r[4] or 0))
-            print(render_table(("model A", "model B", "A", "B", "B - A"), rows,
-                               title=f"{ex['slug']} [{m['metric']}]: {m['verdict']}  ->  {other['verdict']}"))
+            print(
+                render_table(
+                    ("model A", "model B", "A", "B", "B - A"),
+                    rows,
+                    title=f"{ex['slug']} [{m['metric']}]: {m['verdict']}  ->  {other['verdict']}",
+                )
+            )
             print()
     return 0
 
@@ -165,12 +205,27 @@ def cmd_zoo_train(args) -> int:
     from .zoo.train import ZOO_DIR, train_zoo
 
     models = list_models(source="zoo") if args.models == ["all"] else args.models
-    manifest = train_zoo(models, out=Path(args.out) if args.out else ZOO_DIR, seed=args.seed,
-                         data_seed=args.data_seed, epochs=args.epochs, budget_min=args.budget_min,
-                         stop_at=args.stop_at, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test,
-                         batch=args.batch, lr=args.lr, device=args.device, threads=args.threads)
-    rows = [[n, m["family"], m["training"]["epochs_run"], m["training"]["stopped_by"], m["test"]["top1"]]
-            for n, m in sorted(manifest["models"].items()) if n in models]
+    manifest = train_zoo(
+        models,
+        out=Path(args.out) if args.out else ZOO_DIR,
+        seed=args.seed,
+        data_seed=args.data_seed,
+        epochs=args.epochs,
+        budget_min=args.budget_min,
+        stop_at=args.stop_at,
+        n_train=args.n_train,
+        n_val=args.n_val,
+        n_test=args.n_test,
+        batch=args.batch,
+        lr=args.lr,
+        device=args.device,
+        threads=args.threads,
+    )
+    rows = [
+        [n, m["family"], m["training"]["epochs_run"], m["training"]["stopped_by"], m["test"]["top1"]]
+        for n, m in sorted(manifest["models"].items())
+        if n in models
+    ]
     print(render_table(("model", "family", "epochs", "stopped by", "test top-1"), rows))
     return 0
 
@@ -178,8 +233,13 @@ def cmd_zoo_train(args) -> int:
 def cmd_zoo_evaluate(args) -> int:
     from .zoo.evaluate import confusion_table, evaluate_zoo, plot_confusions
 
-    result = evaluate_zoo(args.models or None, n=args.n, controls=not args.no_controls, device=args.device,
-                          log=lambda line: print(line, file=sys.stderr, flush=True))
+    result = evaluate_zoo(
+        args.models or None,
+        n=args.n,
+        controls=not args.no_controls,
+        device=args.device,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     if args.plots:
         result["plots"] = [str(p) for p in plot_confusions(result, args.plots)]
     if args.json:
@@ -191,11 +251,24 @@ def cmd_zoo_evaluate(args) -> int:
         if "error" in r:
             rows.append([name, r["family"], None, None, None, None, r["error"]])
             continue
-        rows.append([name, r["family"], r["top1"], r["macro_auc"], r.get("recorded_top1"),
-                     r.get("random_control", {}).get("top1"), min(r["per_class"].values())])
-    print(render_table(("model", "family", "top-1", "macro AUC", "recorded", "random ctrl", "worst class"), rows,
-                       title=f"shapes test split: {result['n']} images, seed {result['data_seed']}, "
-                             f"chance {result['chance']:.3f}"))
+        rows.append(
+            [
+                name,
+                r["family"],
+                r["top1"],
+                r["macro_auc"],
+                r.get("recorded_top1"),
+                r.get("random_control", {}).get("top1"),
+                min(r["per_class"].values()),
+            ]
+        )
+    print(
+        render_table(
+            ("model", "family", "top-1", "macro AUC", "recorded", "random ctrl", "worst class"),
+            rows,
+            title=f"shapes test split: {result['n']} images, seed {result['data_seed']}, chance {result['chance']:.3f}",
+        )
+    )
     if args.confusion:
         for name, r in result["models"].items():
             if "confusion" in r:
@@ -210,15 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("what", choices=("models", "explainers", "images"))
     ls.add_argument("--filter", default="*", help="fnmatch pattern on names (models, explainers)")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
-    ls.add_argument("--weights", action="append", default=[], metavar="LOC",
-                    help="extra weights location, as --harness-weights")
+    ls.add_argument(
+        "--weights", action="append", default=[], metavar="LOC", help="extra weights location, as --harness-weights"
+    )
     ls.add_argument("--set", default="builtin", help="image set spec for `list images`")
     ls.set_defaults(func=cmd_list)
     rp = sub.add_parser("report", help="rebuild the consensus report from the store, computing nothing")
     rp.add_argument("--store", default=None, help="store path (default: $XAI_HARNESS_STORE or .harness/store)")
     rp.add_argument("--out", default="reports", help="reports directory (default: reports)")
-    rp.add_argument("--same-prediction", action="store_true",
-                    help="compare each pair only on images where both models predict the same class")
+    rp.add_argument(
+        "--same-prediction",
+        action="store_true",
+        help="compare each pair only on images where both models predict the same class",
+    )
     rp.add_argument("--linkage", default="average", help="scipy linkage method (default: average)")
     rp.add_argument("--resolution", type=float, default=1.0, help="Louvain resolution (default: 1.0)")
     rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")

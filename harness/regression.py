@@ -80,11 +80,22 @@ def summarize(result, *, grid: int = GRID, top_fraction: float = Tolerances.top_
             "target": int(target),
             "map": [float(f"{v:.6g}") for v in g.ravel()],
             "top": [int(i) for i in np.argsort(-g.ravel(), kind="stable")[:k]],
-            "stats": {"mean": float(a.mean()), "std": float(a.std()), "abs_mean": float(np.abs(a).mean()),
-                      "min": float(a.min()), "max": float(a.max()), "sum": float(a.sum())},
+            "stats": {
+                "mean": float(a.mean()),
+                "std": float(a.std()),
+                "abs_mean": float(np.abs(a).mean()),
+                "min": float(a.min()),
+                "max": float(a.max()),
+                "sum": float(a.sum()),
+            },
         }
-    return {"model": result.model, "explainer": result.explainer, "params": result.params,
-            "grid": grid, "images": images}
+    return {
+        "model": result.model,
+        "explainer": result.explainer,
+        "params": result.params,
+        "grid": grid,
+        "images": images,
+    }
 
 
 @dataclass(frozen=True)
@@ -122,15 +133,19 @@ def compare_summaries(baseline: dict[str, Any], obtained: dict[str, Any], tol: T
             drifts.append(Drift(image, "map cosine", 1.0, cos, f"needs >= {tol.map_cosine}"))
         overlap = len(set(old["top"]) & set(new["top"])) / max(1, len(old["top"]))
         if not overlap >= tol.topk_overlap:
-            drifts.append(Drift(image, f"top-{len(old['top'])} cell overlap", 1.0, overlap,
-                                f"needs >= {tol.topk_overlap}"))
+            drifts.append(
+                Drift(image, f"top-{len(old['top'])} cell overlap", 1.0, overlap, f"needs >= {tol.topk_overlap}")
+            )
         scale = max(abs(old["stats"]["abs_mean"]), 1e-12)
         for name, was in old["stats"].items():
             now = new["stats"][name]
             allowed = tol.scalar_rtol * max(abs(was), scale)
             if not abs(now - was) <= allowed:
-                drifts.append(Drift(image, name, was, now, f"|change| <= {allowed:.3g} = {tol.scalar_rtol} x "
-                                                           f"max(|old|, mean |a|)"))
+                drifts.append(
+                    Drift(
+                        image, name, was, now, f"|change| <= {allowed:.3g} = {tol.scalar_rtol} x max(|old|, mean |a|)"
+                    )
+                )
     return drifts
 
 
@@ -141,8 +156,15 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def check_regression(result, case_id: str, baseline_dir: Path, *, tol: Tolerances, regen: bool = False,
-                     versions: dict[str, str] | None = None) -> dict[str, Any]:
+def check_regression(
+    result,
+    case_id: str,
+    baseline_dir: Path,
+    *,
+    tol: Tolerances,
+    regen: bool = False,
+    versions: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Compare ``result`` with its baseline, writing it when missing or ``regen``.
 
     Raises :class:`RegressionFailure` on drift or a newly written baseline;

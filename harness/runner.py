@@ -33,8 +33,9 @@ CHUNK = {"cheap": 16, "moderate": 4, "expensive": 2}
 
 def _preprocessing_fields(name: str) -> dict[str, Any]:
     cfg = get_model_cfg(name)
-    return dict(input_size=cfg.input_size, mean=cfg.mean, std=cfg.std, crop_pct=cfg.crop_pct,
-                interpolation=cfg.interpolation)
+    return dict(
+        input_size=cfg.input_size, mean=cfg.mean, std=cfg.std, crop_pct=cfg.crop_pct, interpolation=cfg.interpolation
+    )
 
 
 @dataclass
@@ -80,9 +81,16 @@ class Runner:
     images for the zoo).
     """
 
-    def __init__(self, store: Store, images: ImageSet | Mapping[str, ImageSet], *,
-                 weights: WeightsOptions | None = None, device: str = "auto", progress: Progress | None = None,
-                 random_ok: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        images: ImageSet | Mapping[str, ImageSet],
+        *,
+        weights: WeightsOptions | None = None,
+        device: str = "auto",
+        progress: Progress | None = None,
+        random_ok: bool = False,
+    ) -> None:
         self.store = store
         self.weights = weights or WeightsOptions.from_env()
         self.device = device
@@ -136,8 +144,13 @@ class Runner:
 
     def _model_fields(self, name: str) -> dict[str, Any]:
         src = self.weights_for(name)
-        return dict(model=name, arch=get_model_cfg(name).arch, weights=src.sha256,
-                    preprocessing=_preprocessing_fields(name), versions=library_versions())
+        return dict(
+            model=name,
+            arch=get_model_cfg(name).arch,
+            weights=src.sha256,
+            preprocessing=_preprocessing_fields(name),
+            versions=library_versions(),
+        )
 
     def _batch(self, name: str, records: list[ImageRecord]) -> torch.Tensor:
         cfg = get_model_cfg(name)
@@ -162,21 +175,26 @@ class Runner:
             if entry is None:
                 missing.append(len(logits) - 1)
         for i in range(0, len(missing), 16):
-            idx = missing[i: i + 16]
+            idx = missing[i : i + 16]
             recs = [records[j] for j in idx]
             with torch.no_grad():
                 out = self.model(name)(self._batch(name, recs)).float().cpu().numpy()
             for j, rec, row in zip(idx, recs, out):
-                self.store.put("logits", {**base, "image": self._digests[rec.id]}, {"logits": row},
-                               {"image_id": rec.id, "label": rec.label})
+                self.store.put(
+                    "logits",
+                    {**base, "image": self._digests[rec.id]},
+                    {"logits": row},
+                    {"image_id": rec.id, "label": rec.label},
+                )
                 logits[j] = row
         preds = Predictions(name, records, np.stack(logits) if logits else np.zeros((0, 0)))
         self._predictions[name] = preds
         return preds
 
     # -- explanations -----------------------------------------------------
-    def explain(self, name: str, explainer: Explainer, *, targets: str | np.ndarray = "pred",
-                limit: int | None = None) -> CaseResult:
+    def explain(
+        self, name: str, explainer: Explainer, *, targets: str | np.ndarray = "pred", limit: int | None = None
+    ) -> CaseResult:
         """Explanations for every image (or the first ``limit``).
 
         ``targets`` is ``pred`` (top-1 class), ``label`` (true label where
@@ -196,8 +214,12 @@ class Runner:
             tgt = np.asarray(targets)
             if len(tgt) != len(records):
                 raise ValueError(f"{len(tgt)} targets for {len(records)} images")
-        base = {**self._model_fields(name), "explainer": explainer.name,
-                "explainer_version": explainer.cfg.version, "params": explainer.param_dict}
+        base = {
+            **self._model_fields(name),
+            "explainer": explainer.name,
+            "explainer_version": explainer.cfg.version,
+            "params": explainer.param_dict,
+        }
         fields = [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, tgt)]
         maps: list[np.ndarray | None] = []
         metas: list[dict[str, Any]] = []
@@ -210,20 +232,28 @@ class Runner:
         what = f"{explainer.name} x {name}"
         chunk = CHUNK[explainer.cfg.cost]
         for k in range(0, len(missing), chunk):
-            idx = missing[k: k + chunk]
+            idx = missing[k : k + chunk]
             model = self.model(name)
             exp = explainer(model, self._batch(name, [records[i] for i in idx]), torch.as_tensor(tgt[idx]))
             per_image = exp.seconds / len(idx)
             for j, i in enumerate(idx):
                 meta = {
-                    "image_id": records[i].id, "label": records[i].label, "target": int(tgt[i]),
-                    "targets_mode": mode, "family": get_model_cfg(name).family,
+                    "image_id": records[i].id,
+                    "label": records[i].label,
+                    "target": int(tgt[i]),
+                    "targets_mode": mode,
+                    "family": get_model_cfg(name).family,
                     "label_space": self.space_for(name),
-                    "model_label": model.label, "weights_kind": model.weights.kind,
-                    "native_resolution": list(exp.native_resolution), "seconds": per_image,
-                    "extras": {k2: (v[j] if isinstance(v, list) and len(v) == len(idx) else v)
-                               for k2, v in exp.extras.items()},
-                    "device": str(model.device), "harness": __version__, "python": platform.python_version(),
+                    "model_label": model.label,
+                    "weights_kind": model.weights.kind,
+                    "native_resolution": list(exp.native_resolution),
+                    "seconds": per_image,
+                    "extras": {
+                        k2: (v[j] if isinstance(v, list) and len(v) == len(idx) else v) for k2, v in exp.extras.items()
+                    },
+                    "device": str(model.device),
+                    "harness": __version__,
+                    "python": platform.python_version(),
                 }
                 arrays = {"attribution": exp.attributions[j]}
                 if exp.native is not None:
@@ -233,9 +263,16 @@ class Runner:
             self._report(what, k + len(idx), len(missing), start)
         label = metas[0].get("model_label", name) if metas else name
         return CaseResult(
-            model=name, model_label=label, explainer=explainer.name, params=explainer.param_dict,
-            records=records, attributions=np.stack(maps), targets=np.asarray(tgt),
+            model=name,
+            model_label=label,
+            explainer=explainer.name,
+            params=explainer.param_dict,
+            records=records,
+            attributions=np.stack(maps),
+            targets=np.asarray(tgt),
             native_resolution=tuple(metas[0]["native_resolution"]) if metas else (0, 0),
-            seconds=sum(m.get("seconds", 0.0) for m in metas), computed=len(missing),
-            cached=len(records) - len(missing), metas=metas,
+            seconds=sum(m.get("seconds", 0.0) for m in metas),
+            computed=len(missing),
+            cached=len(records) - len(missing),
+            metas=metas,
         )

@@ -73,12 +73,14 @@ class HarnessSession:
             space = main.records[0].label_space if main.records else "imagenet"
             images = {space: main}
             if space != LABEL_SPACE and self.options.zoo_images > 0:  # the zoo's own test images
-                images[LABEL_SPACE] = shapes_images("test", self.options.zoo_images,
-                                                    root=self.options.store.parent / "datasets")
+                images[LABEL_SPACE] = shapes_images(
+                    "test", self.options.zoo_images, root=self.options.store.parent / "datasets"
+                )
                 images[LABEL_SPACE] = images[LABEL_SPACE].head(self.options.max_images)
             weights = WeightsOptions.from_env(self.options.weights, self.options.allow_download or None)
-            self._runner = Runner(Store(self.options.store), images, weights=weights,
-                                  device=self.options.device, progress=self.progress)
+            self._runner = Runner(
+                Store(self.options.store), images, weights=weights, device=self.options.device, progress=self.progress
+            )
             self.bad_images.update(self._runner.bad_images)
         return self._runner
 
@@ -115,11 +117,18 @@ class HarnessSession:
         fool = [(r, int(p)) for r, p in zip(preds.records, preds.top1) if r.id.startswith("foolbox/")]
         cfg = get_model_cfg(model)
         row = {
-            "family": cfg.family, "weights": self.runner.weights_for(model).kind,
-            "correct": correct, "labelled": labelled, "top1": correct / labelled if labelled else None,
-            "foolbox_correct": sum(r.accepts(p) for r, p in fool), "foolbox_total": len(fool),
-            "misses": [f"{r.id}: {p}" for r, p in zip(preds.records, preds.top1)
-                       if r.label is not None and not r.accepts(int(p))],
+            "family": cfg.family,
+            "weights": self.runner.weights_for(model).kind,
+            "correct": correct,
+            "labelled": labelled,
+            "top1": correct / labelled if labelled else None,
+            "foolbox_correct": sum(r.accepts(p) for r, p in fool),
+            "foolbox_total": len(fool),
+            "misses": [
+                f"{r.id}: {p}"
+                for r, p in zip(preds.records, preds.top1)
+                if r.label is not None and not r.accepts(int(p))
+            ],
         }
         self.top1[model] = row
         return row

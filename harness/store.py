@@ -115,8 +115,9 @@ class Store:
         self.hits += 1
         return entry
 
-    def put(self, kind: str, fields: dict[str, Any], arrays: dict[str, np.ndarray],
-            meta: dict[str, Any] | None = None) -> Entry:
+    def put(
+        self, kind: str, fields: dict[str, Any], arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None
+    ) -> Entry:
         """Write an entry atomically and return it."""
         key = content_key(kind, fields)
         path = self.path_for(kind, key)

@@ -57,8 +57,9 @@ def explanation_params(models: Iterable[str] | None = None, explainers: Iterable
                 reason = known_failure(name, model, check.__name__)
                 if reason:
                     marks.append(pytest.mark.xfail(reason=reason, strict=True))
-                out.append(pytest.param(make_case(model, name), check, marks=marks,
-                                        id=f"{name}-{model}-{check.__name__}"))
+                out.append(
+                    pytest.param(make_case(model, name), check, marks=marks, id=f"{name}-{model}-{check.__name__}")
+                )
     return out
 
 
@@ -74,8 +75,11 @@ def regression_params(models: Iterable[str] | None = None, explainers: Iterable[
         for name in names:
             if not get_explainer_cfg(name).supports(mcfg):
                 continue
-            out.append(pytest.param(make_case(model, name), marks=case_marks(model, name),
-                                    id=f"{name}-{model}-check_regression"))
+            out.append(
+                pytest.param(
+                    make_case(model, name), marks=case_marks(model, name), id=f"{name}-{model}-check_regression"
+                )
+            )
     return out
 
 
@@ -95,8 +99,12 @@ def _start_case(request: pytest.FixtureRequest, harness: HarnessSession, case: C
     info = {"id": request.node.callspec.id, "model": case.model, "explainer": case.explainer, "check": check}
     request.node.user_properties.append((PROP_CASE, info))  # filled in below; read when the report is made
     result = harness.result(case)
-    info.update(model_label=result.model_label, computed=result.computed, cached=result.cached,
-                native_resolution=list(result.native_resolution))
+    info.update(
+        model_label=result.model_label,
+        computed=result.computed,
+        cached=result.cached,
+        native_resolution=list(result.native_resolution),
+    )
     return info, result
 
 
@@ -114,8 +122,12 @@ def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case
     __tracebackhide__ = True
     info, result = _start_case(request, harness, case, "check_regression")
     out = check_regression(
-        result, case.id, harness.options.baselines, tol=tolerances_for(get_explainer_cfg(case.explainer)),
-        regen=harness.options.regen, versions=library_versions(),
+        result,
+        case.id,
+        harness.options.baselines,
+        tol=tolerances_for(get_explainer_cfg(case.explainer)),
+        regen=harness.options.regen,
+        versions=library_versions(),
     )
     info["value"] = str(out)
     return out

@@ -46,8 +46,11 @@ CONVERGENCE_MODELS = ("zoo_resnet", "zoo_vit_p16", "zoo_swin", "zoo_pvt_v2")
 # earlier run of this selection take 17 minutes), while a drawn example is already small (an
 # image index, a noise amplitude and seed, a baseline, a target) and reproduces from the id's
 # seed.  The too_slow health check times data generation only, which is cheap here: not suppressed.
-EXPENSIVE = settings(max_examples=min(settings.default.max_examples, HYPOTHESIS_MAX_EXAMPLES), deadline=None,
-                     phases=(Phase.explicit, Phase.reuse, Phase.generate))
+EXPENSIVE = settings(
+    max_examples=min(settings.default.max_examples, HYPOTHESIS_MAX_EXAMPLES),
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
 
 EXPLAINERS = [e for e in list_explainers() if axioms.applies(get_explainer_cfg(e))]
 # The zoo, ImageNet Lite0 (the packaged Lite0-2 share its activations) and timm models (skipped offline).
@@ -69,9 +72,18 @@ def _params(models, check):
 
 
 def _record(request, model, explainer, check, value):
-    request.node.user_properties.append((PROP_CASE, {
-        "id": request.node.callspec.id, "model": model.label, "explainer": explainer, "check": check,
-        "value": value}))
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {
+                "id": request.node.callspec.id,
+                "model": model.label,
+                "explainer": explainer,
+                "check": check,
+                "value": value,
+            },
+        )
+    )
 
 
 def _load(request, harness, model):
@@ -106,9 +118,20 @@ def test_completeness(request, harness, fixed_runs, explainer, model):
     try:
         axioms.assert_complete(c, case=f"{explainer} on {loaded.label}, baseline black, target {int(target[0])}")
     finally:
-        _record(request, loaded, explainer, "check_completeness", {
-            **c.summary(), "n_steps": N_STEPS, "rtol": axioms.COMPLETENESS_RTOL, "atol": axioms.COMPLETENESS_ATOL,
-            "baseline": "black", "target": int(target[0])})
+        _record(
+            request,
+            loaded,
+            explainer,
+            "check_completeness",
+            {
+                **c.summary(),
+                "n_steps": N_STEPS,
+                "rtol": axioms.COMPLETENESS_RTOL,
+                "atol": axioms.COMPLETENESS_ATOL,
+                "baseline": "black",
+                "target": int(target[0]),
+            },
+        )
 
 
 @pytest.mark.parametrize(("explainer", "model"), _params(HYPOTHESIS_MODELS, "check_completeness_hypothesis"))
@@ -134,18 +157,41 @@ def test_completeness_hypothesis(request, harness, explainer, model):
         prop()
     finally:
         if seen:
-            _record(request, loaded, explainer, "check_completeness_hypothesis", {
-                "examples": len(seen), "n_steps": N_STEPS, "rtol": axioms.COMPLETENESS_RTOL,
-                "atol": axioms.COMPLETENESS_ATOL, "max_rel_error": max(s["max_rel_error"] for s in seen),
-                "max_abs_error": max(s["max_abs_error"] for s in seen),
-                "min_abs_gap": min(s["min_abs_gap"] for s in seen)})
+            _record(
+                request,
+                loaded,
+                explainer,
+                "check_completeness_hypothesis",
+                {
+                    "examples": len(seen),
+                    "n_steps": N_STEPS,
+                    "rtol": axioms.COMPLETENESS_RTOL,
+                    "atol": axioms.COMPLETENESS_ATOL,
+                    "max_rel_error": max(s["max_rel_error"] for s in seen),
+                    "max_abs_error": max(s["max_abs_error"] for s in seen),
+                    "min_abs_gap": min(s["min_abs_gap"] for s in seen),
+                },
+            )
 
 
 @pytest.mark.parametrize(("explainer", "model"), _params(CONVERGENCE_MODELS, "check_convergence_completeness"))
 def test_convergence(request, harness, fixed_runs, explainer, model):
     loaded = _load(request, harness, model)
     x, target, c = _fixed(harness, fixed_runs, explainer, loaded)
-    errs = axioms.check_convergence(loaded, explainer, x, target, baseline="black", steps=(16, 64, N_STEPS),
-                                    measured={N_STEPS: c}, case=f"{explainer} on {loaded.label}, baseline black")
-    _record(request, loaded, explainer, "check_convergence_completeness",
-            {f"n_steps={k}": round(v, 6) for k, v in errs.items()})
+    errs = axioms.check_convergence(
+        loaded,
+        explainer,
+        x,
+        target,
+        baseline="black",
+        steps=(16, 64, N_STEPS),
+        measured={N_STEPS: c},
+        case=f"{explainer} on {loaded.label}, baseline black",
+    )
+    _record(
+        request,
+        loaded,
+        explainer,
+        "check_convergence_completeness",
+        {f"n_steps={k}": round(v, 6) for k, v in errs.items()},
+    )

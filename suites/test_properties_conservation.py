@@ -32,13 +32,22 @@ def _inputs(harness, model):
 
 
 def _record(request, label, explainer, check, value):
-    request.node.user_properties.append((PROP_CASE, {
-        "id": request.node.callspec.id, "model": label, "explainer": explainer, "check": check, "value": value}))
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {"id": request.node.callspec.id, "model": label, "explainer": explainer, "check": check, "value": value},
+        )
+    )
 
 
-@pytest.mark.parametrize(("model", "composite"), [
-    pytest.param(m, c, marks=model_marks(m), id=f"lrp_zennit_{c}-{m}-check_conservation")
-    for m in CNN_MODELS for c in conservation.COMPOSITES])
+@pytest.mark.parametrize(
+    ("model", "composite"),
+    [
+        pytest.param(m, c, marks=model_marks(m), id=f"lrp_zennit_{c}-{m}-check_conservation")
+        for m in CNN_MODELS
+        for c in conservation.COMPOSITES
+    ],
+)
 def test_cnn_conservation(request, harness, model, composite):
     from harness.suite import _skip_without_weights
 
@@ -46,13 +55,19 @@ def test_cnn_conservation(request, harness, model, composite):
     x, target = _inputs(harness, model)
     loaded = harness.runner.model(model)
     out = conservation.check_conservation(loaded, x, target, composite=composite, case=request.node.callspec.id)
-    _record(request, loaded.label, f"lrp_zennit_{composite}", "check_conservation",
-            {**out, "rtol": conservation.CONSERVATIVE_RTOL})
+    _record(
+        request,
+        loaded.label,
+        f"lrp_zennit_{composite}",
+        "check_conservation",
+        {**out, "rtol": conservation.CONSERVATIVE_RTOL},
+    )
 
 
 @pytest.mark.skipif("lrp_vit" not in list_explainers(), reason="no transformer LRP explainer registered")
-@pytest.mark.parametrize("model", [
-    pytest.param(m, marks=model_marks(m), id=f"lrp_vit_cp-{m}-check_conservation") for m in VIT_MODELS])
+@pytest.mark.parametrize(
+    "model", [pytest.param(m, marks=model_marks(m), id=f"lrp_vit_cp-{m}-check_conservation") for m in VIT_MODELS]
+)
 def test_vit_conservation(request, harness, model):
     from harness.suite import _skip_without_weights
 

@@ -49,8 +49,10 @@ def _compute(harness, model):
     result = harness.runner.explain(model, create_explainer("ig", **dict(IG_PARAMS)), limit=skip + GRID_IMAGES)
     maps = result.attributions[skip:]
     if not len(maps):
-        pytest.skip(f"grid: {model} sees {len(result.attributions)} images, none after the "
-                    f"{skip} design images (raise --harness-zoo-images / --harness-max-images)")
+        pytest.skip(
+            f"grid: {model} sees {len(result.attributions)} images, none after the "
+            f"{skip} design images (raise --harness-zoo-images / --harness-max-images)"
+        )
     periods = artefacts.periods_for(get_model_cfg(model))
     per_period = {p: artefacts.grid_scores(maps, p) for p in periods}
     spectral = {p: [artefacts.spectral_score(m, p) for m in maps] for p in periods}
@@ -63,13 +65,18 @@ def _summary(per_period) -> tuple[float, int]:
 
 def test_grid_control(request):
     out = {f"p{p}": artefacts.check_grid_control(period=p) for p in (16, 32)}
-    request.node.user_properties.append((PROP_CASE, {
-        "id": "grid_control", "model": "synthetic", "explainer": "-", "check": "check_grid_control", "value": out}))
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {"id": "grid_control", "model": "synthetic", "explainer": "-", "check": "check_grid_control", "value": out},
+        )
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", [pytest.param(m, marks=model_marks(m), id=f"ig-{m}-check_grid_artefact")
-                                   for m in MODELS])
+@pytest.mark.parametrize(
+    "model", [pytest.param(m, marks=model_marks(m), id=f"ig-{m}-check_grid_artefact") for m in MODELS]
+)
 def test_grid_score(request, harness, model):
     from harness.suite import _skip_without_weights
 
@@ -77,27 +84,51 @@ def test_grid_score(request, harness, model):
     label, ids, per_period, spectral = _scores(harness, model)
     cfg = get_model_cfg(model)
     score, period = _summary(per_period)
-    request.node.user_properties.append((PROP_CASE, {
-        "id": request.node.callspec.id, "model": label, "explainer": "ig", "check": "check_grid_artefact",
-        "value": {"grid_score": round(score, 4), "period": period, "family": cfg.family,
-                  "uniform_patch": is_uniform_patch(cfg),
-                  "images": ids, "per_image": [round(float(s), 3) for s in per_period[period]],
-                  "per_period": {p: round(artefacts.summarise(s), 4) for p, s in per_period.items()},
-                  "spectral_score": {p: round(artefacts.summarise(np.array(s)), 3) for p, s in spectral.items()}}}))
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {
+                "id": request.node.callspec.id,
+                "model": label,
+                "explainer": "ig",
+                "check": "check_grid_artefact",
+                "value": {
+                    "grid_score": round(score, 4),
+                    "period": period,
+                    "family": cfg.family,
+                    "uniform_patch": is_uniform_patch(cfg),
+                    "images": ids,
+                    "per_image": [round(float(s), 3) for s in per_period[period]],
+                    "per_period": {p: round(artefacts.summarise(s), 4) for p, s in per_period.items()},
+                    "spectral_score": {p: round(artefacts.summarise(np.array(s)), 3) for p, s in spectral.items()},
+                },
+            },
+        )
+    )
     finite = all(np.isfinite(s).all() for s in per_period.values())
     assert finite, f"grid: non-finite score {per_period} [ig on {label}]"
     if is_uniform_patch(cfg) and not score > PATCH_MIN_SCORE:
-        raise CheckFailure(f"grid: uniform-patch transformer scores {score:.3g} <= {PATCH_MIN_SCORE} at period "
-                           f"{cfg.patch_size} px: no patch grid detected [ig on {label}]")
+        raise CheckFailure(
+            f"grid: uniform-patch transformer scores {score:.3g} <= {PATCH_MIN_SCORE} at period "
+            f"{cfg.patch_size} px: no patch grid detected [ig on {label}]"
+        )
 
 
 _SEP_REASON = known_failure("ig", "*", "check_grid_separation")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("space", [pytest.param(s, id=f"ig-{s}-check_grid_separation", marks=(
-    [pytest.mark.xfail(reason=_SEP_REASON, strict=True, raises=CheckFailure)] if _SEP_REASON else []))
-    for s in ("shapes",)])
+@pytest.mark.parametrize(
+    "space",
+    [
+        pytest.param(
+            s,
+            id=f"ig-{s}-check_grid_separation",
+            marks=([pytest.mark.xfail(reason=_SEP_REASON, strict=True, raises=CheckFailure)] if _SEP_REASON else []),
+        )
+        for s in ("shapes",)
+    ],
+)
 def test_grid_separation(request, harness, space):
     """Every uniform-patch transformer (ViT, DeiT) scores above every CNN and hierarchical transformer."""
     from harness.models import WeightsUnavailable
@@ -114,9 +145,19 @@ def test_grid_separation(request, harness, space):
         scores[label] = _summary(per_period)[0]
         if is_uniform_patch(get_model_cfg(m)):
             patch.add(label)
-    request.node.user_properties.append((PROP_CASE, {
-        "id": request.node.callspec.id, "model": space, "explainer": "ig", "check": "check_grid_separation",
-        "value": {k: round(v, 4) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])}}))
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {
+                "id": request.node.callspec.id,
+                "model": space,
+                "explainer": "ig",
+                "check": "check_grid_separation",
+                "value": {k: round(v, 4) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])},
+            },
+        )
+    )
     margin = artefacts.check_grid_separation(
-        scores, patch, case=f"ig on {space} images held out from design, {GRID_IMAGES} per model")
+        scores, patch, case=f"ig on {space} images held out from design, {GRID_IMAGES} per model"
+    )
     request.node.user_properties[-1][1]["value"]["margin"] = round(margin, 4)

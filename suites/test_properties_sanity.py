@@ -33,27 +33,52 @@ def _inputs(request, harness, model):
         return loaded, x, loaded(x).argmax(1)
 
 
-@pytest.mark.parametrize(("explainer", "model"), [
-    pytest.param(e, m, marks=model_marks(m), id=f"{e}-{m}-check_randomisation_sanity")
-    for e in EXPLAINERS for m in MODELS])
+@pytest.mark.parametrize(
+    ("explainer", "model"),
+    [
+        pytest.param(e, m, marks=model_marks(m), id=f"{e}-{m}-check_randomisation_sanity")
+        for e in EXPLAINERS
+        for m in MODELS
+    ],
+)
 def test_randomisation(request, harness, explainer, model):
     loaded, x, target = _inputs(request, harness, model)
-    curve = sanity.check_randomisation(loaded, create_explainer(explainer, **EXPLAINERS[explainer]), x, target,
-                                       seed=seed_for_id(request.node.callspec.id))
-    request.node.user_properties.append((PROP_CASE, {
-        "id": request.node.callspec.id, "model": loaded.label, "explainer": explainer,
-        "check": "check_randomisation", "value": dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve]))}))
+    curve = sanity.check_randomisation(
+        loaded,
+        create_explainer(explainer, **EXPLAINERS[explainer]),
+        x,
+        target,
+        seed=seed_for_id(request.node.callspec.id),
+    )
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {
+                "id": request.node.callspec.id,
+                "model": loaded.label,
+                "explainer": explainer,
+                "check": "check_randomisation",
+                "value": dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve])),
+            },
+        )
+    )
 
 
 def _input_intensity(model, x, target):
     return RawExplanation(attributions=x.abs().sum(1))
 
 
-@pytest.mark.parametrize("model", [pytest.param("zoo_resnet", id="input_intensity-zoo_resnet-check_randomisation_sanity")])
+@pytest.mark.parametrize(
+    "model", [pytest.param("zoo_resnet", id="input_intensity-zoo_resnet-check_randomisation_sanity")]
+)
 def test_model_independent_explainer_is_flagged(request, harness, model):
     loaded, x, target = _inputs(request, harness, model)
-    control = Explainer(cfg=ExplainerCfg(name="input_intensity", title="control", group="control"), params=(),
-                        fn=_input_intensity)
-    with pytest.raises(CheckFailure, match=r"randomisation: Spearman similarity to the original map is 1\.000 "
-                                           r">= 0\.70 .*\[input_intensity on zoo_resnet\]"):
+    control = Explainer(
+        cfg=ExplainerCfg(name="input_intensity", title="control", group="control"), params=(), fn=_input_intensity
+    )
+    with pytest.raises(
+        CheckFailure,
+        match=r"randomisation: Spearman similarity to the original map is 1\.000 "
+        r">= 0\.70 .*\[input_intensity on zoo_resnet\]",
+    ):
         sanity.check_randomisation(loaded, control, x, target, seed=0)

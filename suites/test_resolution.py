@@ -25,10 +25,21 @@ def test_resolution(request, harness, photo, model):
     loaded = load_model(model, pretrained=False, device=harness.options.device)
     assert loaded.label == f"{model}_random"
     measured = check_resolution(loaded, preprocess([photo], loaded.cfg).to(loaded.device))
-    request.node.user_properties.append((PROP_CASE, {
-        "id": request.node.callspec.id, "model": loaded.label, "explainer": "gradcam", "check": "check_resolution",
-        "value": {"measured": {f"{d}%": list(v) for d, v in measured.items()},
-                  "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured}}}))
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {
+                "id": request.node.callspec.id,
+                "model": loaded.label,
+                "explainer": "gradcam",
+                "check": "check_resolution",
+                "value": {
+                    "measured": {f"{d}%": list(v) for d, v in measured.items()},
+                    "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured},
+                },
+            },
+        )
+    )
 
 
 def test_study_models_last_grid_resolution(request):
@@ -43,7 +54,17 @@ def test_study_models_last_grid_resolution(request):
         table[name] = list(cfg.native_grid(100))
         assert cfg.input_size == 224 and cfg.native_grid(100) == want, (
             f"resolution: config of {name} expects {cfg.native_grid(100)} at 100% depth, the study has {want} "
-            f"(tolerance: exact)")
-    request.node.user_properties.append((PROP_CASE, {
-        "id": "study-check_resolution_table", "model": "study", "explainer": "gradcam",
-        "check": "check_resolution_table", "value": table}))
+            f"(tolerance: exact)"
+        )
+    request.node.user_properties.append(
+        (
+            PROP_CASE,
+            {
+                "id": "study-check_resolution_table",
+                "model": "study",
+                "explainer": "gradcam",
+                "check": "check_resolution_table",
+                "value": table,
+            },
+        )
+    )

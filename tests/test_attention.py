@@ -67,8 +67,11 @@ def test_rollout_head_fusion_and_discard():
     heads = torch.tensor([[[[0.9, 0.1], [0.2, 0.8]], [[0.1, 0.9], [0.6, 0.4]]]])
     one = lambda fusion: rollout([heads], fusion=fusion)[0]  # noqa: E731
     torch.testing.assert_close(one("mean"), ((heads.mean(1)[0] + torch.eye(2)) / 2))
-    torch.testing.assert_close(one("max")[0], (torch.tensor([0.9, 0.9]) + torch.tensor([1.0, 0.0]))
-                               / (torch.tensor([0.9, 0.9]) + torch.tensor([1.0, 0.0])).sum())
+    torch.testing.assert_close(
+        one("max")[0],
+        (torch.tensor([0.9, 0.9]) + torch.tensor([1.0, 0.0]))
+        / (torch.tensor([0.9, 0.9]) + torch.tensor([1.0, 0.0])).sum(),
+    )
     # discarding half of the entries zeroes the two smallest (never entry 0): [[.5, .5], [.6, .8]] fused mean
     kept = rollout([heads], discard_ratio=0.5)[0]
     fused = heads.mean(1)[0].clone()  # [[.5, .5], [.4, .6]]; smallest two: .4 and .5 (index 1)

@@ -16,8 +16,13 @@ from harness.models import get_model_cfg, load_model
 MODELS = ("toy_resnet", "toy_vit")
 # a transformer for methods that require a GAP + linear head (CAM): the zoo's small PVT-v2 at 224 px
 FALLBACK_TRANSFORMER = "zoo_pvt_v2"
-FAST = {"ig": {"n_steps": 8}, "kernelshap": {"n_samples": 30}, "lime": {"n_samples": 30},
-        "smoothgrad": {"n_samples": 4}, "gradientshap": {"n_samples": 4}}
+FAST = {
+    "ig": {"n_steps": 8},
+    "kernelshap": {"n_samples": 30},
+    "lime": {"n_samples": 30},
+    "smoothgrad": {"n_samples": 4},
+    "gradientshap": {"n_samples": 4},
+}
 
 
 @pytest.fixture(scope="module")

@@ -36,8 +36,14 @@ def test_completeness_applies_by_tags():
 
 @pytest.fixture
 def ig_times_two():
-    cfg = ExplainerCfg(name="ig_x2", title="IG scaled by 2 (broken on purpose)", group="test",
-                       multiplies_by_inputs=True, has_baseline=True, defaults=get_explainer_cfg("ig").defaults)
+    cfg = ExplainerCfg(
+        name="ig_x2",
+        title="IG scaled by 2 (broken on purpose)",
+        group="test",
+        multiplies_by_inputs=True,
+        has_baseline=True,
+        defaults=get_explainer_cfg("ig").defaults,
+    )
 
     @register_explainer(cfg)
     def ig_x2(model, x, target, **params):
@@ -56,8 +62,11 @@ def test_broken_explainer_fails_completeness(linear, ig_times_two):
     w = linear.module.weight.detach()[2:3]
     x = make_baseline(torch.zeros(1, 3, TOY_SIZE, TOY_SIZE), linear.cfg, "black") + 2 * torch.sign(w)  # gap ~ 1
     c = axioms.measure(linear, ig_times_two, x, torch.tensor([2]))
-    with pytest.raises(CheckFailure, match=r"completeness: \|sum\(attr\) - \(f\(x\) - f\(x0\)\)\| = [-\d.e]+ > "
-                                           r"[-\d.e]+ \(= 0\.05 \* \|[-\d.e]+\| \+ 0\.01.*\[ig_x2 on toy_linear"):
+    with pytest.raises(
+        CheckFailure,
+        match=r"completeness: \|sum\(attr\) - \(f\(x\) - f\(x0\)\)\| = [-\d.e]+ > "
+        r"[-\d.e]+ \(= 0\.05 \* \|[-\d.e]+\| \+ 0\.01.*\[ig_x2 on toy_linear",
+    ):
         axioms.assert_complete(c, case=f"ig_x2 on {linear.label}")
     np.testing.assert_allclose(c.sums, 2 * c.gaps, rtol=1e-3)  # exactly twice the gap on the linear toy
 
@@ -83,8 +92,11 @@ def test_randomisation_flags_a_model_independent_explainer():
 
     model = load_model("toy_resnet", device="cpu")
     x = torch.randn(2, 3, TOY_SIZE, TOY_SIZE, generator=torch.Generator().manual_seed(1))
-    control = Explainer(cfg=ExplainerCfg(name="input_intensity", title="c", group="c"), params=(),
-                        fn=lambda m, x, t: RawExplanation(attributions=x.abs().sum(1)))
+    control = Explainer(
+        cfg=ExplainerCfg(name="input_intensity", title="c", group="c"),
+        params=(),
+        fn=lambda m, x, t: RawExplanation(attributions=x.abs().sum(1)),
+    )
     with pytest.raises(CheckFailure, match=r"randomisation: .* 1\.000 >= 0\.70 .*\[input_intensity on toy_resnet"):
         sanity.check_randomisation(model, control, x, torch.tensor([0, 1]), seed=0)
     curve = sanity.check_randomisation(model, create_explainer("gradcam"), x, torch.tensor([0, 1]), seed=0)
@@ -113,6 +125,9 @@ def test_vit_softmax_rule_is_flagged(toy_vit):
     from harness.checks import conservation_vit
 
     x = torch.randn(2, 3, TOY_SIZE, TOY_SIZE, generator=torch.Generator().manual_seed(0))
-    with pytest.raises(CheckFailure, match=r"conservation: relevance at blocks\.\d sums to .* > 0\.001 .*"
-                                           r"\[lrp_vit rule=attnlrp, biases zeroed, on toy_vit"):
+    with pytest.raises(
+        CheckFailure,
+        match=r"conservation: relevance at blocks\.\d sums to .* > 0\.001 .*"
+        r"\[lrp_vit rule=attnlrp, biases zeroed, on toy_vit",
+    ):
         conservation_vit.check_conservation(toy_vit, x, torch.tensor([0, 1]), rule="attnlrp", case="toy")

@@ -11,9 +11,25 @@ from harness.models import get_model_cfg
 from harness.suite import explanation_params, regression_params
 
 ISSUE_SET = {
-    "cam", "gradcam", "gradcam_d25", "gradcam_d50", "gradcam_d75", "gradcampp", "scorecam", "ablationcam",
-    "lime", "occlusion", "smoothgrad", "gradientshap", "rollout", "chefer", "lrp_vit", "lrp_cnn",
-    "ig", "kernelshap", "saliency",
+    "cam",
+    "gradcam",
+    "gradcam_d25",
+    "gradcam_d50",
+    "gradcam_d75",
+    "gradcampp",
+    "scorecam",
+    "ablationcam",
+    "lime",
+    "occlusion",
+    "smoothgrad",
+    "gradientshap",
+    "rollout",
+    "chefer",
+    "lrp_vit",
+    "lrp_cnn",
+    "ig",
+    "kernelshap",
+    "saliency",
 }
 ZOO_CNN, ZOO_TRANSFORMERS = ("zoo_resnet", "zoo_convnext"), ("zoo_vit_p16", "zoo_swin", "zoo_pvt_v2")
 
@@ -36,13 +52,25 @@ def test_each_method_runs_on_a_cnn_and_a_transformer_or_declares_its_family():
 
 
 def test_unsupported_pairs_are_deselected_not_failed():
-    ids = {p.id for p in explanation_params(models=["zoo_resnet", "zoo_swin", "zoo_vit_p16", "zoo_pvt_v2"],
-                                            explainers=["cam", "rollout", "lrp_cnn", "lrp_vit"])}
+    ids = {
+        p.id
+        for p in explanation_params(
+            models=["zoo_resnet", "zoo_swin", "zoo_vit_p16", "zoo_pvt_v2"],
+            explainers=["cam", "rollout", "lrp_cnn", "lrp_vit"],
+        )
+    }
     assert "cam-zoo_resnet-check_shape" in ids and "cam-zoo_pvt_v2-check_shape" in ids
     assert "rollout-zoo_vit_p16-check_shape" in ids and "lrp_vit-zoo_vit_p16-check_shape" in ids
     assert "lrp_cnn-zoo_resnet-check_shape" in ids
-    for absent in ("cam-zoo_vit_p16", "cam-zoo_swin", "rollout-zoo_swin", "rollout-zoo_pvt_v2",
-                   "rollout-zoo_resnet", "lrp_cnn-zoo_swin", "lrp_vit-zoo_pvt_v2"):
+    for absent in (
+        "cam-zoo_vit_p16",
+        "cam-zoo_swin",
+        "rollout-zoo_swin",
+        "rollout-zoo_pvt_v2",
+        "rollout-zoo_resnet",
+        "lrp_cnn-zoo_swin",
+        "lrp_vit-zoo_pvt_v2",
+    ):
         assert not any(i.startswith(absent + "-") for i in ids), absent
 
 
@@ -61,8 +89,9 @@ def test_rollout_is_a_declared_known_failure_of_target_respect():
 
 @pytest.mark.slow
 def test_cli_lists_every_method_with_tags_and_passes():
-    out = subprocess.run([sys.executable, "-m", "harness", "list", "explainers", "--json"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "harness", "list", "explainers", "--json"], capture_output=True, text=True, check=True
+    ).stdout
     rows = {r["name"]: r for r in json.loads(out)}
     assert set(rows) >= ISSUE_SET
     assert rows["rollout"]["tags"]["needs_tokens"] and rows["cam"]["tags"]["requires"] == ["gap_linear_head"]

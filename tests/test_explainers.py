@@ -42,7 +42,11 @@ def test_output_contract(models, model, name):
     assert exp.attributions.shape == (2, 64, 64) and exp.attributions.dtype == np.float32
     assert np.isfinite(exp.attributions).all()
     assert list(exp.targets) == [1, 3]
-    assert exp.seconds > 0 and exp.explainer == name and exp.params == create_explainer(name, **FAST.get(name, {})).param_dict
+    assert (
+        exp.seconds > 0
+        and exp.explainer == name
+        and exp.params == create_explainer(name, **FAST.get(name, {})).param_dict
+    )
 
 
 def test_ig_is_exact_on_the_linear_toy(models):

@@ -20,10 +20,15 @@ def _x(seed=0, n=2, side=64):
     return torch.randn(n, 3, side, side, generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize(("name", "model"), [
-    (n, m) for n in CAMS for m in ("toy_resnet", "toy_vit", "toy_efficientnet")
-    if get_explainer_cfg(n).supports(get_model_cfg(m))  # unsupported pairs are deselected by tags
-])
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        (n, m)
+        for n in CAMS
+        for m in ("toy_resnet", "toy_vit", "toy_efficientnet")
+        if get_explainer_cfg(n).supports(get_model_cfg(m))  # unsupported pairs are deselected by tags
+    ],
+)
 def test_cam_family_output_contract(models, model, name):
     m = models[model]
     exp = create_explainer(name)(m, _x(), [1, 3])
@@ -50,8 +55,9 @@ def test_cam_equals_gradcam_for_gap_linear_heads(models):
     with torch.no_grad():
         logits = m(x)
     bias = m.module.get_classifier().bias.detach()[[2, 4]]
-    np.testing.assert_allclose(cam.native.mean(axis=(1, 2)), (logits[[0, 1], [2, 4]] - bias).numpy(), rtol=1e-4,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        cam.native.mean(axis=(1, 2)), (logits[[0, 1], [2, 4]] - bias).numpy(), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_cam_rejects_a_head_that_is_not_gap_linear(models):

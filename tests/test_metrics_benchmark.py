@@ -58,16 +58,19 @@ def workload():
     model = load_model(MODEL, random_ok=True)
     s = model.cfg.input_size
     g = torch.Generator().manual_seed(0)
-    x = (torch.nn.functional.interpolate(torch.rand(4, 3, 8, 8, generator=g), size=s, mode="bilinear") * 2 - 1)
+    x = torch.nn.functional.interpolate(torch.rand(4, 3, 8, 8, generator=g), size=s, mode="bilinear") * 2 - 1
     x = x.numpy().astype(np.float32)
     with torch.no_grad():
         y = model.module(torch.from_numpy(x)).argmax(1).numpy()
     rng = np.random.default_rng(0)
-    sets = {"a": rng.standard_normal((4, s, s)).astype(np.float32),
-            "b": np.kron(rng.random((4, 8, 8)), np.ones((s // 8, s // 8))).astype(np.float32)}
+    sets = {
+        "a": rng.standard_normal((4, s, s)).astype(np.float32),
+        "b": np.kron(rng.random((4, 8, 8)), np.ones((s // 8, s // 8))).astype(np.float32),
+    }
     for i in range(SETS - 3):  # more explainer-like sets: alternately pixel noise and 8x8 blocks
-        sets[f"extra{i}"] = (rng.standard_normal((4, s, s)) if i % 2 else
-                             np.kron(rng.random((4, 8, 8)), np.ones((s // 8, s // 8)))).astype(np.float32)
+        sets[f"extra{i}"] = (
+            rng.standard_normal((4, s, s)) if i % 2 else np.kron(rng.random((4, 8, 8)), np.ones((s // 8, s // 8)))
+        ).astype(np.float32)
     sets["random"] = rng.random((4, s, s)).astype(np.float32)
     return model, x, y, sets
 
@@ -79,9 +82,16 @@ def test_benchmark(benchmark, workload, metric, impl):
     cfg, fn = get_metric(metric)
     params = cfg.params(**{**REFERENCE_OVERRIDES.get(metric, {}), **EXTRA.get(metric, {})})
     benchmark.group = f"{metric} [{MODEL}, 4 images, {len(sets)} sets]"
-    benchmark.extra_info.update(metric=metric, impl=impl, model=MODEL, images=len(x), sets=len(sets),
-                                params=repr(params), torch_threads=torch.get_num_threads(),
-                                omp_num_threads=os.environ.get("OMP_NUM_THREADS", "unset"))
+    benchmark.extra_info.update(
+        metric=metric,
+        impl=impl,
+        model=MODEL,
+        images=len(x),
+        sets=len(sets),
+        params=repr(params),
+        torch_threads=torch.get_num_threads(),
+        omp_num_threads=os.environ.get("OMP_NUM_THREADS", "unset"),
+    )
     if impl == "plain":
         run = lambda: {k: quantus_scores(metric, model.module, x, y, a, **params) for k, a in sets.items()}
     elif impl == "plain_frozen":

@@ -24,8 +24,10 @@ def toy():
     model = load_model("toy_resnet", random_ok=True)
     x, y = toy_metric_batch(model)
     rng = np.random.default_rng(5)
-    sets = {"a": rng.standard_normal((3, 64, 64)).astype(np.float32),
-            "b": np.kron(rng.random((3, 8, 8)), np.ones((8, 8))).astype(np.float32)}
+    sets = {
+        "a": rng.standard_normal((3, 64, 64)).astype(np.float32),
+        "b": np.kron(rng.random((3, 8, 8)), np.ones((8, 8))).astype(np.float32),
+    }
     return model, x, y, sets
 
 
@@ -44,8 +46,14 @@ def test_each_set_is_scored_on_its_own(toy, metric):
     both = fn(_inputs(model, x, y, sets), sets, **cfg.params())
     for name, a in sets.items():
         alone = fn(_inputs(model, x, y, sets), {name: a}, **cfg.params())[name]
-        np.testing.assert_allclose(alone, both[name], rtol=1e-6, atol=1e-9, equal_nan=True,
-                                   err_msg=f"{metric}: set {name!r} scores differently next to another set")
+        np.testing.assert_allclose(
+            alone,
+            both[name],
+            rtol=1e-6,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=f"{metric}: set {name!r} scores differently next to another set",
+        )
 
 
 def test_stored_control_is_reused_with_the_same_answer(toy, tmp_path):
@@ -123,8 +131,11 @@ def test_faithfulness_correlation_reuses_its_passes_across_calls(toy):
         faithfulness._FC_PASSES.clear()
         fresh = fn(MetricInputs(model.module, x, y, 10, freeze=False), {"b": sets["b"]}, **cfg.params())["b"]
         np.testing.assert_array_equal(again, fresh)
-        other_x = fn(MetricInputs(model.module, x[::-1].copy(), y[::-1].copy(), 10, freeze=False), {"b": sets["b"]},
-                     **cfg.params())
+        other_x = fn(
+            MetricInputs(model.module, x[::-1].copy(), y[::-1].copy(), 10, freeze=False),
+            {"b": sets["b"]},
+            **cfg.params(),
+        )
         assert len(calls) > 2 * first, "other inputs must not hit the cache"
         assert np.all(np.isfinite(other_x["b"]))
     finally:

@@ -15,8 +15,12 @@ from harness.metrics.plain import REFERENCE_OVERRIDES, quantus_scores
 from harness.metrics.road import impute
 from harness.models import load_model
 
-TOL = {"faithfulness_correlation": dict(abs=1e-4, rel=0), "monotonicity_correlation": dict(abs=1e-4, rel=0),
-       "pixel_flipping": dict(abs=0, rel=1e-5), "road": dict(abs=0, rel=0)}
+TOL = {
+    "faithfulness_correlation": dict(abs=1e-4, rel=0),
+    "monotonicity_correlation": dict(abs=1e-4, rel=0),
+    "pixel_flipping": dict(abs=0, rel=1e-5),
+    "road": dict(abs=0, rel=0),
+}
 
 
 @pytest.fixture(scope="module", params=["toy_resnet", "toy_vit"])
@@ -38,7 +42,8 @@ def test_batched_equals_plain_quantus(setup, metric):
     for name, a in sets.items():
         ref = quantus_scores(metric, model.module, x, y, a, **params)
         assert ours[name] == pytest.approx(ref, **TOL[metric]), (
-            f"{metric} on {name} [{model.name}]: batched {ours[name]} vs Quantus {ref} (tolerance {TOL[metric]})")
+            f"{metric} on {name} [{model.name}]: batched {ours[name]} vs Quantus {ref} (tolerance {TOL[metric]})"
+        )
 
 
 def test_imputation_equals_quantus():

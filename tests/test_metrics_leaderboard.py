@@ -9,10 +9,22 @@ from harness.store import Store
 
 
 def _put(store, model, explainer, metric, scores, *, hib=True):
-    fields = {"model": model, "weights": "w", "explainer": explainer, "explainer_params": {}, "metric": metric,
-              "metric_params": {"k": 1}, "images": ["i0", "i1"], "targets": [0, 1]}
-    store.put("metric", fields, {"scores": np.asarray(scores, float)},
-              {"higher_is_better": hib, "category": "faithfulness", "created": 1.0})
+    fields = {
+        "model": model,
+        "weights": "w",
+        "explainer": explainer,
+        "explainer_params": {},
+        "metric": metric,
+        "metric_params": {"k": 1},
+        "images": ["i0", "i1"],
+        "targets": [0, 1],
+    }
+    store.put(
+        "metric",
+        fields,
+        {"scores": np.asarray(scores, float)},
+        {"higher_is_better": hib, "category": "faithfulness", "created": 1.0},
+    )
 
 
 def _planted(tmp_path):
@@ -20,10 +32,10 @@ def _planted(tmp_path):
     quality = {"good": 3.0, "mid": 2.0, "bad": 1.0}
     for model in ("m1", "m2"):
         for e, q in quality.items():
-            _put(store, model, e, "up", [q, q])            # higher is better, agrees with quality
+            _put(store, model, e, "up", [q, q])  # higher is better, agrees with quality
             _put(store, model, e, "down", [q, q], hib=False)  # lower is better: ranks the other way round
-            _put(store, model, e, "same", [q, q + 0.1])    # agrees
-        _put(store, model, "random", "up", [2.5, 2.5])    # beats "mid" and "bad"
+            _put(store, model, e, "same", [q, q + 0.1])  # agrees
+        _put(store, model, "random", "up", [2.5, 2.5])  # beats "mid" and "bad"
         _put(store, model, "random", "down", [0.0, 0.0], hib=False)
         _put(store, model, "random", "same", [0.0, 0.0])
     return store
@@ -56,8 +68,16 @@ def test_written_and_printed(tmp_path, capsys):
 def test_control_note_is_printed(tmp_path):
     """A metric whose control means something else (MPRT) says so above its table."""
     store = _planted(tmp_path)
-    fields = {"model": "m1", "weights": "w", "explainer": "good", "explainer_params": {}, "metric": "mprt",
-              "metric_params": {"k": 1}, "images": ["i0", "i1"], "targets": [0, 1]}
+    fields = {
+        "model": "m1",
+        "weights": "w",
+        "explainer": "good",
+        "explainer_params": {},
+        "metric": "mprt",
+        "metric_params": {"k": 1},
+        "images": ["i0", "i1"],
+        "targets": [0, 1],
+    }
     meta = {"higher_is_better": False, "category": "randomisation", "created": 1.0, "control": "model-independent maps"}
     store.put("metric", fields, {"scores": np.array([0.3, 0.4])}, meta)
     store.put("metric", {**fields, "explainer": "random"}, {"scores": np.array([1.0, 1.0])}, meta)
@@ -82,8 +102,15 @@ def test_sign_test_counts_images_and_ignores_ties():
 
 def test_separation_is_reported_per_image(tmp_path):
     store = Store(tmp_path / "store")
-    fields = {"model": "m", "weights": "w", "explainer_params": {}, "metric": "up", "metric_params": {},
-              "images": [f"i{k}" for k in range(6)], "targets": [0] * 6}
+    fields = {
+        "model": "m",
+        "weights": "w",
+        "explainer_params": {},
+        "metric": "up",
+        "metric_params": {},
+        "images": [f"i{k}" for k in range(6)],
+        "targets": [0] * 6,
+    }
     meta = {"higher_is_better": True, "category": "faithfulness", "created": 1.0}
     store.put("metric", {**fields, "explainer": "good"}, {"scores": np.arange(6.0) + 1}, meta)
     store.put("metric", {**fields, "explainer": "lucky"}, {"scores": np.array([99.0, 0, 0, 0, 0, 0])}, meta)

@@ -32,9 +32,11 @@ def setup(request):
 
 def _explain(model, explainer):
     """``explain_func(model, inputs, targets)`` in Quantus's signature, through the harness explainer."""
+
     def fn(model=None, inputs=None, targets=None, _loaded=model, **kw):
         other = dataclasses.replace(_loaded, module=model)
         return explainer(other, torch.from_numpy(np.asarray(inputs)), torch.as_tensor(targets)).attributions
+
     return fn
 
 
@@ -46,12 +48,15 @@ def test_mprt_equals_plain_quantus(setup, name):
     cfg, fn = get_metric("mprt")
     params = cfg.params()
     fx = _explain(model, explainer)
-    explain_model = {name: lambda m: fx(model=m, inputs=x, targets=y),
-                     "control": lambda m: a}  # model-independent: the same maps on any model
+    explain_model = {
+        name: lambda m: fx(model=m, inputs=x, targets=y),
+        "control": lambda m: a,
+    }  # model-independent: the same maps on any model
     ours = fn(MetricInputs(model.module, x, y, 10, explain_model=explain_model), {name: a, "control": a}, **params)
     ref = mprt_reference(model.module, x, y, a, fx, **params)
     assert ours[name] == pytest.approx(ref, nan_ok=True, **TOL), (
-        f"mprt of {name} [{model.name}]: harness {ours[name]} vs Quantus {ref} (tolerance {TOL})")
+        f"mprt of {name} [{model.name}]: harness {ours[name]} vs Quantus {ref} (tolerance {TOL})"
+    )
     assert np.all(np.abs(ref) < 0.999), f"randomising {model.name} left {name}'s maps unchanged: {ref}"
     assert ours["control"] == pytest.approx(1.0, abs=1e-12), "a model-independent map must score similarity 1"
 

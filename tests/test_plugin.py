@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-SUITE = '''
+SUITE = """
 import pytest
 from harness.suite import explanation_params, run_check, run_top1
 
@@ -15,15 +15,21 @@ def test_explanation(request, harness, case, check):
 @pytest.mark.parametrize("model", MODELS)
 def test_top1(request, harness, model):
     run_top1(request, harness, model)
-'''
+"""
 
 
 @pytest.fixture
 def suite(pytester, image_dir, tmp_path):
     def make(models):
         pytester.makepyfile(test_suite=f"MODELS = {models!r}\n" + SUITE)
-        return [f"--harness-images=folder:{image_dir}", f"--harness-store={tmp_path / 'store'}",
-                f"--harness-reports={tmp_path / 'reports'}", "-p", "no:cacheprovider"]
+        return [
+            f"--harness-images=folder:{image_dir}",
+            f"--harness-store={tmp_path / 'store'}",
+            f"--harness-reports={tmp_path / 'reports'}",
+            "-p",
+            "no:cacheprovider",
+        ]
+
     return make
 
 
@@ -31,21 +37,32 @@ def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
     args = suite(["toy_linear", "toy_vit"])
     result = pytester.runpytest(*args, "-v")
     result.assert_outcomes(passed=18)
-    result.stdout.fnmatch_lines(["*test_explanation?gradcam-toy_vit-check_shape? PASSED*",
-                                 "*xai-harness*",
-                                 "gradcam [[]cosine[]]: cannot tell whether clusters follow architecture*",
-                                 "*report:*index.md"])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_explanation?gradcam-toy_vit-check_shape? PASSED*",
+            "*xai-harness*",
+            "gradcam [[]cosine[]]: cannot tell whether clusters follow architecture*",
+            "*report:*index.md",
+        ]
+    )
     selected = pytester.runpytest(*args, "-m", "transformer", "-k", "check_finite", "--collect-only", "-q")
-    selected.stdout.fnmatch_lines(["*gradcam-toy_vit-check_finite*", "*saliency-toy_vit-check_finite*",
-                                   "*2/18 tests collected*"])
+    selected.stdout.fnmatch_lines(
+        ["*gradcam-toy_vit-check_finite*", "*saliency-toy_vit-check_finite*", "*2/18 tests collected*"]
+    )
     latest = tmp_path / "reports" / "latest"
     summary = json.loads((latest / "summary.json").read_text())
     assert {c["id"] for c in summary["cases"]} >= {"gradcam-toy_vit-check_shape"}
     assert summary["top1"]["toy_linear"]["labelled"] == 4
     assert summary["versions"]["torch"] and summary["machine"]["cpu_count"]
     assert (latest / "summary.md").read_text().startswith("# xai-harness run")
-    for name in ("index.md", "index.html", "consensus.json", "consensus/gradcam/cosine_similarity.csv",
-                 "consensus/saliency/kappa_top10_dendrogram.png", "consensus/saliency/rbf_heatmap.png"):
+    for name in (
+        "index.md",
+        "index.html",
+        "consensus.json",
+        "consensus/gradcam/cosine_similarity.csv",
+        "consensus/saliency/kappa_top10_dendrogram.png",
+        "consensus/saliency/rbf_heatmap.png",
+    ):
         assert (latest / name).is_file(), name
     consensus = json.loads((latest / "consensus.json").read_text())
     assert {e["slug"] for e in consensus["explainers"]} == {"gradcam", "saliency"}
@@ -77,7 +94,7 @@ def test_model_without_weights_is_skipped_with_reason(pytester, suite, monkeypat
 
 def test_failing_case_does_not_stop_the_session(pytester, suite):
     args = suite(["toy_linear"])
-    pytester.makeconftest('''
+    pytester.makeconftest("""
 import pytest
 from harness.explainers import registry
 
@@ -87,7 +104,7 @@ def break_saliency(monkeypatch):
     def boom(model, x, target):
         raise RuntimeError("saliency exploded")
     monkeypatch.setitem(registry._EXPLAINERS, "saliency", (cfg, boom))
-''')
+""")
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=5, failed=4)
     result.stdout.fnmatch_lines(["*saliency exploded*"])

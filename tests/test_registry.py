@@ -15,9 +15,20 @@ from harness.models.loading import build_module
 from harness.models.registry import _MODELS
 
 STUDY_ARCHS = {
-    "convnextv2_nano", "densenet121", "efficientnet_b3", "efficientnet_b4", "mobilenetv3_large_100",
-    "resnet18", "resnet50", "resnext50_32x4d", "res2net50_26w_4s", "deit_small_patch16_224",
-    "deit_tiny_patch16_224", "pvt_v2_b2", "swin_tiny_patch4_window7_224", "vit_base_patch32_224",
+    "convnextv2_nano",
+    "densenet121",
+    "efficientnet_b3",
+    "efficientnet_b4",
+    "mobilenetv3_large_100",
+    "resnet18",
+    "resnet50",
+    "resnext50_32x4d",
+    "res2net50_26w_4s",
+    "deit_small_patch16_224",
+    "deit_tiny_patch16_224",
+    "pvt_v2_b2",
+    "swin_tiny_patch4_window7_224",
+    "vit_base_patch32_224",
 }
 
 
@@ -72,8 +83,12 @@ def test_lite_models_use_tf_normalisation():
 
 
 # Expected native Grad-CAM grids at 224 px, 100 % depth (MEASURED.md).
-NATIVE_100 = {n: (7, 7) for n in STUDY_NAMES} | {"deit_small": (14, 14), "deit_tiny": (14, 14),
-                                                "resnet34": (7, 7), "vit_b16": (14, 14)}
+NATIVE_100 = {n: (7, 7) for n in STUDY_NAMES} | {
+    "deit_small": (14, 14),
+    "deit_tiny": (14, 14),
+    "resnet34": (7, 7),
+    "vit_b16": (14, 14),
+}
 
 
 @pytest.mark.parametrize("name", sorted(list_models()))

@@ -16,7 +16,7 @@ from harness.regression import (
 )
 from harness.suite import make_case
 
-SUITE = '''
+SUITE = """
 import pytest
 from harness.session import Case
 from harness.suite import run_regression
@@ -27,7 +27,7 @@ BASELINE = {baseline!r}
                                                id="ig-toy_linear-check_regression")])
 def test_regression(request, harness, case):
     run_regression(request, harness, case)
-'''
+"""
 
 
 @pytest.fixture
@@ -35,9 +35,15 @@ def run_suite(pytester, image_dir, tmp_path):
     def run(baseline: str, *extra: str):
         pytester.makepyfile(test_reg=SUITE.format(baseline=baseline))
         return pytester.runpytest(
-            f"--harness-images=folder:{image_dir}", f"--harness-store={tmp_path / 'store'}",
-            f"--harness-baselines={tmp_path / 'baselines'}", "--harness-no-report", "-p", "no:cacheprovider", *extra,
+            f"--harness-images=folder:{image_dir}",
+            f"--harness-store={tmp_path / 'store'}",
+            f"--harness-baselines={tmp_path / 'baselines'}",
+            "--harness-no-report",
+            "-p",
+            "no:cacheprovider",
+            *extra,
         )
+
     return run
 
 
@@ -51,12 +57,14 @@ def test_changed_parameter_fails_then_passes_after_regen(run_suite, tmp_path):
 
     drift = run_suite("blur")  # IG baseline black -> blur
     drift.assert_outcomes(failed=1)
-    drift.stdout.fnmatch_lines([
-        "*ig-toy_linear: explanations drifted from*",
-        "*ig-toy_linear [*]: params *'baseline': 'black'* -> *'baseline': 'blur'* (must be equal)*",
-        "*ig-toy_linear imgs/n01440764/img0: *(needs >= 0.999)*",
-        "*obtained values kept in*obtained.json*--harness-regen*",
-    ])
+    drift.stdout.fnmatch_lines(
+        [
+            "*ig-toy_linear: explanations drifted from*",
+            "*ig-toy_linear [*]: params *'baseline': 'black'* -> *'baseline': 'blur'* (must be equal)*",
+            "*ig-toy_linear imgs/n01440764/img0: *(needs >= 0.999)*",
+            "*obtained values kept in*obtained.json*--harness-regen*",
+        ]
+    )
     obtained = base.with_name("ig-toy_linear.obtained.json")
     assert json.loads(obtained.read_text())["params"]["baseline"] == "blur"
 

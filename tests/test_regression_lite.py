@@ -23,8 +23,14 @@ def test_lite_explanations_match_committed_baselines(pytester, tmp_path):
     shutil.copytree(BASELINES, tmp_path / "baselines")
     pytester.makepyfile(test_reg=(REPO / "suites" / "test_regression.py").read_text())
     result = pytester.runpytest(
-        "-k", "efficientnet_lite and not zoo", "--harness-images=foolbox", "--harness-max-images=4",
-        f"--harness-store={tmp_path / 'store'}", f"--harness-baselines={tmp_path / 'baselines'}",
-        "--harness-no-report", "-p", "no:cacheprovider",
+        "-k",
+        "efficientnet_lite and not zoo",
+        "--harness-images=foolbox",
+        "--harness-max-images=4",
+        f"--harness-store={tmp_path / 'store'}",
+        f"--harness-baselines={tmp_path / 'baselines'}",
+        "--harness-no-report",
+        "-p",
+        "no:cacheprovider",
     )
     result.assert_outcomes(passed=LITE_CASES)

@@ -17,8 +17,14 @@ def _put(store, model, family, maps, *, side, mode="pred", explainer="ig", weigh
     for i, attr in enumerate(maps):
         target = i % 3 if mode == "pred" else i % 3 + 10  # a probe explains another class
         image = f"img{i}" if space is None else f"{space}{i}"
-        fields = {"model": model, "weights": weights, "explainer": explainer, "params": {"n_steps": 8},
-                  "image": image, "target": target}
+        fields = {
+            "model": model,
+            "weights": weights,
+            "explainer": explainer,
+            "params": {"n_steps": 8},
+            "image": image,
+            "target": target,
+        }
         meta = {"targets_mode": mode, "family": family, "image_id": f"set/{image}"}
         if space is not None:
             meta["label_space"] = space
@@ -75,8 +81,7 @@ def test_cli_report_and_compare(tmp_path, capsys):
     assert cli(["report", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "r")]) == 0
     first = (tmp_path / "r" / "latest").resolve()
     assert "ig [cosine]: clusters follow architecture" in capsys.readouterr().out
-    assert cli(["report", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "r"),
-                "--same-prediction"]) == 0
+    assert cli(["report", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "r"), "--same-prediction"]) == 0
     second = (tmp_path / "r" / "latest").resolve()
     assert json.loads((second / "consensus.json").read_text())["options"]["same_prediction"] is True
     capsys.readouterr()
@@ -95,7 +100,7 @@ def test_label_spaces_are_compared_apart(tmp_path):
     for name in ("zoo_a", "zoo_b", "zoo_c"):
         _put(store, name, "cnn", rng.random((N_IMAGES, 16, 16)), side=16, space="shapes")
     groups = {g.title: g for g in collect_groups(store, side=8)}
-    assert set(groups) == {"ig {\"n_steps\":8}", "ig [shapes] {\"n_steps\":8}"}
-    assert groups["ig [shapes] {\"n_steps\":8}"].models == ("zoo_a", "zoo_b", "zoo_c")
+    assert set(groups) == {'ig {"n_steps":8}', 'ig [shapes] {"n_steps":8}'}
+    assert groups['ig [shapes] {"n_steps":8}'].models == ("zoo_a", "zoo_b", "zoo_c")
     _, consensus = build_report(tmp_path / "reports", "run1", root=tmp_path, store=store, settings={})
     assert sorted(e["slug"] for e in consensus["explainers"]) == ["ig", "ig-shapes"]

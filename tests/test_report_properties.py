@@ -7,39 +7,115 @@ from harness.report.summary import build_report
 from harness.store import Store
 
 CASES = [
-    {"id": "ig-m1-check_completeness", "model": "m1", "explainer": "ig", "check": "check_completeness",
-     "outcome": "passed", "value": {"images": 1, "n_steps": 256, "max_rel_error": 0.002, "max_abs_error": 0.01,
-                                    "min_abs_gap": 5.0, "rtol": 0.05, "atol": 0.01}},
-    {"id": "ig-m2-check_completeness_hypothesis", "model": "m2", "explainer": "ig",
-     "check": "check_completeness_hypothesis", "outcome": "xfailed",
-     "value": {"examples": 2, "n_steps": 256, "max_rel_error": 0.128, "max_abs_error": 0.1, "min_abs_gap": 0.8}},
-    {"id": "ig-m1-check_convergence_completeness", "model": "m1", "explainer": "ig",
-     "check": "check_convergence_completeness", "outcome": "passed",
-     "value": {"n_steps=16": 0.3, "n_steps=64": 0.02, "n_steps=256": 0.001}},
-    {"id": "lrp_zennit-cnn1-check_conservation", "model": "cnn1", "explainer": "lrp_zennit_epsilon_plus_flat",
-     "check": "check_conservation", "outcome": "passed",
-     "value": {"100%": 0.0, "75%": 0.01, "50%": 0.02, "25%": 0.028, "input": 0.03, "bias_leak_input": 0.4,
-               "rtol": 0.05}},
-    {"id": "lrp_vit_cp-vit1-check_conservation", "model": "vit1", "explainer": "lrp_vit_cp",
-     "check": "check_conservation", "outcome": "passed",
-     "value": {"zero_bias": {"blocks.1": 1e-7, "blocks.0": 2e-7, "tokens": 3e-7, "input": 4e-7},
-               "bias_kept": {"blocks.1": -0.02, "blocks.0": -0.17, "tokens": -0.9, "input": -1.4},
-               "attnlrp": {"blocks.1": -0.02, "blocks.0": -0.7, "tokens": -1.1, "input": -1.3}, "rtol": 0.001}},
-    {"id": "ig-zoo_resnet-check_grid_artefact", "model": "zoo_resnet", "explainer": "ig",
-     "check": "check_grid_artefact", "outcome": "passed", "value": {"grid_score": 1.5, "period": 16,
-                                                                    "uniform_patch": False}},
-    {"id": "ig-zoo_vit_p16-check_grid_artefact", "model": "zoo_vit_p16", "explainer": "ig",
-     "check": "check_grid_artefact", "outcome": "passed", "value": {"grid_score": 4.2, "period": 16,
-                                                                    "uniform_patch": True}},
-    {"id": "ig-mystery-check_grid_artefact", "model": "mystery", "explainer": "ig", "check": "check_grid_artefact",
-     "outcome": "failed", "value": "grid: boom"},
-    {"id": "gradcam-r_random-check_resolution", "model": "r_random", "explainer": "gradcam",
-     "check": "check_resolution", "outcome": "passed",
-     "value": {"measured": {"25%": [56, 56], "100%": [7, 7]}, "expected": {"25%": [56, 56], "100%": [14, 14]}}},
-    {"id": "gradcam-s-check_randomisation_sanity", "model": "s", "explainer": "gradcam",
-     "check": "check_randomisation", "outcome": "passed", "value": {"original": 1.0, "head": 0.9, "100%": 0.1}},
-    {"id": "gradcam-x-check_shape", "model": "x", "explainer": "gradcam", "check": "check_shape",
-     "outcome": "passed", "value": 1.0},
+    {
+        "id": "ig-m1-check_completeness",
+        "model": "m1",
+        "explainer": "ig",
+        "check": "check_completeness",
+        "outcome": "passed",
+        "value": {
+            "images": 1,
+            "n_steps": 256,
+            "max_rel_error": 0.002,
+            "max_abs_error": 0.01,
+            "min_abs_gap": 5.0,
+            "rtol": 0.05,
+            "atol": 0.01,
+        },
+    },
+    {
+        "id": "ig-m2-check_completeness_hypothesis",
+        "model": "m2",
+        "explainer": "ig",
+        "check": "check_completeness_hypothesis",
+        "outcome": "xfailed",
+        "value": {"examples": 2, "n_steps": 256, "max_rel_error": 0.128, "max_abs_error": 0.1, "min_abs_gap": 0.8},
+    },
+    {
+        "id": "ig-m1-check_convergence_completeness",
+        "model": "m1",
+        "explainer": "ig",
+        "check": "check_convergence_completeness",
+        "outcome": "passed",
+        "value": {"n_steps=16": 0.3, "n_steps=64": 0.02, "n_steps=256": 0.001},
+    },
+    {
+        "id": "lrp_zennit-cnn1-check_conservation",
+        "model": "cnn1",
+        "explainer": "lrp_zennit_epsilon_plus_flat",
+        "check": "check_conservation",
+        "outcome": "passed",
+        "value": {
+            "100%": 0.0,
+            "75%": 0.01,
+            "50%": 0.02,
+            "25%": 0.028,
+            "input": 0.03,
+            "bias_leak_input": 0.4,
+            "rtol": 0.05,
+        },
+    },
+    {
+        "id": "lrp_vit_cp-vit1-check_conservation",
+        "model": "vit1",
+        "explainer": "lrp_vit_cp",
+        "check": "check_conservation",
+        "outcome": "passed",
+        "value": {
+            "zero_bias": {"blocks.1": 1e-7, "blocks.0": 2e-7, "tokens": 3e-7, "input": 4e-7},
+            "bias_kept": {"blocks.1": -0.02, "blocks.0": -0.17, "tokens": -0.9, "input": -1.4},
+            "attnlrp": {"blocks.1": -0.02, "blocks.0": -0.7, "tokens": -1.1, "input": -1.3},
+            "rtol": 0.001,
+        },
+    },
+    {
+        "id": "ig-zoo_resnet-check_grid_artefact",
+        "model": "zoo_resnet",
+        "explainer": "ig",
+        "check": "check_grid_artefact",
+        "outcome": "passed",
+        "value": {"grid_score": 1.5, "period": 16, "uniform_patch": False},
+    },
+    {
+        "id": "ig-zoo_vit_p16-check_grid_artefact",
+        "model": "zoo_vit_p16",
+        "explainer": "ig",
+        "check": "check_grid_artefact",
+        "outcome": "passed",
+        "value": {"grid_score": 4.2, "period": 16, "uniform_patch": True},
+    },
+    {
+        "id": "ig-mystery-check_grid_artefact",
+        "model": "mystery",
+        "explainer": "ig",
+        "check": "check_grid_artefact",
+        "outcome": "failed",
+        "value": "grid: boom",
+    },
+    {
+        "id": "gradcam-r_random-check_resolution",
+        "model": "r_random",
+        "explainer": "gradcam",
+        "check": "check_resolution",
+        "outcome": "passed",
+        "value": {"measured": {"25%": [56, 56], "100%": [7, 7]}, "expected": {"25%": [56, 56], "100%": [14, 14]}},
+    },
+    {
+        "id": "gradcam-s-check_randomisation_sanity",
+        "model": "s",
+        "explainer": "gradcam",
+        "check": "check_randomisation",
+        "outcome": "passed",
+        "value": {"original": 1.0, "head": 0.9, "100%": 0.1},
+    },
+    {
+        "id": "gradcam-x-check_shape",
+        "model": "x",
+        "explainer": "gradcam",
+        "check": "check_shape",
+        "outcome": "passed",
+        "value": 1.0,
+    },
 ]
 
 
@@ -73,8 +149,9 @@ def test_written_files_and_index_link(tmp_path):
     assert not write_properties(tmp_path, [CASES[-1]])  # no property case: nothing written
     assert not (tmp_path / "properties.md").exists()
     session = dict(cases=CASES, top1={}, skipped_models={}, bad_images={}, store_stats={})
-    out, _ = build_report(tmp_path / "reports", "run1", root=tmp_path, store=Store(tmp_path / "store"),
-                          settings={}, session=session)
+    out, _ = build_report(
+        tmp_path / "reports", "run1", root=tmp_path, store=Store(tmp_path / "store"), settings={}, session=session
+    )
     md = (out / "properties.md").read_text()
     for heading in ("## completeness", "## convergence", "## conservation", "## grid", "## resolution", "## sanity"):
         assert heading in md, heading

@@ -61,7 +61,9 @@ def test_check_all_without_pytest(tmp_path, image_dir):
 def test_checks_catch_nan_and_constant_maps(tmp_path, image_dir):
     res = _runner(tmp_path, image_dir).explain("toy_linear", create_explainer("saliency"))
     res.attributions[1, 0, 0] = np.nan
-    with pytest.raises(CheckFailure, match=r"finite: 1 image\(s\) with NaN.*imgs/n01440764/img1 \[saliency on toy_linear\]"):
+    with pytest.raises(
+        CheckFailure, match=r"finite: 1 image\(s\) with NaN.*imgs/n01440764/img1 \[saliency on toy_linear\]"
+    ):
         check_finite(res)
     res.attributions[2] = 0.5
     with pytest.raises(CheckFailure, match=r"not constant: .*imgs/n01443537/img2"):

@@ -41,8 +41,12 @@ def test_corrupt_entry_is_a_miss_with_warning(tmp_path):
 def _writer(root: str, worker: int, n: int) -> None:
     store = Store(root)
     for i in range(n):
-        store.put("explanation", {**FIELDS, "image": f"i{i % 5}"}, {"a": np.full(1000, i % 5, dtype=np.float32)},
-                  {"worker": worker})
+        store.put(
+            "explanation",
+            {**FIELDS, "image": f"i{i % 5}"},
+            {"a": np.full(1000, i % 5, dtype=np.float32)},
+            {"worker": worker},
+        )
 
 
 def test_concurrent_writers_never_leave_partial_entries(tmp_path):

@@ -14,8 +14,14 @@ from harness.models.packaged import remap_in_order
 
 # A timm-sourced model small enough to build in milliseconds.
 TINY = ModelCfg(
-    name="tiny_timm", arch="test_resnet", family="cnn", source="timm", input_size=64,
-    hf_hub_id="timm/test_resnet.r160_in1k", create_kwargs=(("num_classes", 10),), num_classes=10,
+    name="tiny_timm",
+    arch="test_resnet",
+    family="cnn",
+    source="timm",
+    input_size=64,
+    hf_hub_id="timm/test_resnet.r160_in1k",
+    create_kwargs=(("num_classes", 10),),
+    num_classes=10,
 )
 
 
@@ -57,8 +63,9 @@ def test_local_directory_reproduces_saved_weights(tmp_path):
 
 def test_name_equals_path_with_pth(tmp_path):
     ref = _saved_model(tmp_path / "anything.pth", seed=3)
-    loaded = load_model(TINY, weights=WeightsOptions(locations=(f"tiny_timm={tmp_path / 'anything.pth'}",)),
-                        device="cpu")
+    loaded = load_model(
+        TINY, weights=WeightsOptions(locations=(f"tiny_timm={tmp_path / 'anything.pth'}",)), device="cpu"
+    )
     assert _same_outputs(ref, loaded.module)
 
 

@@ -31,8 +31,9 @@ def test_deterministic_by_seed():
 
 
 def test_splits_never_overlap():
-    digests = {split: {image_digest(make_sample(0, split, i).image) for i in range(60)}
-               for split in ("train", "val", "test")}
+    digests = {
+        split: {image_digest(make_sample(0, split, i).image) for i in range(60)} for split in ("train", "val", "test")
+    }
     assert all(len(d) == 60 for d in digests.values())
     assert not (digests["train"] & digests["val"]) and not (digests["train"] & digests["test"])
     assert not (digests["val"] & digests["test"])
@@ -103,8 +104,9 @@ def test_training_step_lowers_the_loss():
 
     torch.set_num_threads(2)
     data = make_data(3, 96, 32, 8)
-    _, info = train_one("zoo_vit_p32", data, seed=0, epochs=4, budget_s=120, stop_at=1.01, batch=32, lr=2e-3,
-                        device=torch.device("cpu"))
+    _, info = train_one(
+        "zoo_vit_p32", data, seed=0, epochs=4, budget_s=120, stop_at=1.01, batch=32, lr=2e-3, device=torch.device("cpu")
+    )
     losses = [row["train_loss"] for row in info["history"]]
     assert len(losses) == 4
     assert losses[-1] < losses[0] - 0.05, losses
@@ -119,14 +121,18 @@ def test_localisation_check_uses_masks_and_a_random_control(tmp_path):
     masks = np.stack([read_mask(r.mask) for r in images]).astype(np.float32)
 
     def result(maps):
-        return SimpleNamespace(model="zoo_resnet", model_label="zoo_resnet", explainer="planted",
-                               records=images.records, attributions=maps)
+        return SimpleNamespace(
+            model="zoo_resnet", model_label="zoo_resnet", explainer="planted", records=images.records, attributions=maps
+        )
 
     good = check_localisation(result(masks + 0.01), None)
     assert good["pointing_game"] == 1.0 and good["relevance_mass"] > 0.5
     assert good["relevance_mass_random"] < 0.3 and good["zero_maps"] == 0
-    with pytest.raises(CheckFailure, match=r"relevance mass on the object 0\.000 is not above the "
-                                           r"random-attribution control .*\[planted on zoo_resnet\]"):
+    with pytest.raises(
+        CheckFailure,
+        match=r"relevance mass on the object 0\.000 is not above the "
+        r"random-attribution control .*\[planted on zoo_resnet\]",
+    ):
         check_localisation(result(1.0 - masks), None)
 
 
@@ -149,6 +155,9 @@ def test_missing_zoo_weights_say_how_to_train(monkeypatch, tmp_path):
     from harness.models import WeightsUnavailable, resolve_weights, weights
 
     monkeypatch.setattr(weights, "ZOO_DIR", tmp_path)
-    with pytest.raises(WeightsUnavailable, match=r"zoo_resnet: no weights at .*zoo_resnet\.safetensors; "
-                                                 r"train it with `python -m harness zoo train zoo_resnet`"):
+    with pytest.raises(
+        WeightsUnavailable,
+        match=r"zoo_resnet: no weights at .*zoo_resnet\.safetensors; "
+        r"train it with `python -m harness zoo train zoo_resnet`",
+    ):
         resolve_weights(get_model_cfg("zoo_resnet"))

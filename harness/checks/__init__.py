@@ -31,8 +31,11 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
     # (predicted class) passes on both (check_completeness).
     ("ig", "zoo_efficientnet_lite0", "check_completeness_hypothesis"): "IG at 256 steps misses 5 % on a ReLU6 net",
     ("ig", "zoo_mobilenetv3", "check_completeness_hypothesis"): "IG at 256 steps misses 5 % on a hard-swish net",
-    ("rollout", "*", "check_target_respected"):
-        "attention rollout is class-agnostic by construction: the map does not depend on the target",
+    (
+        "rollout",
+        "*",
+        "check_target_respected",
+    ): "attention rollout is class-agnostic by construction: the map does not depend on the target",
     # Score-CAM masks the input with min-max-normalised channels of the last block's norm1 tokens;
     # these carry no object-positive layout (mass 0.039 / 0.041 vs control 0.049 on 8 shapes images).
     ("scorecam", "zoo_vit_p16", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
@@ -50,8 +53,11 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str] = {
     ("gradcam", "zoo_pvt_v2", "check_localisation"): "last-stage Grad-CAM on the zoo PVT-v2 does not localise",
     ("gradcampp", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
     ("scorecam", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
-    ("ablationcam", "zoo_convnext", "check_localisation"):
-        "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    (
+        "ablationcam",
+        "zoo_convnext",
+        "check_localisation",
+    ): "last-stage CAM variant on the zoo ConvNeXt does not localise",
     # Plain Grad-CAM on the zoo ViT-p32's 7x7 tokens (8 shapes images): mass 0.038 vs control 0.050.
     ("gradcam", "zoo_vit_p32", "check_localisation"): "last-block Grad-CAM on the zoo ViT-p32 does not localise",
     ("gradcampp", "zoo_vit_p32", "check_localisation"): "Grad-CAM++ on the zoo ViT-p32's 7x7 tokens does not localise",
@@ -89,4 +95,13 @@ def check_all(runner, model: str, explainer) -> dict[str, object]:
     return out
 
 
-__all__ = ["BASIC_CHECKS", "KNOWN_FAILURES", "MASKED_LABEL_SPACES", "CheckFailure", "check_all", "check_localisation", "known_failure", "yield_checks"]
+__all__ = [
+    "BASIC_CHECKS",
+    "KNOWN_FAILURES",
+    "MASKED_LABEL_SPACES",
+    "CheckFailure",
+    "check_all",
+    "check_localisation",
+    "known_failure",
+    "yield_checks",
+]

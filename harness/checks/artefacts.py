@@ -121,13 +121,21 @@ def spectral_score(attr: np.ndarray, period: int) -> float:
     ratios = []
     for axis in (0, 1):
         p = (np.abs(np.fft.rfft(a, axis=axis)) ** 2).sum(axis=1 - axis)
-        near = sorted({b + s * d for b in bins for s in (-1, 1) for d in NEIGHBOURS
-                       if 0 < b + s * d <= nyq and (b + s * d) not in bins})
+        near = sorted(
+            {
+                b + s * d
+                for b in bins
+                for s in (-1, 1)
+                for d in NEIGHBOURS
+                if 0 < b + s * d <= nyq and (b + s * d) not in bins
+            }
+        )
         ratios.append(p[bins].mean() / max(p[near].mean(), 1e-300))
     return float(np.mean(ratios))
 
 
 # -- synthetic maps: the control and the unit tests --------------------------------------------------------
+
 
 def _smooth_field(side: int, rng: np.random.Generator, coarse: int = 6) -> np.ndarray:
     """A smooth random field: a coarse grid upsampled bilinearly (no block structure at any period)."""
@@ -152,7 +160,7 @@ def synthetic_grid(side: int, period: int, *, seed: int = 0, gain_sigma: float =
     rng = np.random.default_rng(seed)
     n = side // period + 2
     gain = np.exp(gain_sigma * rng.normal(size=(n, n)))
-    blocks = np.kron(gain, np.ones((period, period)))[period - offset:, period - offset:][:side, :side]
+    blocks = np.kron(gain, np.ones((period, period)))[period - offset :, period - offset :][:side, :side]
     return rng.normal(size=(side, side)) * _envelope(side, rng) * blocks
 
 
@@ -180,12 +188,16 @@ def check_grid_control(*, side: int = 224, period: int = 16, seed: int = 0) -> d
         "shifted": grid_score(synthetic_grid(side, period, seed=seed, offset=period // 4), period),
     }
     if not on >= CONTROL_MIN_SCORE:
-        raise CheckFailure(f"grid control: synthetic {period}-px patch-gain map scores {on:.3g} < "
-                           f"{CONTROL_MIN_SCORE} [grid score, side {side}]")
+        raise CheckFailure(
+            f"grid control: synthetic {period}-px patch-gain map scores {on:.3g} < "
+            f"{CONTROL_MIN_SCORE} [grid score, side {side}]"
+        )
     for name, off in offs.items():
         if not off <= CONTROL_MAX_SCORE:
-            raise CheckFailure(f"grid control: {name} map without a {period}-px grid scores {off:.3g} > "
-                               f"{CONTROL_MAX_SCORE} [grid score, side {side}]")
+            raise CheckFailure(
+                f"grid control: {name} map without a {period}-px grid scores {off:.3g} > "
+                f"{CONTROL_MAX_SCORE} [grid score, side {side}]"
+            )
     return {"grid": round(on, 3), **{k: round(v, 3) for k, v in offs.items()}}
 
 

@@ -54,9 +54,13 @@ class Completeness:
         return self.errors / np.maximum(np.abs(self.gaps), 1e-12)
 
     def summary(self) -> dict[str, float]:
-        return {"max_abs_error": float(self.errors.max()), "max_rel_error": float(self.relative.max()),
-                "median_rel_error": float(np.median(self.relative)), "min_abs_gap": float(np.abs(self.gaps).min()),
-                "images": len(self.sums)}
+        return {
+            "max_abs_error": float(self.errors.max()),
+            "max_rel_error": float(self.relative.max()),
+            "median_rel_error": float(np.median(self.relative)),
+            "min_abs_gap": float(np.abs(self.gaps).min()),
+            "images": len(self.sums),
+        }
 
 
 def logit_gap(model, x: torch.Tensor, x0: torch.Tensor, target: torch.Tensor) -> np.ndarray:
@@ -78,8 +82,9 @@ def measure(model, explainer, x: torch.Tensor, target: torch.Tensor) -> Complete
     return Completeness(sums=sums, gaps=logit_gap(model, x, x0, target))
 
 
-def assert_complete(c: Completeness, *, case: str, rtol: float = COMPLETENESS_RTOL,
-                    atol: float = COMPLETENESS_ATOL) -> dict[str, float]:
+def assert_complete(
+    c: Completeness, *, case: str, rtol: float = COMPLETENESS_RTOL, atol: float = COMPLETENESS_ATOL
+) -> dict[str, float]:
     """Every image within ``rtol * |gap| + atol``; the message names the worst image."""
     __tracebackhide__ = True
     tol = rtol * np.abs(c.gaps) + atol
@@ -103,14 +108,25 @@ def check_completeness(result, runner) -> dict[str, float]:
 
     target = torch.as_tensor(result.targets, device=x.device)
     x0 = make_baseline(x, model.cfg, result.params["baseline"])
-    c = Completeness(sums=result.attributions.reshape(len(result.records), -1).astype(np.float64).sum(1),
-                     gaps=logit_gap(model, x, x0, target))
+    c = Completeness(
+        sums=result.attributions.reshape(len(result.records), -1).astype(np.float64).sum(1),
+        gaps=logit_gap(model, x, x0, target),
+    )
     return assert_complete(c, case=f"{result.explainer} on {result.model_label}")
 
 
-def check_convergence(model, explainer_name: str, x: torch.Tensor, target, *, baseline: str = "black",
-                      steps: tuple[int, ...] = CONVERGENCE_STEPS, case: str,
-                      measured: dict[int, Completeness] | None = None, **params) -> dict[int, float]:
+def check_convergence(
+    model,
+    explainer_name: str,
+    x: torch.Tensor,
+    target,
+    *,
+    baseline: str = "black",
+    steps: tuple[int, ...] = CONVERGENCE_STEPS,
+    case: str,
+    measured: dict[int, Completeness] | None = None,
+    **params,
+) -> dict[int, float]:
     """The completeness error shrinks as ``n_steps`` rises (largest vs smallest), and ends within tolerance.
 
     ``measured`` holds rungs already run on the same ``x``, target and
@@ -124,7 +140,8 @@ def check_convergence(model, explainer_name: str, x: torch.Tensor, target, *, ba
     last = None
     for n in steps:
         last = (measured or {}).get(n) or measure(
-            model, create_explainer(explainer_name, baseline=baseline, n_steps=n, **params), x, target)
+            model, create_explainer(explainer_name, baseline=baseline, n_steps=n, **params), x, target
+        )
         errs[n] = float(last.relative.max())
     lo, hi = steps[0], steps[-1]
     if not errs[hi] <= errs[lo] + CONVERGENCE_SLACK:

@@ -73,8 +73,11 @@ def check_not_constant(result, runner=None) -> float:
         constant = constant & ~zero
     flat = [r.id for r, c in zip(result.records, constant) if c]
     if flat:
-        _fail(f"not constant: {len(flat)} constant map(s) (range <= {CONSTANT_ATOL}; all-zero maps: "
-              f"{int(zero.sum())}/{len(ranges)}): {', '.join(flat[:5])}", result)
+        _fail(
+            f"not constant: {len(flat)} constant map(s) (range <= {CONSTANT_ATOL}; all-zero maps: "
+            f"{int(zero.sum())}/{len(ranges)}): {', '.join(flat[:5])}",
+            result,
+        )
     varying = ranges[ranges > CONSTANT_ATOL]
     return float(varying.min()) if len(varying) else 0.0
 
@@ -98,14 +101,16 @@ def check_target_respected(result, runner) -> float:
     second = np.argsort(-preds.logits[:limit], axis=1)[:, 1]
     from ..explainers import create_explainer
 
-    alt = runner.explain(result.model, create_explainer(result.explainer, **result.params),
-                         targets=second, limit=limit)
+    alt = runner.explain(result.model, create_explainer(result.explainer, **result.params), targets=second, limit=limit)
     changes = []
     for i in probe:
         a, b = result.attributions[i], alt.attributions[i]
         changes.append(float(np.linalg.norm(a - b) / max(np.linalg.norm(a), 1e-12)))
     worst = min(changes)
     if not worst > TARGET_MIN_CHANGE:
-        _fail(f"target: map for class {second[probe[int(np.argmin(changes))]]} differs from the top-1 map "
-              f"by {worst:.2e} (relative L2) <= {TARGET_MIN_CHANGE}", result)
+        _fail(
+            f"target: map for class {second[probe[int(np.argmin(changes))]]} differs from the top-1 map "
+            f"by {worst:.2e} (relative L2) <= {TARGET_MIN_CHANGE}",
+            result,
+        )
     return worst

@@ -50,12 +50,14 @@ def make_composite(name: str, *, zero_bias: bool):
     from ..explainers.lrp_cnn import timm_resnet_canonizer
 
     kind = {"epsilon_plus_flat": EpsilonPlusFlat, "epsilon_alpha2_beta1_flat": EpsilonAlpha2Beta1Flat}[name]
-    return kind(zero_params="bias" if zero_bias else None,
-                canonizers=[SequentialMergeBatchNorm(), timm_resnet_canonizer()])
+    return kind(
+        zero_params="bias" if zero_bias else None, canonizers=[SequentialMergeBatchNorm(), timm_resnet_canonizer()]
+    )
 
 
-def layerwise_relevance(model, x: torch.Tensor, target: torch.Tensor, *, composite: str,
-                        zero_bias: bool) -> dict[str, np.ndarray]:
+def layerwise_relevance(
+    model, x: torch.Tensor, target: torch.Tensor, *, composite: str, zero_bias: bool
+) -> dict[str, np.ndarray]:
     """Per image: ``logit``, relevance summed at each target layer's output (``25%`` ... ``100%``), ``input``."""
     from zennit.attribution import Gradient
 
@@ -67,16 +69,21 @@ def layerwise_relevance(model, x: torch.Tensor, target: torch.Tensor, *, composi
     for m in changed:
         m.inplace = False
     try:
-        with torch.enable_grad(), Gradient(model=model.module, composite=make_composite(
-                composite, zero_bias=zero_bias)) as attributor:
+        with (
+            torch.enable_grad(),
+            Gradient(model=model.module, composite=make_composite(composite, zero_bias=zero_bias)) as attributor,
+        ):
             for depth, layer in zip((25, 50, 75, 100), cfg.target_layers):
+
                 def hook(_m, _i, out, key=f"{depth}%"):
                     acts[key] = out
                     out.register_hook(lambda g, key=key: grads.__setitem__(key, g))
+
                 handles.append(model.module.get_submodule(layer).register_forward_hook(hook))
             idx = target[:, None]
-            logits, rel = attributor(x.detach().requires_grad_(True),
-                                     lambda out: torch.zeros_like(out).scatter(1, idx, out.gather(1, idx)))
+            logits, rel = attributor(
+                x.detach().requires_grad_(True), lambda out: torch.zeros_like(out).scatter(1, idx, out.gather(1, idx))
+            )
     finally:
         for h in handles:
             h.remove()
@@ -89,8 +96,9 @@ def layerwise_relevance(model, x: torch.Tensor, target: torch.Tensor, *, composi
     return out
 
 
-def check_conservation(model, x: torch.Tensor, target: torch.Tensor, *, composite: str = "epsilon_plus_flat",
-                       case: str) -> dict[str, float]:
+def check_conservation(
+    model, x: torch.Tensor, target: torch.Tensor, *, composite: str = "epsilon_plus_flat", case: str
+) -> dict[str, float]:
     """Conservative rules (biases zeroed): relevance at each cut and at the pixels sums to the logit.
 
     Returns the worst relative gap per cut, and, for the report only, the
@@ -108,7 +116,8 @@ def check_conservation(model, x: torch.Tensor, target: torch.Tensor, *, composit
             raise CheckFailure(
                 f"conservation: relevance at {k if k == 'input' else k + ' depth'} sums to {sums[k][i]:.4g}, "
                 f"logit {logit[i]:.4g}: |gap| = {abs(rel[k][i]):.3g} of |logit| > {CONSERVATIVE_RTOL} "
-                f"(image {i}) [lrp {composite}, biases zeroed, on {model.label}; {case}]")
+                f"(image {i}) [lrp {composite}, biases zeroed, on {model.label}; {case}]"
+            )
     kept = layerwise_relevance(model, x, target, composite=composite, zero_bias=False)
     out = {k: round(float(np.max(np.abs(v))), 6) for k, v in rel.items()}
     out["bias_leak_input"] = round(float(np.max(np.abs((kept["input"] - logit) / scale))), 6)

@@ -54,8 +54,9 @@ def zero_additive(module: nn.Module) -> nn.Module:
     return out
 
 
-def layerwise_relevance(module: nn.Module, x: torch.Tensor, target: torch.Tensor, *,
-                        rule: str) -> dict[str, np.ndarray]:
+def layerwise_relevance(
+    module: nn.Module, x: torch.Tensor, target: torch.Tensor, *, rule: str
+) -> dict[str, np.ndarray]:
     """Per image: ``logit``; relevance summed at each ``blocks.i`` output, at ``tokens`` and at ``input``."""
     from ..explainers.lrp_vit import lrp_rules
 
@@ -85,8 +86,9 @@ def relative_gaps(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: (sums[k] - logit) / scale for k in blocks + ["tokens", "input"]}
 
 
-def check_conservation(model, x: torch.Tensor, target: torch.Tensor, *, rule: str = "cp",
-                       case: str) -> dict[str, dict[str, float]]:
+def check_conservation(
+    model, x: torch.Tensor, target: torch.Tensor, *, rule: str = "cp", case: str
+) -> dict[str, dict[str, float]]:
     """Biases zeroed: relevance at every block output, the tokens and the pixels sums to the logit.
 
     Returns the worst relative gap per cut (``zero_bias``, asserted), and for
@@ -102,12 +104,17 @@ def check_conservation(model, x: torch.Tensor, target: torch.Tensor, *, rule: st
             raise CheckFailure(
                 f"conservation: relevance at {k} sums to {sums[k][i]:.5g}, logit {sums['logit'][i]:.5g}: "
                 f"|gap| = {abs(r[i]):.3g} of max(|logit|, {LOGIT_FLOOR:g}) > {CONSERVATIVE_RTOL:g} (image {i}) "
-                f"[lrp_vit rule={rule}, biases zeroed, on {model.label}; {case}]")
+                f"[lrp_vit rule={rule}, biases zeroed, on {model.label}; {case}]"
+            )
 
     def worst(d):  # signed value of the largest |gap| per cut
         return {k: round(float(v[int(np.argmax(np.abs(v)))]), 6) for k, v in d.items()}
 
     kept = relative_gaps(layerwise_relevance(model.module, x, target, rule=rule))
     attn = relative_gaps(layerwise_relevance(model.module, x, target, rule="attnlrp"))
-    return {"zero_bias": {k: round(float(np.max(np.abs(v))), 8) for k, v in rel.items()},
-            "bias_kept": worst(kept), "attnlrp": worst(attn), "rtol": CONSERVATIVE_RTOL}
+    return {
+        "zero_bias": {k: round(float(np.max(np.abs(v))), 8) for k, v in rel.items()},
+        "bias_kept": worst(kept),
+        "attnlrp": worst(attn),
+        "rtol": CONSERVATIVE_RTOL,
+    }

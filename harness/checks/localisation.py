@@ -58,8 +58,10 @@ def localisation_scores(attributions: np.ndarray, masks: np.ndarray) -> dict[str
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {k: np.asarray(m(model=None, x_batch=x, y_batch=y, a_batch=a, s_batch=s), dtype=float)
-                for k, m in metrics.items()}
+        return {
+            k: np.asarray(m(model=None, x_batch=x, y_batch=y, a_batch=a, s_batch=s), dtype=float)
+            for k, m in metrics.items()
+        }
 
 
 def random_control(shape: tuple[int, ...], key: str) -> np.ndarray:
@@ -89,7 +91,10 @@ def check_localisation(result, runner) -> dict[str, float]:
     out["object_fraction"] = round(float(masks.mean()), 4)
     out["zero_maps"] = zero
     if not out["relevance_mass"] > out["relevance_mass_random"]:
-        _fail(f"localisation: relevance mass on the object {out['relevance_mass']:.3f} is not above the "
-              f"random-attribution control {out['relevance_mass_random']:.3f} (pointing game "
-              f"{out['pointing_game']:.2f} vs {out['pointing_game_random']:.2f})", result)
+        _fail(
+            f"localisation: relevance mass on the object {out['relevance_mass']:.3f} is not above the "
+            f"random-attribution control {out['relevance_mass_random']:.3f} (pointing game "
+            f"{out['pointing_game']:.2f} vs {out['pointing_game_random']:.2f})",
+            result,
+        )
     return out

@@ -45,8 +45,12 @@ def check_shallower_is_larger(measured: dict[int, tuple[int, int]], *, hierarchi
     depths = sorted(measured)
     for shallow, deep in zip(depths, depths[1:]):
         if measured[shallow][0] < measured[deep][0] or measured[shallow][1] < measured[deep][1]:
-            raise CheckFailure(f"resolution: {shallow}% depth grid {measured[shallow]} is smaller than "
-                               f"{deep}% depth {measured[deep]} (shallower must be at least as large) [{case}]")
+            raise CheckFailure(
+                f"resolution: {shallow}% depth grid {measured[shallow]} is smaller than "
+                f"{deep}% depth {measured[deep]} (shallower must be at least as large) [{case}]"
+            )
     if hierarchical and not measured[depths[0]][0] > measured[depths[-1]][0]:
-        raise CheckFailure(f"resolution: {depths[0]}% depth grid {measured[depths[0]]} is not larger than "
-                           f"{depths[-1]}% {measured[depths[-1]]} in a hierarchical model [{case}]")
+        raise CheckFailure(
+            f"resolution: {depths[0]}% depth grid {measured[depths[0]]} is not larger than "
+            f"{depths[-1]}% {measured[depths[-1]]} in a hierarchical model [{case}]"
+        )

@@ -35,7 +35,7 @@ def cascade_groups(module: torch.nn.Module, target_layers: tuple[str, ...]) -> l
         idx = [i for i, (n, _) in enumerate(leaves) if n == layer or n.startswith(layer + ".")]
         ends.append(max(idx) if idx else -1)
     cuts = [-1] + sorted(set(ends)) + [len(leaves) - 1]
-    groups = [[m for _, m in leaves[a + 1: b + 1]] for a, b in zip(cuts, cuts[1:])]
+    groups = [[m for _, m in leaves[a + 1 : b + 1]] for a, b in zip(cuts, cuts[1:])]
     return [g for g in reversed(groups) if g]
 
 
@@ -82,8 +82,9 @@ def randomisation_curve(model, explainer, x: torch.Tensor, target: torch.Tensor,
     return curve
 
 
-def check_randomisation(model, explainer, x: torch.Tensor, target: torch.Tensor, *, seed: int,
-                        min_drop: float = MIN_DROP) -> list[float]:
+def check_randomisation(
+    model, explainer, x: torch.Tensor, target: torch.Tensor, *, seed: int, min_drop: float = MIN_DROP
+) -> list[float]:
     """Fails when the fully randomised model's explanation is still ``>= 1 - min_drop`` similar."""
     __tracebackhide__ = True
     curve = randomisation_curve(model, explainer, x, target, seed=seed)
@@ -91,5 +92,6 @@ def check_randomisation(model, explainer, x: torch.Tensor, target: torch.Tensor,
         raise CheckFailure(
             f"randomisation: Spearman similarity to the original map is {curve[-1]:.3f} >= {1 - min_drop:.2f} "
             f"after randomising every layer (curve {[round(c, 3) for c in curve]}): the explainer ignores the "
-            f"model [{explainer.name} on {model.label}]")
+            f"model [{explainer.name} on {model.label}]"
+        )
     return curve

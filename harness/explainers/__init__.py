@@ -15,6 +15,13 @@ from .registry import (
 )
 
 __all__ = [
-    "Explainer", "ExplainerCfg", "ExplainerError", "Explanation", "RawExplanation",
-    "create_explainer", "get_explainer_cfg", "list_explainers", "register_explainer",
+    "Explainer",
+    "ExplainerCfg",
+    "ExplainerError",
+    "Explanation",
+    "RawExplanation",
+    "create_explainer",
+    "get_explainer_cfg",
+    "list_explainers",
+    "register_explainer",
 ]

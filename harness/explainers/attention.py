@@ -31,8 +31,11 @@ FUSIONS = ("mean", "max", "min")
 
 def attention_modules(module: nn.Module) -> list[nn.Module]:
     """timm-style attention modules (``qkv``, ``attn_drop``, ``fused_attn``) in forward order."""
-    return [m for m in module.modules()
-            if hasattr(m, "fused_attn") and isinstance(getattr(m, "attn_drop", None), nn.Module) and hasattr(m, "qkv")]
+    return [
+        m
+        for m in module.modules()
+        if hasattr(m, "fused_attn") and isinstance(getattr(m, "attn_drop", None), nn.Module) and hasattr(m, "qkv")
+    ]
 
 
 @contextmanager
@@ -115,17 +118,25 @@ def token_map(rel: torch.Tensor, cfg, x: torch.Tensor) -> RawExplanation:
     h, w = cfg.grid_size
     if rel.shape[-1] != p + h * w:
         raise ExplainerError(f"{cfg.name}: {rel.shape[-1]} tokens, expected {p} prefix + {h}x{w} patches")
-    native = rel[:, :max(p, 1), p:].mean(dim=1).reshape(-1, h, w)
+    native = rel[:, : max(p, 1), p:].mean(dim=1).reshape(-1, h, w)
     return RawExplanation(attributions=upsample(native, x), native=native)
 
 
-@register_explainer(ExplainerCfg(
-    name="rollout", title="Attention rollout", group="attention", families=("transformer",), needs_tokens=True,
-    cost="cheap", passes="1 forward, no backward",
-    defaults=(("head_fusion", "mean"), ("discard_ratio", 0.9)),
-))
-def attention_rollout(model, x: torch.Tensor, target: torch.Tensor, *, head_fusion: str,
-                      discard_ratio: float) -> RawExplanation:
+@register_explainer(
+    ExplainerCfg(
+        name="rollout",
+        title="Attention rollout",
+        group="attention",
+        families=("transformer",),
+        needs_tokens=True,
+        cost="cheap",
+        passes="1 forward, no backward",
+        defaults=(("head_fusion", "mean"), ("discard_ratio", 0.9)),
+    )
+)
+def attention_rollout(
+    model, x: torch.Tensor, target: torch.Tensor, *, head_fusion: str, discard_ratio: float
+) -> RawExplanation:
     """Class-agnostic: the target is ignored (see KNOWN_FAILURES)."""
     with torch.no_grad(), attention_capture(model.module) as maps:
         model.module(x)
@@ -134,10 +145,17 @@ def attention_rollout(model, x: torch.Tensor, target: torch.Tensor, *, head_fusi
     return out
 
 
-@register_explainer(ExplainerCfg(
-    name="chefer", title="Gradient-weighted attention rollout (Chefer et al.)", group="attention",
-    families=("transformer",), needs_tokens=True, cost="cheap", passes="1 forward + 1 backward",
-))
+@register_explainer(
+    ExplainerCfg(
+        name="chefer",
+        title="Gradient-weighted attention rollout (Chefer et al.)",
+        group="attention",
+        families=("transformer",),
+        needs_tokens=True,
+        cost="cheap",
+        passes="1 forward + 1 backward",
+    )
+)
 def chefer(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
     with torch.enable_grad(), attention_capture(model.module) as maps:
         logits = model.module(x)

@@ -18,8 +18,12 @@ def _gaussian_blur(unit: torch.Tensor, sigma: float) -> torch.Tensor:
     k = torch.exp(-(xs**2) / (2 * sigma**2))
     k = k / k.sum()
     c = unit.shape[1]
-    out = F.conv2d(F.pad(unit, (radius, radius, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(F.pad(out, (0, 0, radius, radius), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+    out = F.conv2d(
+        F.pad(unit, (radius, radius, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c
+    )
+    return F.conv2d(
+        F.pad(out, (0, 0, radius, radius), mode="reflect"), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c
+    )
 
 
 def make_baseline(x: torch.Tensor, cfg: ModelCfg, kind: str, *, seed: int = 0) -> torch.Tensor:

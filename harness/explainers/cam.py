@@ -70,10 +70,19 @@ def weighted_map(weights: torch.Tensor, act: torch.Tensor, *, relu: bool = True)
     return torch.relu(cam) if relu else cam
 
 
-@register_explainer(ExplainerCfg(
-    name="gradcam", title="Grad-CAM", group="cam", needs_layer=True, cost="cheap", regression=True, rectified=True,
-    passes="1 forward + 1 backward", defaults=(("depth", 100), ("layer", None)),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="gradcam",
+        title="Grad-CAM",
+        group="cam",
+        needs_layer=True,
+        cost="cheap",
+        regression=True,
+        rectified=True,
+        passes="1 forward + 1 backward",
+        defaults=(("depth", 100), ("layer", None)),
+    )
+)
 def gradcam(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None) -> RawExplanation:
     layer = layer or model.cfg.target_layer(depth)
     a, g = activation_and_gradient(model, layer, x, target)
@@ -89,16 +98,32 @@ def _gradcam_at(depth: int):
 
 
 for _depth in CAM_DEPTHS:
-    register_explainer(ExplainerCfg(
-        name=f"gradcam_d{_depth}", title=f"Grad-CAM at {_depth} % depth", group="cam", needs_layer=True,
-        cost="cheap", rectified=True, passes="1 forward + 1 backward", defaults=(("layer", None),),
-    ))(_gradcam_at(_depth))
+    register_explainer(
+        ExplainerCfg(
+            name=f"gradcam_d{_depth}",
+            title=f"Grad-CAM at {_depth} % depth",
+            group="cam",
+            needs_layer=True,
+            cost="cheap",
+            rectified=True,
+            passes="1 forward + 1 backward",
+            defaults=(("layer", None),),
+        )
+    )(_gradcam_at(_depth))
 
 
-@register_explainer(ExplainerCfg(
-    name="gradcampp", title="Grad-CAM++", group="cam", needs_layer=True, cost="cheap", rectified=True,
-    passes="1 forward + 1 backward", defaults=(("depth", 100), ("layer", None)),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="gradcampp",
+        title="Grad-CAM++",
+        group="cam",
+        needs_layer=True,
+        cost="cheap",
+        rectified=True,
+        passes="1 forward + 1 backward",
+        defaults=(("depth", 100), ("layer", None)),
+    )
+)
 def gradcampp(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None) -> RawExplanation:
     """Weights ``sum_ij alpha_ij relu(g_ij)`` with the closed-form
     ``alpha = g^2 / (2 g^2 + sum(A) g^3)`` (exponential-score approximation)."""
@@ -112,10 +137,17 @@ def gradcampp(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer
     return RawExplanation(attributions=upsample(cam, x), native=cam, extras={"layer": layer})
 
 
-@register_explainer(ExplainerCfg(
-    name="cam", title="CAM (class activation map; GAP + linear heads)", group="cam", needs_layer=True,
-    requires=("gap_linear_head",), cost="cheap", passes="1 forward, no backward",
-))
+@register_explainer(
+    ExplainerCfg(
+        name="cam",
+        title="CAM (class activation map; GAP + linear heads)",
+        group="cam",
+        needs_layer=True,
+        requires=("gap_linear_head",),
+        cost="cheap",
+        passes="1 forward, no backward",
+    )
+)
 def cam(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
     """``sum_k w[target, k] A_k`` at the last target layer, signed (no ReLU).
 
@@ -138,5 +170,8 @@ def cam(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
             )
         native = weighted_map(head.weight[target].float(), a, relu=False)
     logit = logits.gather(1, target[:, None])[:, 0]
-    return RawExplanation(attributions=upsample(native, x), native=native,
-                          extras={"layer": layer, "logit": logit.tolist(), "head_gap": gap})
+    return RawExplanation(
+        attributions=upsample(native, x),
+        native=native,
+        extras={"layer": layer, "logit": logit.tolist(), "head_gap": gap},
+    )

@@ -39,13 +39,21 @@ def _minmax(maps: torch.Tensor) -> torch.Tensor:
     return torch.where(hi > lo, (maps - lo) / (hi - lo).clamp_min(1e-12), torch.zeros_like(maps))
 
 
-@register_explainer(ExplainerCfg(
-    name="scorecam", title="Score-CAM", group="cam", needs_layer=True, cost="moderate", rectified=True,
-    passes="1 + n_channels forward, no backward (32 by default)",
-    defaults=(("depth", 100), ("layer", None), ("n_channels", 32), ("batch_size", 16)),
-))
-def scorecam(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None,
-             n_channels: int, batch_size: int) -> RawExplanation:
+@register_explainer(
+    ExplainerCfg(
+        name="scorecam",
+        title="Score-CAM",
+        group="cam",
+        needs_layer=True,
+        cost="moderate",
+        rectified=True,
+        passes="1 + n_channels forward, no backward (32 by default)",
+        defaults=(("depth", 100), ("layer", None), ("n_channels", 32), ("batch_size", 16)),
+    )
+)
+def scorecam(
+    model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None, n_channels: int, batch_size: int
+) -> RawExplanation:
     layer = layer or model.cfg.target_layer(depth)
     with torch.no_grad():
         _, act = capture_activation(model, layer, x)
@@ -53,11 +61,11 @@ def scorecam(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer:
         weights = torch.zeros(a.shape[:2], device=a.device)
         for i in range(x.shape[0]):
             chans = top_channels(a[i], n_channels)
-            masks = _minmax(upsample(a[i, chans], x[i:i + 1].expand(len(chans), -1, -1, -1)))
+            masks = _minmax(upsample(a[i, chans], x[i : i + 1].expand(len(chans), -1, -1, -1)))
             for s in range(0, len(chans), batch_size):
-                m = masks[s:s + batch_size, None]
-                probs = model.module(x[i:i + 1] * m).softmax(dim=1)[:, target[i]]
-                weights[i, chans[s:s + batch_size]] = probs.float()
+                m = masks[s : s + batch_size, None]
+                probs = model.module(x[i : i + 1] * m).softmax(dim=1)[:, target[i]]
+                weights[i, chans[s : s + batch_size]] = probs.float()
         native = weighted_map(weights, a)
     return RawExplanation(attributions=upsample(native, x), native=native, extras={"layer": layer})
 
@@ -66,20 +74,28 @@ def _channel_mask(keep: torch.Tensor, out: torch.Tensor, cfg) -> torch.Tensor:
     """``[K, C]`` 0/1 channel mask shaped to broadcast over the layer's raw output."""
     if out.ndim == 3:  # tokens [K, N, C]: prefix tokens (CLS, distillation) keep every channel
         full = torch.ones(keep.shape[0], out.shape[1], keep.shape[1], device=out.device, dtype=out.dtype)
-        full[:, cfg.num_prefix_tokens:, :] = keep[:, None, :]
+        full[:, cfg.num_prefix_tokens :, :] = keep[:, None, :]
         return full
     if cfg.layout == "nhwc":
         return keep[:, None, None, :]
     return keep[:, :, None, None]
 
 
-@register_explainer(ExplainerCfg(
-    name="ablationcam", title="Ablation-CAM", group="cam", needs_layer=True, cost="moderate", rectified=True,
-    passes="1 + n_channels forward, no backward (32 by default)",
-    defaults=(("depth", 100), ("layer", None), ("n_channels", 32), ("batch_size", 16)),
-))
-def ablationcam(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None,
-                n_channels: int, batch_size: int) -> RawExplanation:
+@register_explainer(
+    ExplainerCfg(
+        name="ablationcam",
+        title="Ablation-CAM",
+        group="cam",
+        needs_layer=True,
+        cost="moderate",
+        rectified=True,
+        passes="1 + n_channels forward, no backward (32 by default)",
+        defaults=(("depth", 100), ("layer", None), ("n_channels", 32), ("batch_size", 16)),
+    )
+)
+def ablationcam(
+    model, x: torch.Tensor, target: torch.Tensor, *, depth: int, layer: str | None, n_channels: int, batch_size: int
+) -> RawExplanation:
     layer = layer or model.cfg.target_layer(depth)
     module = model.module.get_submodule(layer)
     with torch.no_grad():
@@ -99,11 +115,11 @@ def ablationcam(model, x: torch.Tensor, target: torch.Tensor, *, depth: int, lay
             for i in range(x.shape[0]):
                 chans = top_channels(a[i], n_channels)
                 for s in range(0, len(chans), batch_size):
-                    part = chans[s:s + batch_size]
+                    part = chans[s : s + batch_size]
                     keep = torch.ones(len(part), a.shape[1], device=x.device)
                     keep[torch.arange(len(part)), part] = 0
                     state["keep"] = keep
-                    ablated = model.module(x[i:i + 1].expand(len(part), -1, -1, -1))[:, target[i]].float()
+                    ablated = model.module(x[i : i + 1].expand(len(part), -1, -1, -1))[:, target[i]].float()
                     weights[i, part] = (y[i] - ablated) / y[i].abs().clamp_min(1e-6)
         finally:
             handle.remove()

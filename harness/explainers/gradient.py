@@ -8,10 +8,16 @@ from .baselines import make_baseline
 from .registry import ExplainerCfg, RawExplanation, register_explainer
 
 
-@register_explainer(ExplainerCfg(
-    name="saliency", title="Saliency (|gradient|, max over channels)", group="gradient",
-    cost="cheap", passes="1 forward + 1 backward", regression=True,
-))
+@register_explainer(
+    ExplainerCfg(
+        name="saliency",
+        title="Saliency (|gradient|, max over channels)",
+        group="gradient",
+        cost="cheap",
+        passes="1 forward + 1 backward",
+        regression=True,
+    )
+)
 def saliency(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
     from captum.attr import Saliency
 
@@ -19,15 +25,28 @@ def saliency(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
     return RawExplanation(attributions=attr.amax(dim=1))
 
 
-@register_explainer(ExplainerCfg(
-    name="ig", title="Integrated Gradients (sum over channels)", group="gradient",
-    multiplies_by_inputs=True, has_baseline=True, cost="expensive", regression=True,
-    passes="n_steps forward + n_steps backward (50 by default)",
-    defaults=(("baseline", "black"), ("n_steps", 50), ("internal_batch_size", 16), ("method", "gausslegendre")),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="ig",
+        title="Integrated Gradients (sum over channels)",
+        group="gradient",
+        multiplies_by_inputs=True,
+        has_baseline=True,
+        cost="expensive",
+        regression=True,
+        passes="n_steps forward + n_steps backward (50 by default)",
+        defaults=(("baseline", "black"), ("n_steps", 50), ("internal_batch_size", 16), ("method", "gausslegendre")),
+    )
+)
 def integrated_gradients(
-    model, x: torch.Tensor, target: torch.Tensor, *, baseline: str, n_steps: int,
-    internal_batch_size: int, method: str,
+    model,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    baseline: str,
+    n_steps: int,
+    internal_batch_size: int,
+    method: str,
 ) -> RawExplanation:
     """Channels are summed so completeness holds for the 2-D map:
     ``attr.sum() == f(x) - f(x0)`` up to the integration error (``delta``)."""
@@ -35,9 +54,12 @@ def integrated_gradients(
 
     x0 = make_baseline(x, model.cfg, baseline)
     attr, delta = IntegratedGradients(model.module).attribute(
-        x, baselines=x0, target=target, n_steps=n_steps, method=method,
-        internal_batch_size=internal_batch_size, return_convergence_delta=True,
+        x,
+        baselines=x0,
+        target=target,
+        n_steps=n_steps,
+        method=method,
+        internal_batch_size=internal_batch_size,
+        return_convergence_delta=True,
     )
-    return RawExplanation(
-        attributions=attr.sum(dim=1), extras={"convergence_delta": delta.detach().cpu().tolist()}
-    )
+    return RawExplanation(attributions=attr.sum(dim=1), extras={"convergence_delta": delta.detach().cpu().tolist()})

@@ -82,11 +82,19 @@ def _inplace_off(module: torch.nn.Module) -> list[torch.nn.Module]:
     return changed
 
 
-@register_explainer(ExplainerCfg(
-    name="lrp_cnn", title="CNN LRP (zennit composite, ResNet canonizers)", group="lrp", families=("cnn",),
-    requires=("timm_resnet_blocks",), multiplies_by_inputs=True, cost="cheap", passes="1 forward + 1 backward",
-    defaults=(("composite", "epsilon_plus_flat"),),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="lrp_cnn",
+        title="CNN LRP (zennit composite, ResNet canonizers)",
+        group="lrp",
+        families=("cnn",),
+        requires=("timm_resnet_blocks",),
+        multiplies_by_inputs=True,
+        cost="cheap",
+        passes="1 forward + 1 backward",
+        defaults=(("composite", "epsilon_plus_flat"),),
+    )
+)
 def lrp_cnn(model, x: torch.Tensor, target: torch.Tensor, *, composite: str) -> RawExplanation:
     from zennit.attribution import Gradient
 
@@ -103,6 +111,11 @@ def lrp_cnn(model, x: torch.Tensor, target: torch.Tensor, *, composite: str) -> 
             m.inplace = True
     rel = rel.detach().sum(dim=1)
     logit = logits.detach().gather(1, target[:, None])[:, 0]
-    return RawExplanation(attributions=rel, extras={
-        "composite": composite, "logit": logit.tolist(), "relevance_sum": rel.flatten(1).sum(1).tolist(),
-    })
+    return RawExplanation(
+        attributions=rel,
+        extras={
+            "composite": composite,
+            "logit": logit.tolist(),
+            "relevance_sum": rel.flatten(1).sum(1).tolist(),
+        },
+    )

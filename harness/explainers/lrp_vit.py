@@ -113,11 +113,19 @@ def lrp_rules(module: nn.Module, rule: str = "attnlrp") -> Iterator[None]:
             m.__dict__.pop("_lrp_rule", None)
 
 
-@register_explainer(ExplainerCfg(
-    name="lrp_vit", title="Transformer LRP (AttnLRP rules, gradient x input)", group="lrp",
-    families=("transformer",), needs_tokens=True, multiplies_by_inputs=True, cost="cheap",
-    passes="1 forward + 1 backward", defaults=(("rule", "attnlrp"),),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="lrp_vit",
+        title="Transformer LRP (AttnLRP rules, gradient x input)",
+        group="lrp",
+        families=("transformer",),
+        needs_tokens=True,
+        multiplies_by_inputs=True,
+        cost="cheap",
+        passes="1 forward + 1 backward",
+        defaults=(("rule", "attnlrp"),),
+    )
+)
 def lrp_vit(model, x: torch.Tensor, target: torch.Tensor, *, rule: str) -> RawExplanation:
     embed = getattr(model.module, "patch_embed", None)
     if embed is None:
@@ -134,10 +142,15 @@ def lrp_vit(model, x: torch.Tensor, target: torch.Tensor, *, rule: str) -> RawEx
         handle.remove()
     rel = (xg.detach() * gx).sum(dim=1)
     tokens = (store["tokens"].detach() * gt).flatten(1).sum(1)
-    return RawExplanation(attributions=rel, extras={
-        "rule": rule, "logit": score.detach().tolist(), "relevance_sum": rel.flatten(1).sum(1).tolist(),
-        "token_relevance_sum": tokens.tolist(),
-    })
+    return RawExplanation(
+        attributions=rel,
+        extras={
+            "rule": rule,
+            "logit": score.detach().tolist(),
+            "relevance_sum": rel.flatten(1).sum(1).tolist(),
+            "token_relevance_sum": tokens.tolist(),
+        },
+    )
 
 
 __all__ = ["identity_rule", "lrp_rules", "lrp_vit", "uniform_matmul"]

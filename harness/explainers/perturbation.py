@@ -38,8 +38,17 @@ def slic_mask(unit_image: torch.Tensor, *, n_segments: int, compactness: float) 
 
 
 def superpixel_attribution(
-    method, model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int, n_segments: int,
-    compactness: float, baseline: str, perturbations_per_eval: int, seed: int,
+    method,
+    model,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    n_samples: int,
+    n_segments: int,
+    compactness: float,
+    baseline: str,
+    perturbations_per_eval: int,
+    seed: int,
 ) -> RawExplanation:
     """Run a Captum perturbation ``method`` (KernelShap, Lime) one image at a
     time over that image's SLIC superpixels, seeded per call."""
@@ -52,47 +61,102 @@ def superpixel_attribution(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             attr = method.attribute(
-                x[i: i + 1], baselines=x0[i: i + 1], target=target[i: i + 1], feature_mask=mask,
-                n_samples=n_samples, perturbations_per_eval=perturbations_per_eval,
+                x[i : i + 1],
+                baselines=x0[i : i + 1],
+                target=target[i : i + 1],
+                feature_mask=mask,
+                n_samples=n_samples,
+                perturbations_per_eval=perturbations_per_eval,
             )
         maps.append(attr[0, 0].float())  # the mask spans channels: every channel holds the same value
         segments.append(int(mask.max()) + 1)
         kinds.append(kind)
-    return RawExplanation(
-        attributions=torch.stack(maps), extras={"n_superpixels": segments, "segmentation": kinds}
+    return RawExplanation(attributions=torch.stack(maps), extras={"n_superpixels": segments, "segmentation": kinds})
+
+
+@register_explainer(
+    ExplainerCfg(
+        name="kernelshap",
+        title="KernelSHAP over SLIC superpixels",
+        group="perturbation",
+        has_baseline=True,
+        stochastic=True,
+        cost="expensive",
+        regression=True,
+        passes="n_samples forward, no backward (200 by default)",
+        defaults=(
+            ("n_samples", 200),
+            ("n_segments", 50),
+            ("compactness", 10.0),
+            ("baseline", "black"),
+            ("perturbations_per_eval", 25),
+            ("seed", 0),
+        ),
     )
-
-
-@register_explainer(ExplainerCfg(
-    name="kernelshap", title="KernelSHAP over SLIC superpixels", group="perturbation",
-    has_baseline=True, stochastic=True, cost="expensive", regression=True,
-    passes="n_samples forward, no backward (200 by default)",
-    defaults=(("n_samples", 200), ("n_segments", 50), ("compactness", 10.0), ("baseline", "black"),
-              ("perturbations_per_eval", 25), ("seed", 0)),
-))
+)
 def kernelshap(
-    model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int, n_segments: int,
-    compactness: float, baseline: str, perturbations_per_eval: int, seed: int,
+    model,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    n_samples: int,
+    n_segments: int,
+    compactness: float,
+    baseline: str,
+    perturbations_per_eval: int,
+    seed: int,
 ) -> RawExplanation:
     """One image at a time (each has its own superpixels); seeded per call."""
     from captum.attr import KernelShap
 
     return superpixel_attribution(
-        KernelShap(model.module), model, x, target, n_samples=n_samples, n_segments=n_segments,
-        compactness=compactness, baseline=baseline, perturbations_per_eval=perturbations_per_eval, seed=seed,
+        KernelShap(model.module),
+        model,
+        x,
+        target,
+        n_samples=n_samples,
+        n_segments=n_segments,
+        compactness=compactness,
+        baseline=baseline,
+        perturbations_per_eval=perturbations_per_eval,
+        seed=seed,
     )
 
 
-@register_explainer(ExplainerCfg(
-    name="lime", title="LIME over SLIC superpixels (ridge surrogate)", group="perturbation",
-    has_baseline=True, stochastic=True, cost="expensive",
-    passes="n_samples forward, no backward (100 by default)",
-    defaults=(("n_samples", 100), ("n_segments", 50), ("compactness", 10.0), ("baseline", "black"),
-              ("perturbations_per_eval", 25), ("kernel_width", 0.75), ("ridge_alpha", 1.0), ("seed", 0)),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="lime",
+        title="LIME over SLIC superpixels (ridge surrogate)",
+        group="perturbation",
+        has_baseline=True,
+        stochastic=True,
+        cost="expensive",
+        passes="n_samples forward, no backward (100 by default)",
+        defaults=(
+            ("n_samples", 100),
+            ("n_segments", 50),
+            ("compactness", 10.0),
+            ("baseline", "black"),
+            ("perturbations_per_eval", 25),
+            ("kernel_width", 0.75),
+            ("ridge_alpha", 1.0),
+            ("seed", 0),
+        ),
+    )
+)
 def lime(
-    model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int, n_segments: int, compactness: float,
-    baseline: str, perturbations_per_eval: int, kernel_width: float, ridge_alpha: float, seed: int,
+    model,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    n_samples: int,
+    n_segments: int,
+    compactness: float,
+    baseline: str,
+    perturbations_per_eval: int,
+    kernel_width: float,
+    ridge_alpha: float,
+    seed: int,
 ) -> RawExplanation:
     """Captum's ``Lime``: random superpixel subsets replaced by the baseline,
     weighted by an exponential kernel on cosine distance in the binary
@@ -102,23 +166,45 @@ def lime(
     from captum.attr import Lime
     from captum.attr._core.lime import get_exp_kernel_similarity_function
 
-    explainer = Lime(model.module, interpretable_model=SkLearnRidge(alpha=ridge_alpha),
-                     similarity_func=get_exp_kernel_similarity_function("cosine", kernel_width=kernel_width))
+    explainer = Lime(
+        model.module,
+        interpretable_model=SkLearnRidge(alpha=ridge_alpha),
+        similarity_func=get_exp_kernel_similarity_function("cosine", kernel_width=kernel_width),
+    )
     return superpixel_attribution(
-        explainer, model, x, target, n_samples=n_samples, n_segments=n_segments, compactness=compactness,
-        baseline=baseline, perturbations_per_eval=perturbations_per_eval, seed=seed,
+        explainer,
+        model,
+        x,
+        target,
+        n_samples=n_samples,
+        n_segments=n_segments,
+        compactness=compactness,
+        baseline=baseline,
+        perturbations_per_eval=perturbations_per_eval,
+        seed=seed,
     )
 
 
-@register_explainer(ExplainerCfg(
-    name="occlusion", title="Occlusion (sliding square patch)", group="perturbation",
-    has_baseline=True, cost="moderate",
-    passes="1 + n_windows forward, no backward; n_windows = (floor((side - window) / stride) + 1)^2 "
-           "(1 + 49 at the default window = stride = side // 7)",
-    defaults=(("window", 0), ("stride", 0), ("baseline", "black"), ("perturbations_per_eval", 16)),
-))
+@register_explainer(
+    ExplainerCfg(
+        name="occlusion",
+        title="Occlusion (sliding square patch)",
+        group="perturbation",
+        has_baseline=True,
+        cost="moderate",
+        passes="1 + n_windows forward, no backward; n_windows = (floor((side - window) / stride) + 1)^2 "
+        "(1 + 49 at the default window = stride = side // 7)",
+        defaults=(("window", 0), ("stride", 0), ("baseline", "black"), ("perturbations_per_eval", 16)),
+    )
+)
 def occlusion(
-    model, x: torch.Tensor, target: torch.Tensor, *, window: int, stride: int, baseline: str,
+    model,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    window: int,
+    stride: int,
+    baseline: str,
     perturbations_per_eval: int,
 ) -> RawExplanation:
     """Drop of the target score when a ``window`` square (all channels) is set
@@ -130,8 +216,11 @@ def occlusion(
     window = window or max(1, side // 7)
     stride = stride or window
     attr = Occlusion(model.module).attribute(
-        x, sliding_window_shapes=(x.shape[1], window, window), strides=(x.shape[1], stride, stride),
-        baselines=make_baseline(x, model.cfg, baseline), target=target,
+        x,
+        sliding_window_shapes=(x.shape[1], window, window),
+        strides=(x.shape[1], stride, stride),
+        baselines=make_baseline(x, model.cfg, baseline),
+        target=target,
         perturbations_per_eval=perturbations_per_eval,
     )
     return RawExplanation(attributions=attr.mean(dim=1), extras={"window": window, "stride": stride})

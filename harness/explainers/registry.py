@@ -83,10 +83,16 @@ class ExplainerCfg:
     @property
     def tags(self) -> dict[str, Any]:
         return {
-            "families": list(self.families), "multiplies_by_inputs": self.multiplies_by_inputs,
-            "has_baseline": self.has_baseline, "needs_tokens": self.needs_tokens,
-            "needs_layer": self.needs_layer, "stochastic": self.stochastic, "requires": list(self.requires),
-            "regression": self.regression, "rectified": self.rectified, "cost": self.cost,
+            "families": list(self.families),
+            "multiplies_by_inputs": self.multiplies_by_inputs,
+            "has_baseline": self.has_baseline,
+            "needs_tokens": self.needs_tokens,
+            "needs_layer": self.needs_layer,
+            "stochastic": self.stochastic,
+            "requires": list(self.requires),
+            "regression": self.regression,
+            "rectified": self.rectified,
+            "cost": self.cost,
         }
 
 
@@ -136,7 +142,8 @@ def register_explainer(cfg: ExplainerCfg):
 
 def list_explainers(filter: str = "*", *, family: str | None = None) -> list[str]:
     return sorted(
-        n for n, (cfg, _) in _EXPLAINERS.items()
+        n
+        for n, (cfg, _) in _EXPLAINERS.items()
         if fnmatch.fnmatch(n, filter) and (family is None or cfg.supports(family))
     )
 
@@ -183,7 +190,10 @@ class Explainer:
             targets=target.cpu().numpy().astype(np.int64),
             native=native,
             native_resolution=tuple(native.shape[-2:]) if native is not None else want[1:],
-            explainer=self.name, params=self.param_dict, seconds=seconds, extras=raw.extras,
+            explainer=self.name,
+            params=self.param_dict,
+            seconds=seconds,
+            extras=raw.extras,
         )
 
 

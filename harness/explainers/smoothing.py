@@ -16,8 +16,9 @@ from .baselines import make_baseline
 from .registry import ExplainerCfg, ExplainerError, RawExplanation, create_explainer, register_explainer
 
 
-def noise_tunnel(model, x: torch.Tensor, target: torch.Tensor, explainer, *, n_samples: int, stdev: float,
-                 seed: int) -> torch.Tensor:
+def noise_tunnel(
+    model, x: torch.Tensor, target: torch.Tensor, explainer, *, n_samples: int, stdev: float, seed: int
+) -> torch.Tensor:
     """Mean ``[B, H, W]`` map of ``explainer`` (an :class:`~.registry.Explainer`)
     over ``n_samples`` noisy copies of ``x``; noise is drawn from ``seed``."""
     if n_samples < 1:
@@ -32,14 +33,20 @@ def noise_tunnel(model, x: torch.Tensor, target: torch.Tensor, explainer, *, n_s
     return total / n_samples
 
 
-@register_explainer(ExplainerCfg(
-    name="smoothgrad", title="SmoothGrad (noise tunnel around a gradient method)", group="gradient",
-    stochastic=True, cost="moderate",
-    passes="n_samples x the base method's passes (10 x (1 forward + 1 backward) with saliency)",
-    defaults=(("base", "saliency"), ("n_samples", 10), ("stdev", 0.15), ("seed", 0)),
-))
-def smoothgrad(model, x: torch.Tensor, target: torch.Tensor, *, base: str, n_samples: int, stdev: float,
-               seed: int) -> RawExplanation:
+@register_explainer(
+    ExplainerCfg(
+        name="smoothgrad",
+        title="SmoothGrad (noise tunnel around a gradient method)",
+        group="gradient",
+        stochastic=True,
+        cost="moderate",
+        passes="n_samples x the base method's passes (10 x (1 forward + 1 backward) with saliency)",
+        defaults=(("base", "saliency"), ("n_samples", 10), ("stdev", 0.15), ("seed", 0)),
+    )
+)
+def smoothgrad(
+    model, x: torch.Tensor, target: torch.Tensor, *, base: str, n_samples: int, stdev: float, seed: int
+) -> RawExplanation:
     inner = create_explainer(base)
     if inner.cfg.group != "gradient" or inner.cfg.stochastic:
         raise ExplainerError(f"smoothgrad: base must be a deterministic gradient method, got {base!r}")
@@ -47,14 +54,22 @@ def smoothgrad(model, x: torch.Tensor, target: torch.Tensor, *, base: str, n_sam
     return RawExplanation(attributions=attr, extras={"base": base})
 
 
-@register_explainer(ExplainerCfg(
-    name="gradientshap", title="GradientSHAP (sum over channels)", group="gradient",
-    multiplies_by_inputs=True, has_baseline=True, stochastic=True, cost="moderate",
-    passes="n_samples forward + n_samples backward (16 by default)",
-    defaults=(("n_samples", 16), ("stdev", 0.1), ("baselines", "black,noise"), ("seed", 0)),
-))
-def gradientshap(model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int, stdev: float,
-                 baselines: str, seed: int) -> RawExplanation:
+@register_explainer(
+    ExplainerCfg(
+        name="gradientshap",
+        title="GradientSHAP (sum over channels)",
+        group="gradient",
+        multiplies_by_inputs=True,
+        has_baseline=True,
+        stochastic=True,
+        cost="moderate",
+        passes="n_samples forward + n_samples backward (16 by default)",
+        defaults=(("n_samples", 16), ("stdev", 0.1), ("baselines", "black,noise"), ("seed", 0)),
+    )
+)
+def gradientshap(
+    model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int, stdev: float, baselines: str, seed: int
+) -> RawExplanation:
     """Captum's ``GradientShap``: expected gradients x (input - baseline) over
     random points between the input (with noise ``stdev``) and baselines
     drawn from ``baselines`` (comma-separated kinds of :func:`make_baseline`
@@ -70,8 +85,9 @@ def gradientshap(model, x: torch.Tensor, target: torch.Tensor, *, n_samples: int
         np.random.seed(seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            attr = GradientShap(model.module).attribute(x, baselines=x0, n_samples=n_samples, stdevs=stdev,
-                                                        target=target)
+            attr = GradientShap(model.module).attribute(
+                x, baselines=x0, n_samples=n_samples, stdevs=stdev, target=target
+            )
     finally:
         np.random.set_state(np_state)
     return RawExplanation(attributions=attr.sum(dim=1))

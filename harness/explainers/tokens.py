@@ -16,7 +16,7 @@ def to_grid(act: torch.Tensor, cfg: ModelCfg) -> torch.Tensor:
     if act.ndim == 4:
         return act.permute(0, 3, 1, 2) if cfg.layout == "nhwc" else act
     if act.ndim == 3:
-        tokens = act[:, cfg.num_prefix_tokens:, :]
+        tokens = act[:, cfg.num_prefix_tokens :, :]
         n = tokens.shape[1]
         h, w = cfg.grid_size if cfg.grid_size and cfg.grid_size[0] * cfg.grid_size[1] == n else (0, 0)
         if h == 0:

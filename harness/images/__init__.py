@@ -6,7 +6,21 @@ from .preprocess import denormalize, normalize, preprocess, resize_crop, to_unit
 from .records import ImageLoadError, ImageRecord, ImageSet, image_digest, read_image, read_mask
 
 __all__ = [
-    "ImageLoadError", "ImageRecord", "ImageSet", "builtin_images", "denormalize", "foolbox_images",
-    "image_digest", "image_folder", "image_set_from_spec", "imagenette", "normalize", "preprocess",
-    "read_image", "read_mask", "resize_crop", "synset_to_index", "to_unit",
+    "ImageLoadError",
+    "ImageRecord",
+    "ImageSet",
+    "builtin_images",
+    "denormalize",
+    "foolbox_images",
+    "image_digest",
+    "image_folder",
+    "image_set_from_spec",
+    "imagenette",
+    "normalize",
+    "preprocess",
+    "read_image",
+    "read_mask",
+    "resize_crop",
+    "synset_to_index",
+    "to_unit",
 ]

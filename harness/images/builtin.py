@@ -24,19 +24,60 @@ FOOLBOX_LICENCE = (
 
 # (id, package, relative path, label, also, source, licence)
 _HAND_LABELLED = (
-    ("skimage/chelsea", "skimage", "data/chelsea.png", 281, (282, 285),
-     "scikit-image data.chelsea (photo: Stefan van der Walt)", "CC0"),
-    ("skimage/coffee", "skimage", "data/coffee.png", 967, (968, 504),
-     "scikit-image data.coffee (photo: Rachel Michetti, Pikolo Espresso Bar)", "CC0"),
-    ("skimage/rocket", "skimage", "data/rocket.jpg", 657, (744, 812),
-     "scikit-image data.rocket (SpaceX, DSCOVR launch on Falcon 9)", "public domain (SpaceX)"),
-    ("skimage/motorcycle", "skimage", "data/motorcycle_left.png", 665, (670,),
-     "scikit-image data.stereo_motorcycle, left view (Middlebury 2014 stereo benchmark)",
-     "Middlebury stereo data, research use with citation of Scharstein et al. 2014"),
-    ("sklearn/china", "sklearn", "datasets/images/china.jpg", 698, (832,),
-     "scikit-learn china.jpg (photo: danielbuechele, Flickr)", "CC BY 2.0"),
-    ("matplotlib/grace_hopper", "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", 652, (457,),
-     "matplotlib sample_data grace_hopper.jpg (US Navy portrait)", "public domain (US Navy)"),
+    (
+        "skimage/chelsea",
+        "skimage",
+        "data/chelsea.png",
+        281,
+        (282, 285),
+        "scikit-image data.chelsea (photo: Stefan van der Walt)",
+        "CC0",
+    ),
+    (
+        "skimage/coffee",
+        "skimage",
+        "data/coffee.png",
+        967,
+        (968, 504),
+        "scikit-image data.coffee (photo: Rachel Michetti, Pikolo Espresso Bar)",
+        "CC0",
+    ),
+    (
+        "skimage/rocket",
+        "skimage",
+        "data/rocket.jpg",
+        657,
+        (744, 812),
+        "scikit-image data.rocket (SpaceX, DSCOVR launch on Falcon 9)",
+        "public domain (SpaceX)",
+    ),
+    (
+        "skimage/motorcycle",
+        "skimage",
+        "data/motorcycle_left.png",
+        665,
+        (670,),
+        "scikit-image data.stereo_motorcycle, left view (Middlebury 2014 stereo benchmark)",
+        "Middlebury stereo data, research use with citation of Scharstein et al. 2014",
+    ),
+    (
+        "sklearn/china",
+        "sklearn",
+        "datasets/images/china.jpg",
+        698,
+        (832,),
+        "scikit-learn china.jpg (photo: danielbuechele, Flickr)",
+        "CC BY 2.0",
+    ),
+    (
+        "matplotlib/grace_hopper",
+        "matplotlib",
+        "mpl-data/sample_data/grace_hopper.jpg",
+        652,
+        (457,),
+        "matplotlib sample_data grace_hopper.jpg (US Navy portrait)",
+        "public domain (US Navy)",
+    ),
 )
 
 _FOOLBOX_NAME = re.compile(r"imagenet_(\d+)_(\d+)\.jpg$")
@@ -57,10 +98,15 @@ def foolbox_records() -> tuple[ImageRecord, ...]:
     for path in sorted((folder / "data").glob("imagenet_*.jpg")):
         m = _FOOLBOX_NAME.search(path.name)
         if m:
-            out.append(ImageRecord(
-                id=f"foolbox/{path.stem}", path=path, label=int(m.group(2)),
-                source="foolbox 3.3.4 wheel, foolbox/data", licence=FOOLBOX_LICENCE,
-            ))
+            out.append(
+                ImageRecord(
+                    id=f"foolbox/{path.stem}",
+                    path=path,
+                    label=int(m.group(2)),
+                    source="foolbox 3.3.4 wheel, foolbox/data",
+                    licence=FOOLBOX_LICENCE,
+                )
+            )
     return tuple(out)
 
 
@@ -69,8 +115,7 @@ def hand_labelled_records() -> tuple[ImageRecord, ...]:
     for id_, package, rel, label, also, source, licence in _HAND_LABELLED:
         folder = _package_dir(package)
         if folder is not None and (folder / rel).is_file():
-            out.append(ImageRecord(id=id_, path=folder / rel, label=label, also=also,
-                                   source=source, licence=licence))
+            out.append(ImageRecord(id=id_, path=folder / rel, label=label, also=also, source=source, licence=licence))
     return tuple(out)
 
 

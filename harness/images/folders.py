@@ -48,10 +48,15 @@ def image_folder(root: str | Path, *, name: str | None = None, source: str = "",
     for path in _images_under(root):
         label = _label_for(path.parent.name) if path.parent != root else None
         rel = path.relative_to(root).with_suffix("")
-        records.append(ImageRecord(
-            id=f"{name or root.name}/{rel.as_posix()}", path=path, label=label,
-            source=source or f"folder {root}", licence=licence,
-        ))
+        records.append(
+            ImageRecord(
+                id=f"{name or root.name}/{rel.as_posix()}",
+                path=path,
+                label=label,
+                source=source or f"folder {root}",
+                licence=licence,
+            )
+        )
     if not records:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {root}")
     return ImageSet(name or root.name, tuple(records))
@@ -72,8 +77,13 @@ def imagenette(root: str | Path, *, split: str = "val", per_class: int | None = 
         label = _label_for(folder.name)
         files = _images_under(folder)[:per_class]
         records.extend(
-            ImageRecord(id=f"imagenette/{split}/{folder.name}/{p.stem}", path=p, label=label,
-                        source=f"Imagenette at {root}", licence="see the Imagenette/ImageNet terms")
+            ImageRecord(
+                id=f"imagenette/{split}/{folder.name}/{p.stem}",
+                path=p,
+                label=label,
+                source=f"Imagenette at {root}",
+                licence="see the Imagenette/ImageNet terms",
+            )
             for p in files
         )
     return ImageSet(f"imagenette-{split}", tuple(records))
@@ -104,5 +114,6 @@ def image_set_from_spec(spec: str) -> ImageSet:
             return shapes_images(split or "test", int(n or 16), spurious=kind == "shapes-spurious")
         except ValueError as exc:
             raise ValueError(f"bad image set {spec!r}: {exc}") from exc
-    raise ValueError(f"unknown image set {spec!r}; use builtin, foolbox, imagenette:PATH, folder:PATH "
-                     f"or shapes[:SPLIT[:N]]")
+    raise ValueError(
+        f"unknown image set {spec!r}; use builtin, foolbox, imagenette:PATH, folder:PATH or shapes[:SPLIT[:N]]"
+    )

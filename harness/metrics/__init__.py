@@ -8,5 +8,13 @@ from . import faithfulness, mprt, plain, road  # noqa: F401  (register the metri
 from .inputs import MetricInputs
 from .registry import CATEGORIES, MetricCfg, get_metric, get_metric_cfg, list_metrics, register_metric, yield_metrics
 
-__all__ = ["CATEGORIES", "MetricCfg", "MetricInputs", "get_metric", "get_metric_cfg", "list_metrics",
-           "register_metric", "yield_metrics"]
+__all__ = [
+    "CATEGORIES",
+    "MetricCfg",
+    "MetricInputs",
+    "get_metric",
+    "get_metric_cfg",
+    "list_metrics",
+    "register_metric",
+    "yield_metrics",
+]

@@ -7,8 +7,8 @@ space has them), so ``pytest suites/ -k faithfulness`` (``randomisation``,
 the case's first ``--harness-metric-images`` images (default 4) and the
 random-attribution control, stores both, and records them for the report.
 
-Gating: a metric tagged ``gate`` (PixelFlipping, RelevanceMassAccuracy) **fails** the case when the explainer does not beat
-the random control on a model with real weights, unless
+Gating: a metric tagged ``gate`` (PixelFlipping, RelevanceMassAccuracy)
+**fails** the case when the explainer does not beat the random control on a model with real weights, unless
 :data:`KNOWN_NON_SEPARATING` lists the pair (then ``xfail``).  The other
 metrics record the comparison and the leaderboard flags "cannot tell from
 random"; metrics legitimately disagree (RandomLogit, for one, rewards maps
@@ -52,40 +52,54 @@ _LITE_PF = "PixelFlipping on EfficientNet-Lite: random's scattered black pixels 
 KNOWN_NON_SEPARATING: dict[tuple[str, str, str], str] = {
     ("gradcam", "efficientnet_lite0", "pixel_flipping"): (
         f"{_LITE_PF}: Grad-CAM 0.968 vs random 0.520 at 4 images (lower is better; won 2/4); 0.686 vs 0.697 at "
-        "8 images (won 5/8), on logits 28.9 vs 23.4 (loses); IG 0.394 beats random"),
+        "8 images (won 5/8), on logits 28.9 vs 23.4 (loses); IG 0.394 beats random"
+    ),
     ("kernelshap", "efficientnet_lite0", "pixel_flipping"): (
-        f"{_LITE_PF}: KernelSHAP 1.066 vs random 0.520 at 4 images (lower is better; won 1/4)"),
+        f"{_LITE_PF}: KernelSHAP 1.066 vs random 0.520 at 4 images (lower is better; won 1/4)"
+    ),
     ("saliency", "efficientnet_lite0", "pixel_flipping"): (
-        f"{_LITE_PF}: Saliency 1.249 vs random 0.520 at 4 images (lower is better; won 2/4)"),
+        f"{_LITE_PF}: Saliency 1.249 vs random 0.520 at 4 images (lower is better; won 2/4)"
+    ),
     ("gradcam", "efficientnet_lite1", "pixel_flipping"): (
         f"{_LITE_PF}: Grad-CAM 0.666 vs random 0.464 at 4 images (lower is better; won 1/4); at 8 images 0.662 "
-        "vs 0.507, on logits 28.2 vs 24.2; IG 0.265 beats random"),
+        "vs 0.507, on logits 28.2 vs 24.2; IG 0.265 beats random"
+    ),
     ("kernelshap", "efficientnet_lite1", "pixel_flipping"): (
-        f"{_LITE_PF}: KernelSHAP 1.032 vs random 0.464 at 4 images (lower is better; won 1/4)"),
+        f"{_LITE_PF}: KernelSHAP 1.032 vs random 0.464 at 4 images (lower is better; won 1/4)"
+    ),
     ("saliency", "efficientnet_lite1", "pixel_flipping"): (
-        f"{_LITE_PF}: Saliency 1.086 vs random 0.464 at 4 images (lower is better; won 2/4)"),
+        f"{_LITE_PF}: Saliency 1.086 vs random 0.464 at 4 images (lower is better; won 2/4)"
+    ),
     ("gradcam", "efficientnet_lite2", "pixel_flipping"): (
         f"{_LITE_PF}: Grad-CAM 1.307 vs random 0.510 at 4 images (lower is better; won 1/4); at 8 images 0.765 "
-        "vs 0.615, on logits 26.8 vs 24.7; IG 0.303 beats random"),
+        "vs 0.615, on logits 26.8 vs 24.7; IG 0.303 beats random"
+    ),
     ("kernelshap", "efficientnet_lite2", "pixel_flipping"): (
-        f"{_LITE_PF}: KernelSHAP 1.557 vs random 0.510 at 4 images (lower is better; won 1/4)"),
+        f"{_LITE_PF}: KernelSHAP 1.557 vs random 0.510 at 4 images (lower is better; won 1/4)"
+    ),
     ("saliency", "efficientnet_lite2", "pixel_flipping"): (
-        f"{_LITE_PF}: Saliency 1.319 vs random 0.510 at 4 images (lower is better; won 2/4)"),
+        f"{_LITE_PF}: Saliency 1.319 vs random 0.510 at 4 images (lower is better; won 2/4)"
+    ),
     # Trained zoo (8 shape classes, 224 px), 4 images.  IG beats random on every zoo model for both metrics.
     ("gradcam", "zoo_efficientnet", "pixel_flipping"): (
-        "Grad-CAM 5.503 vs random 5.306 at 4 images (lower is better; won 2/4): a near tie; IG 0.250"),
+        "Grad-CAM 5.503 vs random 5.306 at 4 images (lower is better; won 2/4): a near tie; IG 0.250"
+    ),
     ("kernelshap", "zoo_efficientnet", "pixel_flipping"): (
-        "KernelSHAP 5.497 vs random 5.306 at 4 images (lower is better; won 2/4): a near tie; IG 0.250"),
+        "KernelSHAP 5.497 vs random 5.306 at 4 images (lower is better; won 2/4): a near tie; IG 0.250"
+    ),
     ("gradcam", "zoo_vit_p32", "pixel_flipping"): (
-        "Grad-CAM 4.061 vs random 2.725 at 4 images (lower is better; won 2/4); IG 0.096"),
+        "Grad-CAM 4.061 vs random 2.725 at 4 images (lower is better; won 2/4); IG 0.096"
+    ),
     ("gradcam", "zoo_pvt_v2", "pixel_flipping"): (
-        "Grad-CAM 8.424 vs random 6.013 at 4 images (lower is better; won 1/4); IG 0.697"),
+        "Grad-CAM 8.424 vs random 6.013 at 4 images (lower is better; won 1/4); IG 0.697"
+    ),
     ("gradcam", "zoo_pvt_v2", "relevance_mass"): (
-        "Grad-CAM 0.0408 vs random 0.0423 at 4 images (higher is better; won 2/4): a tie at chance level; "
-        "IG 0.421"),
+        "Grad-CAM 0.0408 vs random 0.0423 at 4 images (higher is better; won 2/4): a tie at chance level; IG 0.421"
+    ),
     ("gradcam", "zoo_convnext", "relevance_mass"): (
         "Grad-CAM 0.0116 vs random 0.0421 at 4 images (higher is better; won 0/4): the last-stage CAM "
-        "puts its mass off the object; IG 0.093, KernelSHAP 0.323, Saliency 0.143 beat random"),
+        "puts its mass off the object; IG 0.093, KernelSHAP 0.323, Saliency 0.143 beat random"
+    ),
 }
 
 
@@ -115,21 +129,24 @@ def metric_explainers(spec: str = "regression") -> list[str]:
     return names
 
 
-def metric_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None,
-                  opt_in: Iterable[str] = ()):
+def metric_params(
+    models: Iterable[str] | None = None, explainers: Iterable[str] | None = None, opt_in: Iterable[str] = ()
+):
     out = []
     opt_in = set(opt_in)
     for model in models or suite_models():
         mcfg = get_model_cfg(model)
         for name in metric_explainers() if explainers is None else explainers:
-            for cfg in yield_metrics(mcfg, get_explainer_cfg(name), has_masks=mcfg.label_space in MASKED_LABEL_SPACES,
-                                     opt_in=opt_in):
+            for cfg in yield_metrics(
+                mcfg, get_explainer_cfg(name), has_masks=mcfg.label_space in MASKED_LABEL_SPACES, opt_in=opt_in
+            ):
                 marks = case_marks(model, name)
                 reason = _known(name, model, cfg.name) if cfg.gate else None
                 if reason:
                     marks.append(pytest.mark.xfail(reason=reason, strict=False))
-                out.append(pytest.param(make_case(model, name), cfg.name, marks=marks,
-                                        id=f"{name}-{model}-{cfg.case_name}"))
+                out.append(
+                    pytest.param(make_case(model, name), cfg.name, marks=marks, id=f"{name}-{model}-{cfg.case_name}")
+                )
     return out
 
 
@@ -161,13 +178,18 @@ def explain_on(loaded, module, explainer, x: np.ndarray, targets: np.ndarray) ->
 
     other = dataclasses.replace(loaded, module=module)
     chunk = CHUNK[explainer.cfg.cost]
-    out = [explainer(other, torch.from_numpy(x[i: i + chunk]).to(loaded.device),
-                     torch.as_tensor(targets[i: i + chunk])).attributions for i in range(0, len(x), chunk)]
+    out = [
+        explainer(
+            other, torch.from_numpy(x[i : i + chunk]).to(loaded.device), torch.as_tensor(targets[i : i + chunk])
+        ).attributions
+        for i in range(0, len(x), chunk)
+    ]
     return np.concatenate(out)
 
 
-def score_case(harness: HarnessSession, case: Case, metric: str, *, n_images: int,
-               overrides: dict[str, object] | None = None) -> MetricResult:
+def score_case(
+    harness: HarnessSession, case: Case, metric: str, *, n_images: int, overrides: dict[str, object] | None = None
+) -> MetricResult:
     """Compute (or fetch) the case's explanations, then the metric on its first ``n_images`` images."""
     from ..checks.localisation import case_masks
 
@@ -194,15 +216,30 @@ def score_case(harness: HarnessSession, case: Case, metric: str, *, n_images: in
         case.explainer: lambda module: explain_on(loaded, module, explainer, x, result.targets[:n]),
         "random": lambda module: control_maps(attr.shape, case.model, digests),  # model-independent: MPRT's control
     }
-    inp = MetricInputs(loaded.module, x, result.targets[:n], cfg.num_classes, masks=masks, explain=explain,
-                       explain_model=explain_model)
+    inp = MetricInputs(
+        loaded.module, x, result.targets[:n], cfg.num_classes, masks=masks, explain=explain, explain_model=explain_model
+    )
     src = runner.weights_for(case.model)
     base = {"model": case.model, "arch": cfg.arch, "weights": src.sha256}
-    meta = {"family": cfg.family, "label_space": cfg.label_space, "model_label": loaded.label,
-            "weights_kind": loaded.weights.kind}
-    return evaluate_case(inp, attr, metric, store=runner.store, base=base, explainer=case.explainer,
-                         explainer_params=explainer.param_dict, explainer_version=explainer.cfg.version,
-                         digests=digests, meta=meta, **(overrides or {}))
+    meta = {
+        "family": cfg.family,
+        "label_space": cfg.label_space,
+        "model_label": loaded.label,
+        "weights_kind": loaded.weights.kind,
+    }
+    return evaluate_case(
+        inp,
+        attr,
+        metric,
+        store=runner.store,
+        base=base,
+        explainer=case.explainer,
+        explainer_params=explainer.param_dict,
+        explainer_version=explainer.cfg.version,
+        digests=digests,
+        meta=meta,
+        **(overrides or {}),
+    )
 
 
 def run_metric(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, metric: str) -> MetricResult:
@@ -219,10 +256,15 @@ def run_metric(request: pytest.FixtureRequest, harness: HarnessSession, case: Ca
     overrides = parse_overrides(request.config.getoption("harness_metric_param", []) or [])
     res = score_case(harness, case, metric, n_images=n, overrides=overrides.get(metric))
     verdict = "beats random" if res.separates else "cannot tell from random"
-    info["value"] = (f"{metric} {res.score:.4g} vs random {res.control_score:.4g} "
-                     f"({'higher' if res.higher_is_better else 'lower'} is better; {verdict}; {len(res.scores)} images)")
+    info["value"] = (
+        f"{metric} {res.score:.4g} vs random {res.control_score:.4g} "
+        f"({'higher' if res.higher_is_better else 'lower'} is better; {verdict}; {len(res.scores)} images)"
+    )
     if cfg.gate and not res.separates and harness.runner.weights_for(case.model).kind != "random":
-        pytest.fail(f"{metric}: {case.explainer} scores {res.score:.4g}, random attributions "
-                    f"{res.control_score:.4g} ({'higher' if res.higher_is_better else 'lower'} is better): "
-                    f"the metric cannot tell them apart on {len(res.scores)} images [{case.id}]", pytrace=False)
+        pytest.fail(
+            f"{metric}: {case.explainer} scores {res.score:.4g}, random attributions "
+            f"{res.control_score:.4g} ({'higher' if res.higher_is_better else 'lower'} is better): "
+            f"the metric cannot tell them apart on {len(res.scores)} images [{case.id}]",
+            pytrace=False,
+        )
     return res

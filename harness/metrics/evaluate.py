@@ -58,12 +58,29 @@ def control_maps(shape: tuple[int, ...], model: str, digests: list[str]) -> np.n
     return random_control(shape, f"{CONTROL}-{model}-" + ",".join(d[:12] for d in digests))
 
 
-def _fields(base: dict[str, Any], explainer: str, explainer_params: dict, explainer_version: str, metric: str,
-            version: str, params: dict, digests: list[str], targets: np.ndarray) -> dict[str, Any]:
-    return {**base, "explainer": explainer, "explainer_params": explainer_params,
-            "explainer_version": explainer_version, "metric": metric, "metric_version": version,
-            "metric_params": params, "images": list(digests), "targets": [int(t) for t in targets],
-            "versions": {**library_versions(), "quantus": _quantus_version()}}
+def _fields(
+    base: dict[str, Any],
+    explainer: str,
+    explainer_params: dict,
+    explainer_version: str,
+    metric: str,
+    version: str,
+    params: dict,
+    digests: list[str],
+    targets: np.ndarray,
+) -> dict[str, Any]:
+    return {
+        **base,
+        "explainer": explainer,
+        "explainer_params": explainer_params,
+        "explainer_version": explainer_version,
+        "metric": metric,
+        "metric_version": version,
+        "metric_params": params,
+        "images": list(digests),
+        "targets": [int(t) for t in targets],
+        "versions": {**library_versions(), "quantus": _quantus_version()},
+    }
 
 
 def _quantus_version() -> str:
@@ -72,10 +89,20 @@ def _quantus_version() -> str:
     return version("quantus")
 
 
-def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, store=None,
-                  base: dict[str, Any] | None = None, explainer: str = "?", explainer_params: dict | None = None,
-                  explainer_version: str = "1", digests: list[str] | None = None, meta: dict | None = None,
-                  **overrides: Any) -> MetricResult:
+def evaluate_case(
+    inp: MetricInputs,
+    attributions: np.ndarray,
+    metric: str,
+    *,
+    store=None,
+    base: dict[str, Any] | None = None,
+    explainer: str = "?",
+    explainer_params: dict | None = None,
+    explainer_version: str = "1",
+    digests: list[str] | None = None,
+    meta: dict | None = None,
+    **overrides: Any,
+) -> MetricResult:
     """Score ``attributions`` (``[N, H, W]``) and the random control; fetch from / write to ``store``."""
     cfg, fn = get_metric(metric)
     params = cfg.params(**overrides)
@@ -87,10 +114,17 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
             keys[who] = _fields(base or {}, who, p, v, metric, cfg.version, params, digests, inp.y)
         hit = {who: store.get(KIND, f) for who, f in keys.items()}
         if all(hit.values()):
-            return MetricResult(metric=metric, model=(base or {}).get("model", "?"), explainer=explainer,
-                                category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
-                                scores=hit[explainer].arrays["scores"], control=hit[CONTROL].arrays["scores"],
-                                seconds=float(hit[explainer].meta.get("seconds", 0.0)))
+            return MetricResult(
+                metric=metric,
+                model=(base or {}).get("model", "?"),
+                explainer=explainer,
+                category=cfg.category,
+                higher_is_better=cfg.higher_is_better,
+                params=params,
+                scores=hit[explainer].arrays["scores"],
+                control=hit[CONTROL].arrays["scores"],
+                seconds=float(hit[explainer].meta.get("seconds", 0.0)),
+            )
     # Every metric scores each set on its own (own normalisation, own seeded draws; tests/test_metrics_cases.py),
     # and the control's key holds no explainer: the other explainers of the same model, images and parameters
     # reuse a stored control instead of paying its forward passes again.
@@ -102,16 +136,31 @@ def evaluate_case(inp: MetricInputs, attributions: np.ndarray, metric: str, *, s
     out = fn(inp, sets, **params)
     seconds = time.perf_counter() - start
     control = hit[CONTROL].arrays["scores"] if reuse else out[CONTROL]
-    res = MetricResult(model=(base or {}).get("model", "?"), explainer=explainer, metric=metric,
-                       category=cfg.category, higher_is_better=cfg.higher_is_better, params=params,
-                       scores=np.asarray(out[explainer], float), control=np.asarray(control, float),
-                       seconds=seconds)
+    res = MetricResult(
+        model=(base or {}).get("model", "?"),
+        explainer=explainer,
+        metric=metric,
+        category=cfg.category,
+        higher_is_better=cfg.higher_is_better,
+        params=params,
+        scores=np.asarray(out[explainer], float),
+        control=np.asarray(control, float),
+        seconds=seconds,
+    )
     if store is not None:
-        info = {**(meta or {}), "category": cfg.category, "higher_is_better": cfg.higher_is_better,
-                "title": cfg.title, "control": cfg.control, "seconds": seconds, "created": time.time(),
-                "forward": inp.forward_how or "eager"}
-        store.put(KIND, keys[explainer], {"scores": res.scores},
-                  {**info, "separates": res.separates, "control_reused": reuse})
+        info = {
+            **(meta or {}),
+            "category": cfg.category,
+            "higher_is_better": cfg.higher_is_better,
+            "title": cfg.title,
+            "control": cfg.control,
+            "seconds": seconds,
+            "created": time.time(),
+            "forward": inp.forward_how or "eager",
+        }
+        store.put(
+            KIND, keys[explainer], {"scores": res.scores}, {**info, "separates": res.separates, "control_reused": reuse}
+        )
         if not reuse:
             store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
     return res

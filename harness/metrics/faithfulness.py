@@ -50,20 +50,44 @@ def _steps_for(x_shape: tuple[int, ...], steps: int) -> int:
     c, hw = x_shape[1], x_shape[2] * x_shape[3]
     fis, rem = divmod(c * hw, steps)
     if rem or hw % fis:
-        raise ValueError(f"{steps} steps do not split {c}x{hw} features into whole steps dividing {hw}; "
-                         f"use a multiple of {c} that divides {c}*H*W")
+        raise ValueError(
+            f"{steps} steps do not split {c}x{hw} features into whole steps dividing {hw}; "
+            f"use a multiple of {c} that divides {c}*H*W"
+        )
     return fis
 
 
-@register_metric(MetricCfg(
-    name="faithfulness_correlation", title="quantus.FaithfulnessCorrelation", category="faithfulness",
-    higher_is_better=True, batched=True, gate=False,
-    defaults=(("nr_runs", 16), ("subset_fraction", 0.05), ("subset_size", None), ("seed", 0), ("abs", False),
-              ("normalise", True), ("softmax", False)),
-))
-def faithfulness_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, nr_runs: int,
-                             subset_fraction: float, seed: int, abs: bool, normalise: bool, softmax: bool,
-                             subset_size: int | None = None) -> dict[str, np.ndarray]:
+@register_metric(
+    MetricCfg(
+        name="faithfulness_correlation",
+        title="quantus.FaithfulnessCorrelation",
+        category="faithfulness",
+        higher_is_better=True,
+        batched=True,
+        gate=False,
+        defaults=(
+            ("nr_runs", 16),
+            ("subset_fraction", 0.05),
+            ("subset_size", None),
+            ("seed", 0),
+            ("abs", False),
+            ("normalise", True),
+            ("softmax", False),
+        ),
+    )
+)
+def faithfulness_correlation(
+    inp: MetricInputs,
+    sets: dict[str, np.ndarray],
+    *,
+    nr_runs: int,
+    subset_fraction: float,
+    seed: int,
+    abs: bool,
+    normalise: bool,
+    softmax: bool,
+    subset_size: int | None = None,
+) -> dict[str, np.ndarray]:
     """``subset_size`` defaults to ``subset_fraction`` of C*H*W (Quantus's 224 suits 28x28 inputs)."""
     from quantus.functions.similarity_func import correlation_pearson
 
@@ -81,12 +105,13 @@ def faithfulness_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
 
 
 FC_CACHE_SIZE = 4  # per module: (subsets, deltas) of the last few input batches and parameter sets
-_FC_PASSES: "weakref.WeakKeyDictionary[object, OrderedDict[tuple, tuple[np.ndarray, np.ndarray]]]" = (
-    weakref.WeakKeyDictionary())
+_FC_PASSES: weakref.WeakKeyDictionary[object, OrderedDict[tuple, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: bool) -> tuple[np.ndarray, np.ndarray]:
-    """FaithfulnessCorrelation's map-independent part: the subsets and the logit drops, ``[N, runs, k]`` and ``[N, runs]``.
+    """FaithfulnessCorrelation's map-independent part: subsets and logit drops, ``[N, runs, k]``, ``[N, runs]``.
 
     Cached per module, inputs, targets and parameters (and whether the
     forward passes ran frozen), so every explainer of a model after the first
@@ -96,8 +121,17 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
 
     x, y = inp.x, inp.y
     module = inp.forward_module()
-    key = (state_key(inp.module, x.shape[1:]), inp.forward_how, hashlib.sha1(x.tobytes()).hexdigest(),
-           y.tobytes(), nr_runs, k, seed, softmax, QUANTUS_BATCH)
+    key = (
+        state_key(inp.module, x.shape[1:]),
+        inp.forward_how,
+        hashlib.sha1(x.tobytes()).hexdigest(),
+        y.tobytes(),
+        nr_runs,
+        k,
+        seed,
+        softmax,
+        QUANTUS_BATCH,
+    )
     memo = _FC_PASSES.setdefault(inp.module, OrderedDict())
     if key in memo:
         memo.move_to_end(key)
@@ -126,7 +160,7 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
     for sl in _chunks(n):  # forward order: chunk, run, sample
         b = sl.stop - sl.start
         for r in range(nr_runs):
-            deltas[sl, r] = y_pred[sl] - pert[pos: pos + b]
+            deltas[sl, r] = y_pred[sl] - pert[pos : pos + b]
             pos += b
     memo[key] = (subsets, deltas)
     while len(memo) > FC_CACHE_SIZE:
@@ -134,13 +168,20 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
     return subsets, deltas
 
 
-@register_metric(MetricCfg(
-    name="pixel_flipping", title="quantus.PixelFlipping (AUC per sample)", category="faithfulness",
-    higher_is_better=False, batched=True, gate=True,
-    defaults=(("steps", 12), ("abs", False), ("normalise", True), ("softmax", True)),
-))
-def pixel_flipping(inp: MetricInputs, sets: dict[str, np.ndarray], *, steps: int, abs: bool,
-                   normalise: bool, softmax: bool) -> dict[str, np.ndarray]:
+@register_metric(
+    MetricCfg(
+        name="pixel_flipping",
+        title="quantus.PixelFlipping (AUC per sample)",
+        category="faithfulness",
+        higher_is_better=False,
+        batched=True,
+        gate=True,
+        defaults=(("steps", 12), ("abs", False), ("normalise", True), ("softmax", True)),
+    )
+)
+def pixel_flipping(
+    inp: MetricInputs, sets: dict[str, np.ndarray], *, steps: int, abs: bool, normalise: bool, softmax: bool
+) -> dict[str, np.ndarray]:
     from quantus.helpers.utils import calculate_auc
 
     x, y = inp.x, inp.y
@@ -153,23 +194,44 @@ def pixel_flipping(inp: MetricInputs, sets: dict[str, np.ndarray], *, steps: int
         order = np.argsort(-flat_features(quantus_prepare(a, normalise=normalise, abs=abs), x.shape), axis=1)
         xp = flat.copy()
         for s in range(math.ceil(flat.shape[1] / fis)):
-            ix = order[:, s * fis: (s + 1) * fis]
+            ix = order[:, s * fis : (s + 1) * fis]
             xp[np.arange(n)[:, None], ix] = black[:, None]
             batcher.add(xp.reshape(x.shape).copy(), y)
     curves = batcher.result().reshape(len(sets), -1, n)  # set, step, sample
-    return {name: np.asarray(calculate_auc(curves[i].T, batched=True), dtype=float)
-            for i, name in enumerate(sets)}
+    return {name: np.asarray(calculate_auc(curves[i].T, batched=True), dtype=float) for i, name in enumerate(sets)}
 
 
-@register_metric(MetricCfg(
-    name="monotonicity_correlation", title="quantus.MonotonicityCorrelation", category="faithfulness",
-    higher_is_better=True, batched=True, gate=False,
-    defaults=(("steps", 6), ("nr_samples", 3), ("seed", 0), ("eps", 1e-5), ("abs", True), ("normalise", True),
-              ("softmax", True)),
-))
-def monotonicity_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, steps: int, nr_samples: int,
-                             seed: int, eps: float, abs: bool, normalise: bool,
-                             softmax: bool) -> dict[str, np.ndarray]:
+@register_metric(
+    MetricCfg(
+        name="monotonicity_correlation",
+        title="quantus.MonotonicityCorrelation",
+        category="faithfulness",
+        higher_is_better=True,
+        batched=True,
+        gate=False,
+        defaults=(
+            ("steps", 6),
+            ("nr_samples", 3),
+            ("seed", 0),
+            ("eps", 1e-5),
+            ("abs", True),
+            ("normalise", True),
+            ("softmax", True),
+        ),
+    )
+)
+def monotonicity_correlation(
+    inp: MetricInputs,
+    sets: dict[str, np.ndarray],
+    *,
+    steps: int,
+    nr_samples: int,
+    seed: int,
+    eps: float,
+    abs: bool,
+    normalise: bool,
+    softmax: bool,
+) -> dict[str, np.ndarray]:
     from quantus.functions.similarity_func import correlation_spearman
 
     x, y = inp.x, inp.y
@@ -188,7 +250,7 @@ def monotonicity_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
         for sl in _chunks(n):
             b = sl.stop - sl.start
             for s in range(n_steps):
-                ix = order[sl, s * fis: (s + 1) * fis]
+                ix = order[sl, s * fis : (s + 1) * fis]
                 for _ in range(nr_samples):
                     fill = rs.uniform(0.0, 1.0, size=b)
                     xp = flat[sl].copy()
@@ -200,14 +262,14 @@ def monotonicity_correlation(inp: MetricInputs, sets: dict[str, np.ndarray], *, 
     inv = np.ones(n)
     big = np.abs(y_pred) >= eps
     inv[big] = 1.0 / np.abs(y_pred[big])
-    inv = inv ** 2
+    inv = inv**2
     out, pos = {}, 0
     for name in sets:
         var = np.empty((n, n_steps))
         for sl in _chunks(n):
             b = sl.stop - sl.start
             for s in range(n_steps):
-                p = pert[pos: pos + b * nr_samples].reshape(nr_samples, b).T
+                p = pert[pos : pos + b * nr_samples].reshape(nr_samples, b).T
                 pos += b * nr_samples
                 var[sl, s] = np.mean((p - y_pred[sl, None]) ** 2, axis=1) * inv[sl]
         out[name] = np.asarray(correlation_spearman(a=atts[name], b=var, batched=True), dtype=float)

@@ -53,8 +53,9 @@ def default_batch(module: torch.nn.Module) -> int:
 
 FREEZE_ENV = "XAI_HARNESS_FREEZE"
 FREEZE_TOL = 1e-4  # max |frozen - eager| over logits, relative to 1 + max |eager|
-_FROZEN: "weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, torch.nn.Module | None, str]]" = (
-    weakref.WeakKeyDictionary())
+_FROZEN: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, torch.nn.Module | None, str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class FrozenModule(torch.nn.Module):
@@ -79,8 +80,9 @@ def freeze_enabled() -> bool:
     return os.environ.get(FREEZE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def inference_module(module: torch.nn.Module, example: np.ndarray, *, batch_size: int = DEFAULT_BATCH,
-                     freeze: bool | None = None) -> tuple[torch.nn.Module, str]:
+def inference_module(
+    module: torch.nn.Module, example: np.ndarray, *, batch_size: int = DEFAULT_BATCH, freeze: bool | None = None
+) -> tuple[torch.nn.Module, str]:
     """``(module to run, how)``: a frozen TorchScript copy of ``module`` on the CPU, else ``module``.
 
     ``example`` (``[k, C, H, W]``, the case's inputs) sets the traced shape
@@ -125,21 +127,23 @@ def inference_module(module: torch.nn.Module, example: np.ndarray, *, batch_size
     return (frozen or module), how
 
 
-def logits(module: torch.nn.Module, x: np.ndarray, *, batch_size: int = DEFAULT_BATCH,
-           softmax: bool = False) -> np.ndarray:
+def logits(
+    module: torch.nn.Module, x: np.ndarray, *, batch_size: int = DEFAULT_BATCH, softmax: bool = False
+) -> np.ndarray:
     """``[N, classes]`` logits (or probabilities) of ``x`` (``[N, C, H, W]`` float32) in chunks."""
     dev = _device(module)
     out = []
     with torch.inference_mode():
         for i in range(0, len(x), batch_size):
-            chunk = torch.from_numpy(np.ascontiguousarray(x[i: i + batch_size], dtype=np.float32)).to(dev)
+            chunk = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size], dtype=np.float32)).to(dev)
             pred = module(chunk)
             out.append((torch.softmax(pred, dim=-1) if softmax else pred).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
-def target_logits(module: torch.nn.Module, x: np.ndarray, y: np.ndarray, *,
-                  batch_size: int = DEFAULT_BATCH, softmax: bool = False) -> np.ndarray:
+def target_logits(
+    module: torch.nn.Module, x: np.ndarray, y: np.ndarray, *, batch_size: int = DEFAULT_BATCH, softmax: bool = False
+) -> np.ndarray:
     """Logit (or probability) of class ``y[i]`` for each ``x[i]``."""
     return logits(module, x, batch_size=batch_size, softmax=softmax)[np.arange(len(x)), np.asarray(y)]
 

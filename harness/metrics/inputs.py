@@ -61,8 +61,7 @@ class MetricInputs:
         """The module the metrics' forward passes call (see the class docstring)."""
         from .forward import inference_module
 
-        module, self.forward_how = inference_module(self.module, self.x, batch_size=self.batch_size,
-                                                    freeze=self.freeze)
+        module, self.forward_how = inference_module(self.module, self.x, batch_size=self.batch_size, freeze=self.freeze)
         return module
 
 

@@ -48,15 +48,18 @@ from .inputs import QUANTUS_BATCH, MetricInputs, quantus_prepare
 from .registry import MetricCfg, register_metric
 
 CASCADES = ("top_down",)
-CONTROL_NOTE = ("model-independent maps (the same seeded random maps for the trained and the randomised model): "
-                "similarity 1 by construction; beating it shows only that the maps depend on the weights")
+CONTROL_NOTE = (
+    "model-independent maps (the same seeded random maps for the trained and the randomised model): "
+    "similarity 1 by construction; beating it shows only that the maps depend on the weights"
+)
 
 
 def randomised(module: torch.nn.Module, *, seed: int, layer_order: str = "top_down") -> torch.nn.Module:
     """A copy of ``module`` with every ``reset_parameters`` submodule reset, as Quantus's cascade ends."""
     if layer_order not in CASCADES:
-        raise ValueError(f"mprt: layer_order must be one of {CASCADES} (the fully randomised model), "
-                         f"not {layer_order!r}")
+        raise ValueError(
+            f"mprt: layer_order must be one of {CASCADES} (the fully randomised model), not {layer_order!r}"
+        )
     out = copy.deepcopy(module)
     layers = [m for _, m in out.named_modules() if hasattr(m, "reset_parameters")][::-1]  # top-down
     devices = [p.device for p in out.parameters() if p.device.type == "cuda"][:1]
@@ -82,24 +85,31 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = a.reshape(n, -1), b.reshape(n, -1)
     out = []
     for i in range(0, n, QUANTUS_BATCH):
-        ca, cb = a[i: i + QUANTUS_BATCH], b[i: i + QUANTUS_BATCH]
+        ca, cb = a[i : i + QUANTUS_BATCH], b[i : i + QUANTUS_BATCH]
         constant = (ca.min(1) == ca.max(1)) | (cb.min(1) == cb.max(1))
         if not constant.any():
             out.append(np.atleast_1d(correlation_spearman(a=ca, b=cb, batched=True)))
         else:
-            out.append(np.array([np.nan if c else scipy.stats.spearmanr(u, v)[0]
-                                 for u, v, c in zip(ca, cb, constant)]))
+            out.append(np.array([np.nan if c else scipy.stats.spearmanr(u, v)[0] for u, v, c in zip(ca, cb, constant)]))
     return np.concatenate(out).astype(float)
 
 
-@register_metric(MetricCfg(
-    name="mprt", title="quantus.MPRT (last correlation, fully randomised model)", category="randomisation",
-    higher_is_better=False, reexplains=True, sources=("zoo", "toy"), max_cost="moderate",
-    control=CONTROL_NOTE,
-    defaults=(("seed", 42), ("layer_order", "top_down"), ("abs", True), ("normalise", True)),
-))
-def mprt(inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, layer_order: str, abs: bool,
-         normalise: bool) -> dict[str, np.ndarray]:
+@register_metric(
+    MetricCfg(
+        name="mprt",
+        title="quantus.MPRT (last correlation, fully randomised model)",
+        category="randomisation",
+        higher_is_better=False,
+        reexplains=True,
+        sources=("zoo", "toy"),
+        max_cost="moderate",
+        control=CONTROL_NOTE,
+        defaults=(("seed", 42), ("layer_order", "top_down"), ("abs", True), ("normalise", True)),
+    )
+)
+def mprt(
+    inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, layer_order: str, abs: bool, normalise: bool
+) -> dict[str, np.ndarray]:
     if not inp.explain_model:
         raise ValueError("mprt needs MetricInputs.explain_model")
     module = randomised(inp.module, seed=seed, layer_order=layer_order)
@@ -108,21 +118,49 @@ def mprt(inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, layer_ord
         a_rand = np.asarray(inp.explain_model[name](module), dtype=np.float32)
         if a_rand.shape != a.shape:
             raise ValueError(f"mprt: {name} gave maps of shape {a_rand.shape} on the randomised model, not {a.shape}")
-        out[name] = _similarity(quantus_prepare(a, normalise=normalise, abs=abs),
-                                quantus_prepare(a_rand, normalise=normalise, abs=abs))
+        out[name] = _similarity(
+            quantus_prepare(a, normalise=normalise, abs=abs), quantus_prepare(a_rand, normalise=normalise, abs=abs)
+        )
     return out
 
 
-def mprt_reference(module: torch.nn.Module, x: np.ndarray, y: np.ndarray, a: np.ndarray, explain_func, *,
-                   seed: int, layer_order: str, abs: bool, normalise: bool) -> np.ndarray:
+def mprt_reference(
+    module: torch.nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    explain_func,
+    *,
+    seed: int,
+    layer_order: str,
+    abs: bool,
+    normalise: bool,
+) -> np.ndarray:
     """Plain ``quantus.MPRT`` (last correlation) on ``[N, H, W]`` maps; ``explain_func(model, inputs, targets)``."""
     import warnings
 
     import quantus
 
-    metric = quantus.MPRT(layer_order=layer_order, seed=seed, skip_layers=True, return_last_correlation=True,
-                          abs=abs, normalise=normalise, disable_warnings=True)
+    metric = quantus.MPRT(
+        layer_order=layer_order,
+        seed=seed,
+        skip_layers=True,
+        return_last_correlation=True,
+        abs=abs,
+        normalise=normalise,
+        disable_warnings=True,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.asarray(metric(model=module, x_batch=x, y_batch=y, a_batch=a[:, None].astype(np.float32),
-                                 explain_func=explain_func, device="cpu", channel_first=True), dtype=float)
+        return np.asarray(
+            metric(
+                model=module,
+                x_batch=x,
+                y_batch=y,
+                a_batch=a[:, None].astype(np.float32),
+                explain_func=explain_func,
+                device="cpu",
+                channel_first=True,
+            ),
+            dtype=float,
+        )

@@ -26,25 +26,42 @@ def _quiet_call(metric, **kw) -> np.ndarray:
 
 def _maps_only(cls, inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
     x = np.zeros((len(inp.x),) + inp.x.shape[1:], np.float32)  # shape only: these metrics read the maps
-    return {name: _quiet_call(cls(disable_warnings=True, **params), model=None, x_batch=x, y_batch=inp.y,
-                              a_batch=a[:, None].astype(np.float32))
-            for name, a in sets.items()}
+    return {
+        name: _quiet_call(
+            cls(disable_warnings=True, **params),
+            model=None,
+            x_batch=x,
+            y_batch=inp.y,
+            a_batch=a[:, None].astype(np.float32),
+        )
+        for name, a in sets.items()
+    }
 
 
-@register_metric(MetricCfg(
-    name="sparseness", title="quantus.Sparseness (Gini index)", category="complexity", higher_is_better=True,
-    defaults=(("abs", True), ("normalise", True)),
-))
+@register_metric(
+    MetricCfg(
+        name="sparseness",
+        title="quantus.Sparseness (Gini index)",
+        category="complexity",
+        higher_is_better=True,
+        defaults=(("abs", True), ("normalise", True)),
+    )
+)
 def sparseness(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
     import quantus
 
     return _maps_only(quantus.Sparseness, inp, sets, **params)
 
 
-@register_metric(MetricCfg(
-    name="complexity", title="quantus.Complexity (entropy)", category="complexity", higher_is_better=False,
-    defaults=(("abs", True), ("normalise", True)),
-))
+@register_metric(
+    MetricCfg(
+        name="complexity",
+        title="quantus.Complexity (entropy)",
+        category="complexity",
+        higher_is_better=False,
+        defaults=(("abs", True), ("normalise", True)),
+    )
+)
 def complexity(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
     import quantus
 
@@ -58,26 +75,45 @@ def _masked(cls, inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> di
     s = inp.masks[:, None].astype(np.float32)
     out = {}
     for name, a in sets.items():
-        scores = _quiet_call(cls(disable_warnings=True, **params), model=None, x_batch=x, y_batch=inp.y,
-                             a_batch=np.nan_to_num(a)[:, None].astype(np.float32), s_batch=s)
+        scores = _quiet_call(
+            cls(disable_warnings=True, **params),
+            model=None,
+            x_batch=x,
+            y_batch=inp.y,
+            a_batch=np.nan_to_num(a)[:, None].astype(np.float32),
+            s_batch=s,
+        )
         out[name] = np.nan_to_num(scores, nan=0.0)  # an all-zero map puts nothing on the object (0/0)
     return out
 
 
-@register_metric(MetricCfg(
-    name="pointing_game", title="quantus.PointingGame", category="localisation", higher_is_better=True,
-    needs_masks=True, defaults=(("abs", True), ("normalise", True)),
-))
+@register_metric(
+    MetricCfg(
+        name="pointing_game",
+        title="quantus.PointingGame",
+        category="localisation",
+        higher_is_better=True,
+        needs_masks=True,
+        defaults=(("abs", True), ("normalise", True)),
+    )
+)
 def pointing_game(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
     import quantus
 
     return _masked(quantus.PointingGame, inp, sets, **params)
 
 
-@register_metric(MetricCfg(
-    name="relevance_mass", title="quantus.RelevanceMassAccuracy", category="localisation",
-    higher_is_better=True, needs_masks=True, gate=True, defaults=(("abs", True), ("normalise", True)),
-))
+@register_metric(
+    MetricCfg(
+        name="relevance_mass",
+        title="quantus.RelevanceMassAccuracy",
+        category="localisation",
+        higher_is_better=True,
+        needs_masks=True,
+        gate=True,
+        defaults=(("abs", True), ("normalise", True)),
+    )
+)
 def relevance_mass(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
     import quantus
 
@@ -99,15 +135,22 @@ def random_logit_targets(y: np.ndarray, num_classes: int, seed: int) -> np.ndarr
         np.random.set_state(state)
 
 
-@register_metric(MetricCfg(
-    name="random_logit", title="quantus.RandomLogit (SSIM to an off-class map)", category="randomisation",
-    # re-explains every image for an off-class target: within the default budget only for cheap and
-    # moderate explainers (IG and KernelSHAP: --harness-metric-optin random_logit)
-    higher_is_better=False, reexplains=True, max_cost="moderate",
-    defaults=(("seed", 42), ("abs", False), ("normalise", True)),
-))
-def random_logit(inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, abs: bool,
-                 normalise: bool) -> dict[str, np.ndarray]:
+@register_metric(
+    MetricCfg(
+        name="random_logit",
+        title="quantus.RandomLogit (SSIM to an off-class map)",
+        category="randomisation",
+        # re-explains every image for an off-class target: within the default budget only for cheap and
+        # moderate explainers (IG and KernelSHAP: --harness-metric-optin random_logit)
+        higher_is_better=False,
+        reexplains=True,
+        max_cost="moderate",
+        defaults=(("seed", 42), ("abs", False), ("normalise", True)),
+    )
+)
+def random_logit(
+    inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, abs: bool, normalise: bool
+) -> dict[str, np.ndarray]:
     """Quantus's RandomLogit, its ``explain_func`` answering with maps the harness computed (and stored)."""
     import quantus
 
@@ -122,10 +165,18 @@ def random_logit(inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, a
             assert np.array_equal(np.asarray(targets), off), "RandomLogit drew other classes than expected"
             return _maps[:, None].astype(np.float32)
 
-        metric = quantus.RandomLogit(num_classes=inp.num_classes, seed=seed, abs=abs, normalise=normalise,
-                                     disable_warnings=True)
-        out[name] = _quiet_call(metric, model=inp.module, x_batch=inp.x, y_batch=inp.y,
-                                a_batch=a[:, None].astype(np.float32), explain_func=explain_func, device="cpu")
+        metric = quantus.RandomLogit(
+            num_classes=inp.num_classes, seed=seed, abs=abs, normalise=normalise, disable_warnings=True
+        )
+        out[name] = _quiet_call(
+            metric,
+            model=inp.module,
+            x_batch=inp.x,
+            y_batch=inp.y,
+            a_batch=a[:, None].astype(np.float32),
+            explain_func=explain_func,
+            device="cpu",
+        )
     return out
 
 
@@ -133,8 +184,9 @@ def random_logit(inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, a
 REFERENCE_OVERRIDES: dict[str, dict[str, object]] = {"road": {"percentages": (10, 50, 90)}}
 
 
-def quantus_scores(metric: str, module, x: np.ndarray, y: np.ndarray, a: np.ndarray, *, seed: int = 0,
-                   **params) -> np.ndarray:
+def quantus_scores(
+    metric: str, module, x: np.ndarray, y: np.ndarray, a: np.ndarray, *, seed: int = 0, **params
+) -> np.ndarray:
     """Per-image scores of plain Quantus for one attribution set (global RNG seeded with ``seed``)."""
     import quantus
 
@@ -145,23 +197,44 @@ def quantus_scores(metric: str, module, x: np.ndarray, y: np.ndarray, a: np.ndar
     common = dict(disable_warnings=True, return_aggregate=False)
     if metric == "faithfulness_correlation":
         k = params.get("subset_size") or max(1, int(round(params["subset_fraction"] * np.prod(x.shape[1:]))))
-        m = quantus.FaithfulnessCorrelation(nr_runs=params["nr_runs"], subset_size=k, abs=params["abs"],
-                                            normalise=params["normalise"], **common)
+        m = quantus.FaithfulnessCorrelation(
+            nr_runs=params["nr_runs"], subset_size=k, abs=params["abs"], normalise=params["normalise"], **common
+        )
         softmax = params["softmax"]
     elif metric == "pixel_flipping":
-        m = quantus.PixelFlipping(features_in_step=_steps_for(x.shape, params["steps"]), abs=params["abs"],
-                                  normalise=params["normalise"], return_auc_per_sample=True, **common)
+        m = quantus.PixelFlipping(
+            features_in_step=_steps_for(x.shape, params["steps"]),
+            abs=params["abs"],
+            normalise=params["normalise"],
+            return_auc_per_sample=True,
+            **common,
+        )
         softmax = params["softmax"]
     elif metric == "monotonicity_correlation":
-        m = quantus.MonotonicityCorrelation(features_in_step=_steps_for(x.shape, params["steps"]),
-                                            nr_samples=params["nr_samples"], eps=params["eps"], abs=params["abs"],
-                                            normalise=params["normalise"], **common)
+        m = quantus.MonotonicityCorrelation(
+            features_in_step=_steps_for(x.shape, params["steps"]),
+            nr_samples=params["nr_samples"],
+            eps=params["eps"],
+            abs=params["abs"],
+            normalise=params["normalise"],
+            **common,
+        )
         softmax = params["softmax"]
     elif metric == "road":
-        return road_reference(module, x, y, a, percentages=params["percentages"], noise=params["noise"],
-                              seed=seed, abs=params["abs"], normalise=params["normalise"])
+        return road_reference(
+            module,
+            x,
+            y,
+            a,
+            percentages=params["percentages"],
+            noise=params["noise"],
+            seed=seed,
+            abs=params["abs"],
+            normalise=params["normalise"],
+        )
     else:
         raise KeyError(f"no plain-Quantus reference for {metric!r}")
     np.random.seed(seed)
-    return _quiet_call(m, model=module, x_batch=x, y_batch=y, a_batch=a4, device="cpu", channel_first=True,
-                       softmax=softmax)
+    return _quiet_call(
+        m, model=module, x_batch=x, y_batch=y, a_batch=a4, device="cpu", channel_first=True, softmax=softmax
+    )

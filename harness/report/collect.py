@@ -39,8 +39,9 @@ class MapGroup:
         return name if not self.params else f"{name} {canonical_json(self.params)}"
 
 
-def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
-                   side: int = COMMON_SIDE) -> list[MapGroup]:
+def collect_groups(
+    store: Store, *, cases: set[tuple[str, str]] | None = None, side: int = COMMON_SIDE
+) -> list[MapGroup]:
     """Groups of maps per explainer; ``cases`` limits to (model, explainer) pairs."""
     # (explainer, params json) -> model -> weights -> image digest -> (attr, target, image id, family)
     tree: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
@@ -54,23 +55,32 @@ def collect_groups(store: Store, *, cases: set[tuple[str, str]] | None = None,
         key = (f["explainer"], canonical_json(f["params"]), meta.get("label_space", "imagenet"))
         params_of[key] = f["params"]
         tree[key][f["model"]][f["weights"]][f["image"]] = (
-            entry.arrays["attribution"], int(f["target"]), meta.get("image_id", f["image"]), meta.get("family", "?"),
+            entry.arrays["attribution"],
+            int(f["target"]),
+            meta.get("image_id", f["image"]),
+            meta.get("family", "?"),
         )
     groups = []
     for key, per_model in sorted(tree.items()):
         chosen = {m: max(ws.values(), key=len) for m, ws in per_model.items()}  # most complete weights
         if len(chosen) < 2:
             continue
-        common = sorted(set.intersection(*(set(imgs) for imgs in chosen.values())),
-                        key=lambda d: next(iter(chosen.values()))[d][2])
+        common = sorted(
+            set.intersection(*(set(imgs) for imgs in chosen.values())), key=lambda d: next(iter(chosen.values()))[d][2]
+        )
         if not common:
             continue
         models = tuple(sorted(chosen))
-        groups.append(MapGroup(
-            explainer=key[0], params=params_of[key], models=models, label_space=key[2],
-            families=tuple(next(iter(chosen[m].values()))[3] for m in models),
-            image_ids=tuple(next(iter(chosen.values()))[d][2] for d in common),
-            maps={m: np.stack([resample_map(chosen[m][d][0], side) for d in common]) for m in models},
-            predictions={m: np.array([chosen[m][d][1] for d in common]) for m in models},
-        ))
+        groups.append(
+            MapGroup(
+                explainer=key[0],
+                params=params_of[key],
+                models=models,
+                label_space=key[2],
+                families=tuple(next(iter(chosen[m].values()))[3] for m in models),
+                image_ids=tuple(next(iter(chosen.values()))[d][2] for d in common),
+                maps={m: np.stack([resample_map(chosen[m][d][0], side) for d in common]) for m in models},
+                predictions={m: np.array([chosen[m][d][1] for d in common]) for m in models},
+            )
+        )
     return groups

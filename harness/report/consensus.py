@@ -40,16 +40,25 @@ class ConsensusOptions:
 
 def _pairs(sim: compare.SimilarityMatrix) -> list[dict[str, Any]]:
     names = sim.names
-    out = [{"a": names[i], "b": names[j], "similarity": float(sim.similarity[i, j]),
-            "dissimilarity": float(sim.dissimilarity[i, j]), "images": int(sim.counts[i, j])}
-           for i in range(len(names)) for j in range(i + 1, len(names))]
+    out = [
+        {
+            "a": names[i],
+            "b": names[j],
+            "similarity": float(sim.similarity[i, j]),
+            "dissimilarity": float(sim.dissimilarity[i, j]),
+            "images": int(sim.counts[i, j]),
+        }
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    ]
     return sorted(out, key=lambda p: -p["similarity"])
 
 
 def analyse(group: MapGroup, metric: str, options: ConsensusOptions) -> dict[str, Any]:
     """Similarity, clustering, communities and alignment of one group under one metric."""
     sim = compare.similarity_matrix(
-        group.maps, metric=METRICS[metric],
+        group.maps,
+        metric=METRICS[metric],
         same_prediction=group.predictions if options.same_prediction else None,
     )
     families = [group.families[group.models.index(n)] for n in sim.names]
@@ -63,17 +72,25 @@ def analyse(group: MapGroup, metric: str, options: ConsensusOptions) -> dict[str
     smallest = min(families.count(f) for f in set(families))
     if len(set(families)) >= 2 and smallest < MIN_PER_FAMILY:
         # one model per family is trivially "its own cluster": no evidence either way
-        line = (f"cannot tell whether clusters follow architecture: a family has {smallest} model(s), "
-                f"need {MIN_PER_FAMILY} ({len(families)} models)")
+        line = (
+            f"cannot tell whether clusters follow architecture: a family has {smallest} model(s), "
+            f"need {MIN_PER_FAMILY} ({len(families)} models)"
+        )
     return {
-        "metric": metric, "names": list(sim.names), "families": families, "matrix": sim,
-        "clustering": tree, "cut2": [int(c) for c in cut], "communities": [int(c) for c in comms.labels],
+        "metric": metric,
+        "names": list(sim.names),
+        "families": families,
+        "matrix": sim,
+        "clustering": tree,
+        "cut2": [int(c) for c in cut],
+        "communities": [int(c) for c in comms.labels],
         "modularity": float(comms.modularity),
         "alignment_cut2": {"ari": a_cut.ari, "purity": a_cut.purity, "clusters": a_cut.n_clusters},
         "alignment_communities": {"ari": a_comm.ari, "purity": a_comm.purity, "clusters": a_comm.n_clusters},
         "silhouette": sil.score,
         "verdict": line,
-        "most_similar": pairs[:TOP_PAIRS], "least_similar": pairs[::-1][:TOP_PAIRS],
+        "most_similar": pairs[:TOP_PAIRS],
+        "least_similar": pairs[::-1][:TOP_PAIRS],
     }
 
 
@@ -118,24 +135,41 @@ def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions
         slug = _slug(group, taken)
         folder = out / "consensus" / slug
         folder.mkdir(parents=True, exist_ok=True)
-        entry: dict[str, Any] = {"explainer": group.explainer, "params": group.params, "slug": slug,
-                                 "label_space": group.label_space,
-                                 "models": list(group.models), "families": list(group.families),
-                                 "images": list(group.image_ids), "metrics": []}
+        entry: dict[str, Any] = {
+            "explainer": group.explainer,
+            "params": group.params,
+            "slug": slug,
+            "label_space": group.label_space,
+            "models": list(group.models),
+            "families": list(group.families),
+            "images": list(group.image_ids),
+            "metrics": [],
+        }
         for metric in METRICS:
             res = analyse(group, metric, options)
             sim = res.pop("matrix")
             tree = res.pop("clustering")
             files = {}
-            for kind, matrix in (("similarity", sim.similarity), ("dissimilarity", sim.dissimilarity),
-                                 ("counts", sim.counts)):
+            for kind, matrix in (
+                ("similarity", sim.similarity),
+                ("dissimilarity", sim.dissimilarity),
+                ("counts", sim.counts),
+            ):
                 _write_matrix(folder / f"{metric}_{kind}.csv", res["names"], matrix)
                 files[kind] = f"consensus/{slug}/{metric}_{kind}.csv"
-            _heatmap(folder / f"{metric}_heatmap.png", res["names"], sim.similarity,
-                     f"{group.title}: mean {metric} similarity")
+            _heatmap(
+                folder / f"{metric}_heatmap.png",
+                res["names"],
+                sim.similarity,
+                f"{group.title}: mean {metric} similarity",
+            )
             files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
-            compare.plot_dendrogram(tree, folder / f"{metric}_dendrogram.png", families=res["families"],
-                                    title=f"{group.title}: {options.linkage} linkage, {metric}")
+            compare.plot_dendrogram(
+                tree,
+                folder / f"{metric}_dendrogram.png",
+                families=res["families"],
+                title=f"{group.title}: {options.linkage} linkage, {metric}",
+            )
             files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
             res["files"] = files
             entry["metrics"].append(res)

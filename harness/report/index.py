@@ -17,38 +17,63 @@ def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
 
 def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     """(heading, [(kind, payload)]) where kind is text, table or image."""
-    meta = [("text", f"commit `{run.get('commit', '?')}`; machine {run.get('machine', {})}"),
-            ("text", f"versions {run.get('versions', {})}"),
-            ("text", f"settings {run.get('settings', {})}")]
+    meta = [
+        ("text", f"commit `{run.get('commit', '?')}`; machine {run.get('machine', {})}"),
+        ("text", f"versions {run.get('versions', {})}"),
+        ("text", f"settings {run.get('settings', {})}"),
+    ]
     if run.get("has_summary"):
         meta.append(("text", "cases, top-1 and skipped models: [summary.md](summary.md), [summary.json](summary.json)"))
     if run.get("has_properties"):
-        meta.append(("text", "property checks (completeness, conservation per layer, grid artefacts, resolution, "
-                             "sanity): [properties.md](properties.md), [properties.json](properties.json)"))
+        meta.append(
+            (
+                "text",
+                "property checks (completeness, conservation per layer, grid artefacts, resolution, "
+                "sanity): [properties.md](properties.md), [properties.json](properties.json)",
+            )
+        )
     if run.get("has_leaderboard"):
-        meta.append(("text", "metrics: [leaderboard.md](leaderboard.md) (tables, aggregate rank, metric agreement), "
-                             "[leaderboard.csv](leaderboard.csv), [metric_agreement.csv](metric_agreement.csv)"))
+        meta.append(
+            (
+                "text",
+                "metrics: [leaderboard.md](leaderboard.md) (tables, aggregate rank, metric agreement), "
+                "[leaderboard.csv](leaderboard.csv), [metric_agreement.csv](metric_agreement.csv)",
+            )
+        )
     sections = [("Run", meta)]
     if not consensus.get("explainers"):
-        sections.append(("Consensus", [("text", "fewer than two models with explanations of the same images: "
-                                                 "nothing to compare")]))
+        sections.append(
+            ("Consensus", [("text", "fewer than two models with explanations of the same images: nothing to compare")])
+        )
     for ex in consensus.get("explainers", []):
         items: list[tuple[str, Any]] = [
-            ("text", f"params {ex['params']}; {len(ex['models'])} models "
-                     f"({', '.join(f'{m} [{f}]' for m, f in zip(ex['models'], ex['families']))}); "
-                     f"{len(ex['images'])} common images"),
+            (
+                "text",
+                f"params {ex['params']}; {len(ex['models'])} models "
+                f"({', '.join(f'{m} [{f}]' for m, f in zip(ex['models'], ex['families']))}); "
+                f"{len(ex['images'])} common images",
+            ),
         ]
         for m in ex["metrics"]:
             f = m["files"]
             items += [
                 ("subheading", f"{m['metric']}"),
-                ("text", f"**{m['verdict']}**; communities: ARI {m['alignment_communities']['ari']:.2f}, "
-                         f"{m['alignment_communities']['clusters']} communities, modularity {m['modularity']:.2f}"),
-                ("text", f"matrices: [similarity]({f['similarity']}), [dissimilarity]({f['dissimilarity']}), "
-                         f"[image counts]({f['counts']})"),
-                ("image", f["heatmap"]), ("image", f["dendrogram"]),
-                ("text", "most similar pairs"), ("table", (PAIR_HEADERS, pair_rows(m["most_similar"]))),
-                ("text", "least similar pairs"), ("table", (PAIR_HEADERS, pair_rows(m["least_similar"]))),
+                (
+                    "text",
+                    f"**{m['verdict']}**; communities: ARI {m['alignment_communities']['ari']:.2f}, "
+                    f"{m['alignment_communities']['clusters']} communities, modularity {m['modularity']:.2f}",
+                ),
+                (
+                    "text",
+                    f"matrices: [similarity]({f['similarity']}), [dissimilarity]({f['dissimilarity']}), "
+                    f"[image counts]({f['counts']})",
+                ),
+                ("image", f["heatmap"]),
+                ("image", f["dendrogram"]),
+                ("text", "most similar pairs"),
+                ("table", (PAIR_HEADERS, pair_rows(m["most_similar"]))),
+                ("text", "least similar pairs"),
+                ("table", (PAIR_HEADERS, pair_rows(m["least_similar"]))),
             ]
         sections.append((f"Consensus: {ex['slug']}", items))
     return sections
@@ -108,6 +133,11 @@ def consensus_lines(consensus: dict[str, Any]) -> list[str]:
             lines.append(f"{ex['slug']} [{m['metric']}]: {m['verdict']}")
         first = ex["metrics"][0]
         for which in ("most", "least"):
-            lines.append(render_table(PAIR_HEADERS, pair_rows(first[f"{which}_similar"]),
-                                      title=f"{ex['slug']}: {which} similar pairs ({first['metric']})"))
+            lines.append(
+                render_table(
+                    PAIR_HEADERS,
+                    pair_rows(first[f"{which}_similar"]),
+                    title=f"{ex['slug']}: {which} similar pairs ({first['metric']})",
+                )
+            )
     return lines

@@ -87,11 +87,26 @@ def collect_metrics(store: Store, *, cases: set[tuple[str, str]] | None = None) 
         hib = bool(meta.get("higher_is_better", True))
         beats = (score > control) if hib else (score < control)
         won, lost, p = sign_test(per_image, ctrl, higher_is_better=hib)
-        rows.append({"model": model, "explainer": explainer, "metric": metric, "category": meta.get("category", "?"),
-                     "higher_is_better": hib, "score": score, "random": control, "beats_random": bool(beats),
-                     "images_won": won, "images_lost": lost, "sign_p": p,
-                     "images": len(f["images"]), "params": f["metric_params"], "label_space": meta.get("label_space"),
-                     "seconds": meta.get("seconds"), "control": meta.get("control") or ""})
+        rows.append(
+            {
+                "model": model,
+                "explainer": explainer,
+                "metric": metric,
+                "category": meta.get("category", "?"),
+                "higher_is_better": hib,
+                "score": score,
+                "random": control,
+                "beats_random": bool(beats),
+                "images_won": won,
+                "images_lost": lost,
+                "sign_p": p,
+                "images": len(f["images"]),
+                "params": f["metric_params"],
+                "label_space": meta.get("label_space"),
+                "seconds": meta.get("seconds"),
+                "control": meta.get("control") or "",
+            }
+        )
     return rows
 
 
@@ -108,12 +123,29 @@ def separation_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[o
     for metric in sorted({r["metric"] for r in rows}):
         sub = [r for r in rows if r["metric"] == metric]
         n_img = sorted({r["images"] for r in sub})
-        body.append([metric, len(sub), sum(r["beats_random"] for r in sub),
-                     sum(r["images_won"] > r["images_lost"] for r in sub),
-                     sum(bool(r["sign_p"] < SIGNIFICANT) for r in sub),
-                     ", ".join(str(n) for n in n_img), f"{0.5 ** max(n_img):.2g}"])
-    return (["metric", "results", "beat random (mean)", "won most images", f"sign test p < {SIGNIFICANT}",
-             "images", "smallest possible p (most images)"], body)
+        body.append(
+            [
+                metric,
+                len(sub),
+                sum(r["beats_random"] for r in sub),
+                sum(r["images_won"] > r["images_lost"] for r in sub),
+                sum(bool(r["sign_p"] < SIGNIFICANT) for r in sub),
+                ", ".join(str(n) for n in n_img),
+                f"{0.5 ** max(n_img):.2g}",
+            ]
+        )
+    return (
+        [
+            "metric",
+            "results",
+            "beat random (mean)",
+            "won most images",
+            f"sign test p < {SIGNIFICANT}",
+            "images",
+            "smallest possible p (most images)",
+        ],
+        body,
+    )
 
 
 def _direction(rows):
@@ -194,15 +226,30 @@ def render_text(rows: list[dict[str, Any]]) -> str:
     for metric, (headers, body) in metric_tables(rows).items():
         r0 = next(r for r in rows if r["metric"] == metric)
         note = f"; random control: {r0['control']}" if r0.get("control") else ""
-        parts.append(render_table(headers, body, title=f"{metric} ({'higher' if r0['higher_is_better'] else 'lower'}"
-                                                       f" is better; * = does not beat random{note})"))
+        parts.append(
+            render_table(
+                headers,
+                body,
+                title=f"{metric} ({'higher' if r0['higher_is_better'] else 'lower'}"
+                f" is better; * = does not beat random{note})",
+            )
+        )
     agg = aggregate_rank(rows)
-    parts.append(render_table(("rank", "explainer", "median-standardised", "cells"),
-                              [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg],
-                              title="aggregate rank (median-standardised, LATEC)"))
+    parts.append(
+        render_table(
+            ("rank", "explainer", "median-standardised", "cells"),
+            [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg],
+            title="aggregate rank (median-standardised, LATEC)",
+        )
+    )
     names, tau, _ = agreement(rows)
-    parts.append(render_table(["metric"] + names, [[n] + list(tau[i]) for i, n in enumerate(names)],
-                              title="metric agreement: Kendall's tau between rankings of explainer x model"))
+    parts.append(
+        render_table(
+            ["metric"] + names,
+            [[n] + list(tau[i]) for i, n in enumerate(names)],
+            title="metric agreement: Kendall's tau between rankings of explainer x model",
+        )
+    )
     headers, body = separation_table(rows)
     parts.append(render_table(headers, body, title="beating the random control: means, images won, sign test"))
     bad = flagged(rows)
@@ -221,15 +268,37 @@ def write_leaderboard(out: Path, store: Store, *, cases: set[tuple[str, str]] | 
     agg = aggregate_rank(rows)
     pd.DataFrame(rows).drop(columns=["params"]).to_csv(out / "leaderboard.csv", index=False, float_format="%.6g")
     pd.DataFrame(tau, index=names, columns=names).to_csv(out / "metric_agreement.csv", float_format="%.4f")
-    summary = {"results": rows, "aggregate": agg, "agreement": {"metrics": names, "kendall_tau": tau.tolist(),
-                                                                  "cells": counts.tolist()},
-               "flagged": [{k: r[k] for k in ("model", "explainer", "metric", "score", "random", "control",
-                                              "images_won", "images_lost", "sign_p")}
-                           for r in flagged(rows)]}
+    summary = {
+        "results": rows,
+        "aggregate": agg,
+        "agreement": {"metrics": names, "kendall_tau": tau.tolist(), "cells": counts.tolist()},
+        "flagged": [
+            {
+                k: r[k]
+                for k in (
+                    "model",
+                    "explainer",
+                    "metric",
+                    "score",
+                    "random",
+                    "control",
+                    "images_won",
+                    "images_lost",
+                    "sign_p",
+                )
+            }
+            for r in flagged(rows)
+        ],
+    }
     (out / "leaderboard.json").write_text(json.dumps(summary, indent=2, default=str))
-    md = ["# Leaderboard", "", "Scores are means over the case's images; `*` marks a result that does not beat the "
-          "random-attribution control (uniform random maps, same images and seed). Parameters per result: "
-          "[leaderboard.json](leaderboard.json).", ""]
+    md = [
+        "# Leaderboard",
+        "",
+        "Scores are means over the case's images; `*` marks a result that does not beat the "
+        "random-attribution control (uniform random maps, same images and seed). Parameters per result: "
+        "[leaderboard.json](leaderboard.json).",
+        "",
+    ]
     for metric, (headers, body) in metric_tables(rows).items():
         r0 = next(r for r in rows if r["metric"] == metric)
         md += [f"## {metric} ({r0['category']}; {'higher' if r0['higher_is_better'] else 'lower'} is better)", ""]
@@ -237,18 +306,32 @@ def write_leaderboard(out: Path, store: Store, *, cases: set[tuple[str, str]] | 
             md += [f"Random control here: {r0['control']}.", ""]
         md += [render_markdown(headers, body), ""]
     headers, body = separation_table(rows)
-    md += ["## Beating the random control", "",
-           "`*` above compares means. Per image (ties count for neither side): results that win on more images "
-           f"than they lose, and results whose one-sided exact sign test gives p < {SIGNIFICANT}. With n images "
-           "the smallest possible p is 0.5^n, so at the suite's default 4 images no result can reach "
-           f"{SIGNIFICANT}: raise `--harness-metric-images` before reading a separation as established. "
-           "Per result: `images_won`, `images_lost`, `sign_p` in leaderboard.csv/.json.", "",
-           render_markdown(headers, body), ""]
-    md += ["## Aggregate rank (median-standardised, as LATEC)", "",
-           render_markdown(("rank", "explainer", "median-standardised", "cells"),
-                           [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg]), "",
-           "## Metric agreement (Kendall's tau between rankings of explainer x model)", "",
-           render_markdown(["metric"] + names, [[n] + [None if np.isnan(v) else float(v) for v in tau[i]]
-                                                for i, n in enumerate(names)]), ""]
+    md += [
+        "## Beating the random control",
+        "",
+        "`*` above compares means. Per image (ties count for neither side): results that win on more images "
+        f"than they lose, and results whose one-sided exact sign test gives p < {SIGNIFICANT}. With n images "
+        "the smallest possible p is 0.5^n, so at the suite's default 4 images no result can reach "
+        f"{SIGNIFICANT}: raise `--harness-metric-images` before reading a separation as established. "
+        "Per result: `images_won`, `images_lost`, `sign_p` in leaderboard.csv/.json.",
+        "",
+        render_markdown(headers, body),
+        "",
+    ]
+    md += [
+        "## Aggregate rank (median-standardised, as LATEC)",
+        "",
+        render_markdown(
+            ("rank", "explainer", "median-standardised", "cells"),
+            [[a["rank"], a["explainer"], a["median_standardised"], a["cells"]] for a in agg],
+        ),
+        "",
+        "## Metric agreement (Kendall's tau between rankings of explainer x model)",
+        "",
+        render_markdown(
+            ["metric"] + names, [[n] + [None if np.isnan(v) else float(v) for v in tau[i]] for i, n in enumerate(names)]
+        ),
+        "",
+    ]
     (out / "leaderboard.md").write_text("\n".join(md))
     return summary

@@ -35,8 +35,11 @@ def _value(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _base(case: dict[str, Any]) -> Row:
-    return {"model": case.get("model_label") or case.get("model"), "explainer": case.get("explainer"),
-            "outcome": case.get("outcome")}
+    return {
+        "model": case.get("model_label") or case.get("model"),
+        "explainer": case.get("explainer"),
+        "outcome": case.get("outcome"),
+    }
 
 
 def completeness_rows(cases: list[dict[str, Any]]) -> list[Row]:
@@ -45,10 +48,19 @@ def completeness_rows(cases: list[dict[str, Any]]) -> list[Row]:
     for c in cases:
         if c.get("check") in kinds:
             v = _value(c)
-            rows.append({**_base(c), "kind": kinds[c["check"]], "examples": v.get("examples", v.get("images")),
-                         "n_steps": v.get("n_steps"), "max_rel_error": v.get("max_rel_error"),
-                         "max_abs_error": v.get("max_abs_error"), "min_abs_gap": v.get("min_abs_gap"),
-                         "rtol": v.get("rtol"), "atol": v.get("atol")})
+            rows.append(
+                {
+                    **_base(c),
+                    "kind": kinds[c["check"]],
+                    "examples": v.get("examples", v.get("images")),
+                    "n_steps": v.get("n_steps"),
+                    "max_rel_error": v.get("max_rel_error"),
+                    "max_abs_error": v.get("max_abs_error"),
+                    "min_abs_gap": v.get("min_abs_gap"),
+                    "rtol": v.get("rtol"),
+                    "atol": v.get("atol"),
+                }
+            )
     return sorted(rows, key=lambda r: (r["kind"], -(r["max_rel_error"] or 0.0)))
 
 
@@ -69,15 +81,29 @@ def conservation_rows(cases: list[dict[str, Any]]) -> list[Row]:
         v = _value(c)
         if "zero_bias" in v:  # ViT: CP rules, biases zeroed / kept, AttnLRP
             for cut, gap in v["zero_bias"].items():
-                rows.append({**_base(c), "cut": cut, "conservative_gap": gap, "rtol": v.get("rtol"),
-                             "bias_kept_leak": v.get("bias_kept", {}).get(cut),
-                             "attnlrp_leak": v.get("attnlrp", {}).get(cut)})
+                rows.append(
+                    {
+                        **_base(c),
+                        "cut": cut,
+                        "conservative_gap": gap,
+                        "rtol": v.get("rtol"),
+                        "bias_kept_leak": v.get("bias_kept", {}).get(cut),
+                        "attnlrp_leak": v.get("attnlrp", {}).get(cut),
+                    }
+                )
         else:  # CNN: zennit composite, biases zeroed; the kept-bias leak at the pixels only
             for cut, gap in v.items():
                 if cut not in ("bias_leak_input", "rtol"):
-                    rows.append({**_base(c), "cut": cut, "conservative_gap": gap, "rtol": v.get("rtol"),
-                                 "bias_kept_leak": v.get("bias_leak_input") if cut == "input" else None,
-                                 "attnlrp_leak": None})
+                    rows.append(
+                        {
+                            **_base(c),
+                            "cut": cut,
+                            "conservative_gap": gap,
+                            "rtol": v.get("rtol"),
+                            "bias_kept_leak": v.get("bias_leak_input") if cut == "input" else None,
+                            "attnlrp_leak": None,
+                        }
+                    )
     return rows
 
 
@@ -87,8 +113,15 @@ def grid_rows(cases: list[dict[str, Any]], family_of: Callable[[str], str] | Non
         if c.get("check") == "check_grid_artefact":
             v, base = _value(c), _base(c)
             family = v.get("family") or (family_of(c.get("model", "")) if family_of else None) or "?"
-            rows.append({**base, "family": family, "uniform_patch": v.get("uniform_patch"),
-                         "period": v.get("period"), "grid_score": v.get("grid_score")})
+            rows.append(
+                {
+                    **base,
+                    "family": family,
+                    "uniform_patch": v.get("uniform_patch"),
+                    "period": v.get("period"),
+                    "grid_score": v.get("grid_score"),
+                }
+            )
     return sorted(rows, key=lambda r: -(r["grid_score"] if isinstance(r["grid_score"], (int, float)) else -1e9))
 
 
@@ -101,8 +134,15 @@ def resolution_rows(cases: list[dict[str, Any]]) -> list[Row]:
         measured, expected = v.get("measured", v if "expected" not in v else {}), v.get("expected", {})
         for depth in sorted(set(measured) | set(expected), key=lambda d: int(str(d).rstrip("%"))):
             m, e = measured.get(depth), expected.get(depth)
-            rows.append({**_base(c), "depth": depth, "expected": _grid(e), "measured": _grid(m),
-                         "match": None if m is None or e is None else list(m) == list(e)})
+            rows.append(
+                {
+                    **_base(c),
+                    "depth": depth,
+                    "expected": _grid(e),
+                    "measured": _grid(m),
+                    "match": None if m is None or e is None else list(m) == list(e),
+                }
+            )
     return rows
 
 
@@ -122,27 +162,30 @@ def _notes(cases: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def property_tables(cases: list[dict[str, Any]],
-                    family_of: Callable[[str], str] | None = None) -> dict[str, list[Row]]:
+def property_tables(cases: list[dict[str, Any]], family_of: Callable[[str], str] | None = None) -> dict[str, list[Row]]:
     """Section name -> rows; empty sections are kept (as empty lists)."""
-    return {"completeness": completeness_rows(cases), "convergence": convergence_rows(cases),
-            "conservation": conservation_rows(cases), "grid": grid_rows(cases, family_of),
-            "resolution": resolution_rows(cases), "sanity": sanity_rows(cases)}
+    return {
+        "completeness": completeness_rows(cases),
+        "convergence": convergence_rows(cases),
+        "conservation": conservation_rows(cases),
+        "grid": grid_rows(cases, family_of),
+        "resolution": resolution_rows(cases),
+        "sanity": sanity_rows(cases),
+    }
 
 
 TITLES = {
     "completeness": "IG completeness: |sum(attr) - (f(x) - f(x0))| / |f(x) - f(x0)|, worst over examples",
     "convergence": "IG completeness error (relative) along n_steps",
     "conservation": "LRP conservation: |relevance sum - logit| / |logit| per cut (biases zeroed, asserted); "
-                    "leaks with biases kept and of the default AttnLRP rules, signed, not asserted",
+    "leaks with biases kept and of the default AttnLRP rules, signed, not asserted",
     "grid": "Grid-artefact score per model (highest first)",
     "resolution": "Grad-CAM native resolution per depth: expected (config) vs measured",
     "sanity": "Cascading randomisation: Spearman similarity to the original map per stage",
 }
 
 
-def write_properties(out: Path, cases: list[dict[str, Any]],
-                     family_of: Callable[[str], str] | None = None) -> bool:
+def write_properties(out: Path, cases: list[dict[str, Any]], family_of: Callable[[str], str] | None = None) -> bool:
     """Write ``properties.json`` and ``properties.md`` when any property case is present; returns whether."""
     tables = property_tables(cases, family_of)
     notes = _notes(cases)
@@ -156,8 +199,14 @@ def write_properties(out: Path, cases: list[dict[str, Any]],
         if not rows:
             continue
         headers = list(dict.fromkeys(k for r in rows for k in r))
-        md += [f"## {name}", "", TITLES[name], "", render_markdown(headers, [[r.get(h) for h in headers]
-                                                                             for r in rows]), ""]
+        md += [
+            f"## {name}",
+            "",
+            TITLES[name],
+            "",
+            render_markdown(headers, [[r.get(h) for h in headers] for r in rows]),
+            "",
+        ]
     if notes:
         md += ["## notes", ""] + notes + [""]
     (out / "properties.md").write_text("\n".join(md))

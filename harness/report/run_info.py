@@ -15,8 +15,17 @@ def git_commit(root: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     commit = out.stdout.strip() if out.returncode == 0 else "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                           capture_output=True, text=True, timeout=5).stdout.strip() if commit != "unknown" else ""
+    dirty = (
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        if commit != "unknown"
+        else ""
+    )
     return commit + ("+dirty" if dirty else "")
 
 
@@ -24,8 +33,10 @@ def machine_info() -> dict[str, object]:
     import torch
 
     info: dict[str, object] = {
-        "platform": platform.platform(), "python": platform.python_version(),
-        "cpu_count": os.cpu_count(), "cuda": torch.cuda.is_available(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "cuda": torch.cuda.is_available(),
     }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

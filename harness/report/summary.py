@@ -27,20 +27,38 @@ CASE_HEADERS = ("case", "outcome", "value", "seconds")
 
 def top1_rows(top1: dict[str, dict[str, Any]]) -> list[list[object]]:
     return [
-        [name, t["family"], t["weights"], t["correct"], t["labelled"], t["top1"],
-         f"{t['foolbox_correct']}/{t['foolbox_total']}" if t["foolbox_total"] else "-"]
+        [
+            name,
+            t["family"],
+            t["weights"],
+            t["correct"],
+            t["labelled"],
+            t["top1"],
+            f"{t['foolbox_correct']}/{t['foolbox_total']}" if t["foolbox_total"] else "-",
+        ]
         for name, t in sorted(top1.items())
     ]
 
 
 def run_info(run_id: str, root: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    return {"run_id": run_id, "commit": git_commit(root), "machine": machine_info(),
-            "versions": library_versions(), "settings": settings}
+    return {
+        "run_id": run_id,
+        "commit": git_commit(root),
+        "machine": machine_info(),
+        "versions": library_versions(),
+        "settings": settings,
+    }
 
 
 def build_report(
-    reports_dir: Path, run_id: str, *, root: Path, store: Store, settings: dict[str, Any],
-    cases_filter: set[tuple[str, str]] | None = None, consensus_options: ConsensusOptions | None = None,
+    reports_dir: Path,
+    run_id: str,
+    *,
+    root: Path,
+    store: Store,
+    settings: dict[str, Any],
+    cases_filter: set[tuple[str, str]] | None = None,
+    consensus_options: ConsensusOptions | None = None,
     session: dict[str, Any] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Write the whole run directory; ``session`` holds pytest results when there are some."""
@@ -55,28 +73,53 @@ def build_report(
     from .leaderboard import write_leaderboard
 
     has_leaderboard = write_leaderboard(out, store, cases=cases_filter) is not None
-    write_index(out, {**info, "has_summary": session is not None, "has_leaderboard": has_leaderboard,
-                      "has_properties": has_properties}, consensus)
+    write_index(
+        out,
+        {
+            **info,
+            "has_summary": session is not None,
+            "has_leaderboard": has_leaderboard,
+            "has_properties": has_properties,
+        },
+        consensus,
+    )
     _point_latest(reports_dir, run_id)
     return out, consensus
 
 
 def write_summary(
-    out: Path, info: dict[str, Any], *, cases: list[dict[str, Any]], top1: dict[str, dict[str, Any]],
-    skipped_models: dict[str, str], bad_images: dict[str, str], store_stats: dict[str, int],
+    out: Path,
+    info: dict[str, Any],
+    *,
+    cases: list[dict[str, Any]],
+    top1: dict[str, dict[str, Any]],
+    skipped_models: dict[str, str],
+    bad_images: dict[str, str],
+    store_stats: dict[str, int],
 ) -> None:
     """summary.json and summary.md: what pytest ran and measured."""
     settings, run_id = info["settings"], info["run_id"]
     summary = {
-        **info, "store": store_stats,
-        "top1": top1, "cases": cases, "skipped_models": skipped_models, "bad_images": bad_images,
+        **info,
+        "store": store_stats,
+        "top1": top1,
+        "cases": cases,
+        "skipped_models": skipped_models,
+        "bad_images": bad_images,
     }
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str))
     os.replace(tmp, out / "summary.json")
-    md = [f"# xai-harness run {run_id}: cases", "", f"- commit: `{summary['commit']}`",
-          f"- machine: {summary['machine']}", f"- versions: {summary['versions']}",
-          f"- settings: {settings}", f"- store: {store_stats}", ""]
+    md = [
+        f"# xai-harness run {run_id}: cases",
+        "",
+        f"- commit: `{summary['commit']}`",
+        f"- machine: {summary['machine']}",
+        f"- versions: {summary['versions']}",
+        f"- settings: {settings}",
+        f"- store: {store_stats}",
+        "",
+    ]
     if top1:
         md += ["## Top-1 on labelled images", "", render_markdown(TOP1_HEADERS, top1_rows(top1)), ""]
     if cases:

@@ -26,8 +26,9 @@ def logits_of(module: nn.Module, cfg: ModelCfg, images: torch.Tensor, batch: int
     dev = next(module.parameters()).device
     mean = torch.tensor(cfg.mean, device=dev).view(1, 3, 1, 1) * 255
     std = torch.tensor(cfg.std, device=dev).view(1, 3, 1, 1) * 255
-    out = [module((images[i:i + batch].to(dev).float() - mean) / std).float().cpu() for i in
-           range(0, len(images), batch)]
+    out = [
+        module((images[i : i + batch].to(dev).float() - mean) / std).float().cpu() for i in range(0, len(images), batch)
+    ]
     return torch.cat(out).numpy()
 
 
@@ -44,8 +45,13 @@ def metrics_from_logits(logits: np.ndarray, labels: np.ndarray) -> dict:
         auc = float(roc_auc_score(labels, prob, multi_class="ovr", average="macro", labels=list(range(NUM_CLASSES))))
     except ValueError:  # a class missing from a tiny test set
         auc = float("nan")
-    return dict(top1=round(float((pred == labels).mean()), 4), macro_auc=round(auc, 4), per_class=per_class,
-                confusion=cm.tolist(), n=int(len(labels)))
+    return dict(
+        top1=round(float((pred == labels).mean()), 4),
+        macro_auc=round(auc, 4),
+        per_class=per_class,
+        confusion=cm.tolist(),
+        n=int(len(labels)),
+    )
 
 
 def evaluate_module(module: nn.Module, cfg: ModelCfg, images: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -63,8 +69,15 @@ def load_test_split(manifest: dict, n: int | None = None) -> tuple[torch.Tensor,
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels), seed
 
 
-def evaluate_zoo(models: list[str] | None = None, *, n: int | None = None, controls: bool = True,
-                 control_n: int | None = None, device: str = "auto", log=None) -> dict:
+def evaluate_zoo(
+    models: list[str] | None = None,
+    *,
+    n: int | None = None,
+    controls: bool = True,
+    control_n: int | None = None,
+    device: str = "auto",
+    log=None,
+) -> dict:
     """Metrics for each zoo model with weights, plus its random-weight control.
 
     ``control_n`` evaluates the random-weight controls on only the first
@@ -89,22 +102,40 @@ def evaluate_zoo(models: list[str] | None = None, *, n: int | None = None, contr
             rows[name] = dict(family=cfg.family, error=str(exc))
             continue
         m = evaluate_module(loaded.module, cfg, images, labels)
-        row = dict(family=cfg.family, arch=cfg.arch, weights=str(loaded.weights.path), **m,
-                   recorded_top1=entry.get("test", {}).get("top1"),
-                   init=entry.get("training", {}).get("init", ""), params=entry.get("params"))
+        row = dict(
+            family=cfg.family,
+            arch=cfg.arch,
+            weights=str(loaded.weights.path),
+            **m,
+            recorded_top1=entry.get("test", {}).get("top1"),
+            init=entry.get("training", {}).get("init", ""),
+            params=entry.get("params"),
+        )
         if controls:
             rnd = load_model(name, pretrained=False, device=device)
             k = len(labels) if control_n is None else min(control_n, len(labels))
-            row["random_control"] = {key: v for key, v in evaluate_module(rnd.module, cfg, images[:k], labels[:k]).items()
-                                     if key in ("top1", "macro_auc", "n")}
+            row["random_control"] = {
+                key: v
+                for key, v in evaluate_module(rnd.module, cfg, images[:k], labels[:k]).items()
+                if key in ("top1", "macro_auc", "n")
+            }
         rows[name] = row
         if log is not None:
             ctrl = row.get("random_control", {}).get("top1")
-            log(f"[zoo evaluate {i}/{len(names)}] {name}: top-1 {row['top1']:.3f} on {len(labels)} images"
+            log(
+                f"[zoo evaluate {i}/{len(names)}] {name}: top-1 {row['top1']:.3f} on {len(labels)} images"
                 + (f", random-weight control {ctrl:.3f}" if ctrl is not None else "")
-                + f" ({time.perf_counter() - start:.1f} s)")
-    return dict(dataset="shapes", split="test", data_seed=seed, n=int(len(labels)), chance=1 / NUM_CLASSES,
-                classes=list(CLASS_NAMES), models=rows)
+                + f" ({time.perf_counter() - start:.1f} s)"
+            )
+    return dict(
+        dataset="shapes",
+        split="test",
+        data_seed=seed,
+        n=int(len(labels)),
+        chance=1 / NUM_CLASSES,
+        classes=list(CLASS_NAMES),
+        models=rows,
+    )
 
 
 def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
@@ -126,8 +157,15 @@ def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
         ax.set_yticks(range(NUM_CLASSES), CLASS_NAMES, fontsize=7)
         for i in range(NUM_CLASSES):
             for j in range(NUM_CLASSES):
-                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
-                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    int(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if cm[i, j] > cm.max() / 2 else "black",
+                )
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{name}: top-1 {row['top1']:.3f}")

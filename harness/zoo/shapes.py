@@ -78,6 +78,7 @@ class Sample:
 # -- geometry ----------------------------------------------------------------
 def _outline(shape: str, r: float) -> list[np.ndarray]:
     """Polygon(s) of unit-centred ``shape`` with outer radius ``r`` (first = outer)."""
+
     def ngon(n, rad, phase=0.0):
         t = phase + 2 * np.pi * np.arange(n) / n
         return np.stack([rad * np.cos(t), rad * np.sin(t)], 1)
@@ -99,8 +100,24 @@ def _outline(shape: str, r: float) -> list[np.ndarray]:
         return [np.stack([rad * np.cos(t), rad * np.sin(t)], 1)]
     if shape == "cross":
         a, b = r, 0.33 * r
-        return [np.array([[-b, -a], [b, -a], [b, -b], [a, -b], [a, b], [b, b], [b, a], [-b, a],
-                          [-b, b], [-a, b], [-a, -b], [-b, -b]])]
+        return [
+            np.array(
+                [
+                    [-b, -a],
+                    [b, -a],
+                    [b, -b],
+                    [a, -b],
+                    [a, b],
+                    [b, b],
+                    [b, a],
+                    [-b, a],
+                    [-b, b],
+                    [-a, b],
+                    [-a, -b],
+                    [-b, -b],
+                ]
+            )
+        ]
     raise ValueError(f"unknown shape {shape!r}")
 
 
@@ -155,7 +172,7 @@ def _photo_background(rng: np.random.Generator) -> np.ndarray:
     h, w = img.shape[:2]
     side = int(rng.uniform(0.35, 1.0) * min(h, w))
     y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-    crop = _resize(img[y:y + side, x:x + side])
+    crop = _resize(img[y : y + side, x : x + side])
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     # Mute the photo so it stays a background: partial desaturation, lower contrast.
@@ -167,8 +184,10 @@ def _photo_background(rng: np.random.Generator) -> np.ndarray:
 def _texture_background(rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) / SIZE
     kind = rng.integers(4)
-    base, other = _hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.8)), \
-        _hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.8))
+    base, other = (
+        _hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.8)),
+        _hsv(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.3, 0.8)),
+    )
     if kind == 0:  # smooth noise
         small = rng.random((6, 6)).astype(np.float32)
         t = _resize(np.repeat(small[:, :, None], 3, 2))[:, :, :1]
@@ -238,14 +257,24 @@ def make_sample(seed: int, split: str, index: int, *, spurious: bool = False, cu
     img = np.where(mask[..., None], _fill(cls, rng, angle, cx, cy), img)
     img = img + rng.normal(0, 0.02, img.shape)  # sensor-like noise
     image = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
-    meta = dict(split=split, index=index, seed=seed, background=bg_kind, radius=round(float(r), 2),
-                angle=round(float(angle), 4), centre=[round(float(cx), 2), round(float(cy), 2)],
-                class_name=cls.name, spurious=spurious, cue=cue)
+    meta = dict(
+        split=split,
+        index=index,
+        seed=seed,
+        background=bg_kind,
+        radius=round(float(r), 2),
+        angle=round(float(angle), 4),
+        centre=[round(float(cx), 2), round(float(cy), 2)],
+        class_name=cls.name,
+        spurious=spurious,
+        cue=cue,
+    )
     return Sample(image, mask, label, cue, meta)
 
 
-def make_split(seed: int, split: str, n: int, *, spurious: bool = False, cue_p: float = 0.9,
-               progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_split(
+    seed: int, split: str, n: int, *, spurious: bool = False, cue_p: float = 0.9, progress=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n`` samples as arrays: images ``[n,224,224,3]`` uint8, masks ``[n,224,224]`` bool, labels ``[n]``."""
     images = np.empty((n, SIZE, SIZE, 3), np.uint8)
     masks = np.empty((n, SIZE, SIZE), bool)
@@ -263,8 +292,7 @@ def default_cache() -> Path:
     return Path(os.environ.get("XAI_HARNESS_DATA", ".harness/datasets"))
 
 
-def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bool = False,
-                cue_p: float = 0.9) -> Path:
+def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bool = False, cue_p: float = 0.9) -> Path:
     """Write PNG images, PNG masks and ``index.json`` under ``root``; returns the folder.
 
     Written to a temporary folder and renamed, so a half-written split is
@@ -285,9 +313,20 @@ def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bo
         Image.fromarray(s.image).save(tmp / f"{stem}.png")
         Image.fromarray((s.mask * 255).astype(np.uint8)).save(tmp / "masks" / f"{stem}.png")
         rows.append(dict(file=f"{stem}.png", mask=f"masks/{stem}.png", label=s.label, **s.meta))
-    (tmp / "index.json").write_text(json.dumps(
-        dict(dataset="shapes", classes=list(CLASS_NAMES), seed=seed, split=split, spurious=spurious,
-             cue_p=cue_p if spurious else None, samples=rows), indent=1))
+    (tmp / "index.json").write_text(
+        json.dumps(
+            dict(
+                dataset="shapes",
+                classes=list(CLASS_NAMES),
+                seed=seed,
+                split=split,
+                spurious=spurious,
+                cue_p=cue_p if spurious else None,
+                samples=rows,
+            ),
+            indent=1,
+        )
+    )
     try:
         os.replace(tmp, folder)
     except OSError:  # another process finished first
@@ -297,8 +336,9 @@ def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bo
     return folder
 
 
-def shapes_images(split: str = "test", n: int = 32, *, seed: int = 0, spurious: bool = False,
-                  root: str | Path | None = None):
+def shapes_images(
+    split: str = "test", n: int = 32, *, seed: int = 0, spurious: bool = False, root: str | Path | None = None
+):
     """An :class:`~harness.images.ImageSet` of ``n`` generated samples, with mask paths."""
     from ..images import ImageRecord, ImageSet
 
@@ -306,9 +346,15 @@ def shapes_images(split: str = "test", n: int = 32, *, seed: int = 0, spurious: 
     index = json.loads((folder / "index.json").read_text())
     prefix = "shapes-spurious" if spurious else "shapes"
     records = tuple(
-        ImageRecord(id=f"{prefix}/{Path(row['file']).stem}", path=folder / row["file"], label=row["label"],
-                    source=f"harness.zoo.shapes seed={seed} split={split} index={row['index']}",
-                    licence=LICENCE, label_space=LABEL_SPACE, mask=folder / row["mask"])
+        ImageRecord(
+            id=f"{prefix}/{Path(row['file']).stem}",
+            path=folder / row["file"],
+            label=row["label"],
+            source=f"harness.zoo.shapes seed={seed} split={split} index={row['index']}",
+            licence=LICENCE,
+            label_space=LABEL_SPACE,
+            mask=folder / row["mask"],
+        )
         for row in index["samples"]
     )
     return ImageSet(f"{prefix}:{split}", records)

@@ -45,10 +45,17 @@ LITE_FROZEN = 5  # blocks.0..4 of EfficientNet-Lite0 stay at their ImageNet weig
 # not wall time, fix the schedule, so a run is reproducible; the budget is
 # only a safety stop (and the manifest records whether it fired).
 PLAN: dict[str, tuple[int, float]] = {
-    "zoo_resnet": (3, 2e-3), "zoo_densenet": (3, 2e-3), "zoo_efficientnet": (4, 2e-3),
-    "zoo_mobilenetv3": (8, 2e-3), "zoo_convnext": (10, 2e-3),
-    "zoo_vit_p16": (20, 1e-3), "zoo_vit_p32": (25, 1e-3), "zoo_deit_distilled": (20, 1e-3),
-    "zoo_swin": (5, 1e-3), "zoo_pvt_v2": (5, 1e-3), "zoo_efficientnet_lite0": (6, 1e-3),
+    "zoo_resnet": (3, 2e-3),
+    "zoo_densenet": (3, 2e-3),
+    "zoo_efficientnet": (4, 2e-3),
+    "zoo_mobilenetv3": (8, 2e-3),
+    "zoo_convnext": (10, 2e-3),
+    "zoo_vit_p16": (20, 1e-3),
+    "zoo_vit_p32": (25, 1e-3),
+    "zoo_deit_distilled": (20, 1e-3),
+    "zoo_swin": (5, 1e-3),
+    "zoo_pvt_v2": (5, 1e-3),
+    "zoo_efficientnet_lite0": (6, 1e-3),
 }
 
 
@@ -81,14 +88,20 @@ def normaliser(cfg: ModelCfg, device: torch.device):
 
     def norm(x: torch.Tensor) -> torch.Tensor:
         return (x.to(device).float() - mean) / std
+
     return norm
 
 
 def git_commit(root: Path) -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return rev.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -142,13 +155,23 @@ def initial_module(cfg: ModelCfg, seed: int) -> tuple[nn.Module, str]:
 def predict(forward, images: torch.Tensor, norm, batch: int = 128) -> torch.Tensor:
     out = []
     for i in range(0, len(images), batch):
-        out.append(forward(norm(images[i:i + batch])).float().cpu())
+        out.append(forward(norm(images[i : i + batch])).float().cpu())
     return torch.cat(out)
 
 
 # -- training ----------------------------------------------------------------
-def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budget_s: float, stop_at: float,
-              batch: int, lr: float, device: torch.device) -> tuple[nn.Module, dict]:
+def train_one(
+    name: str,
+    data: dict[str, Split],
+    *,
+    seed: int,
+    epochs: int,
+    budget_s: float,
+    stop_at: float,
+    batch: int,
+    lr: float,
+    device: torch.device,
+) -> tuple[nn.Module, dict]:
     cfg = get_model_cfg(name)
     module, init = initial_module(cfg, seed)
     module = module.to(device)
@@ -161,7 +184,7 @@ def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budg
         feats = {s: predict(net.prefix, data[s].images, norm) for s in ("train", "val")}
         log(f"{name}: cached frozen features in {time.perf_counter() - t0:.0f}s")
         inputs = {"train": feats["train"], "val": feats["val"]}
-        prep = (lambda x: x.to(device))
+        prep = lambda x: x.to(device)
     else:
         net = module
         inputs = {"train": train.images, "val": val.images}
@@ -171,7 +194,8 @@ def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budg
     steps_per_epoch = math.ceil(len(train) / batch)
     total, warm = epochs * steps_per_epoch, steps_per_epoch // 2
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+        opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     gen = torch.Generator().manual_seed(seed)
     history, best, best_state = [], -1.0, None
@@ -181,7 +205,7 @@ def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budg
         t0, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         order = torch.randperm(len(train), generator=gen)
         for b in range(steps_per_epoch):
-            idx = order[b * batch:(b + 1) * batch]
+            idx = order[b * batch : (b + 1) * batch]
             x, y = prep(inputs["train"][idx]), train.labels[idx].to(device)
             if cfg.name != "zoo_efficientnet_lite0":
                 flip = torch.rand(len(idx), generator=gen) < 0.5
@@ -196,8 +220,10 @@ def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budg
             loss_sum += float(loss.detach()) * len(idx)
             correct += int((logits.argmax(1) == y).sum())
             if (b + 1) % 25 == 0:
-                log(f"  {name} epoch {epoch} batch {b + 1}/{steps_per_epoch} loss {loss_sum / seen:.3f} "
-                    f"({time.perf_counter() - t0:.0f}s)")
+                log(
+                    f"  {name} epoch {epoch} batch {b + 1}/{steps_per_epoch} loss {loss_sum / seen:.3f} "
+                    f"({time.perf_counter() - t0:.0f}s)"
+                )
             if time.perf_counter() - start > budget_s:
                 stopped = "budget"
                 break
@@ -205,12 +231,20 @@ def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budg
         val_logits = predict(net, inputs["val"], prep)
         val_loss = float(loss_fn(val_logits, val.labels))
         val_acc = float((val_logits.argmax(1) == val.labels).float().mean())
-        row = dict(epoch=epoch, train_loss=round(loss_sum / seen, 4), train_acc=round(correct / seen, 4),
-                   val_loss=round(val_loss, 4), val_acc=round(val_acc, 4), seconds=round(time.perf_counter() - t0, 1),
-                   images=seen)
+        row = dict(
+            epoch=epoch,
+            train_loss=round(loss_sum / seen, 4),
+            train_acc=round(correct / seen, 4),
+            val_loss=round(val_loss, 4),
+            val_acc=round(val_acc, 4),
+            seconds=round(time.perf_counter() - t0, 1),
+            images=seen,
+        )
         history.append(row)
-        log(f"{name} epoch {epoch}/{epochs}: train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f} | "
-            f"val loss {val_loss:.3f} acc {val_acc:.3f} | {row['seconds']:.0f}s")
+        log(
+            f"{name} epoch {epoch}/{epochs}: train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f} | "
+            f"val loss {val_loss:.3f} acc {val_acc:.3f} | {row['seconds']:.0f}s"
+        )
         if val_acc > best:
             best, best_state = val_acc, {k: v.detach().clone() for k, v in module.state_dict().items()}
         if stopped == "budget":
@@ -219,19 +253,32 @@ def train_one(name: str, data: dict[str, Split], *, seed: int, epochs: int, budg
             stopped = f"val_acc>={stop_at}"
             break
     module.load_state_dict(best_state)
-    info = dict(init=init, seed=seed, epochs_max=epochs, epochs_run=len(history), stopped_by=stopped,
-                budget_s=budget_s, seconds=round(time.perf_counter() - start, 1), batch=batch, lr=lr,
-                optimiser="AdamW wd=0.05, warm-up + cosine, label smoothing 0.1, h-flip",
-                frozen=f"conv_stem, bn1, blocks.0-{LITE_FROZEN - 1}" if cfg.name == "zoo_efficientnet_lite0" else "",
-                device=str(device), best_val_acc=round(best, 4), history=history)
+    info = dict(
+        init=init,
+        seed=seed,
+        epochs_max=epochs,
+        epochs_run=len(history),
+        stopped_by=stopped,
+        budget_s=budget_s,
+        seconds=round(time.perf_counter() - start, 1),
+        batch=batch,
+        lr=lr,
+        optimiser="AdamW wd=0.05, warm-up + cosine, label smoothing 0.1, h-flip",
+        frozen=f"conv_stem, bn1, blocks.0-{LITE_FROZEN - 1}" if cfg.name == "zoo_efficientnet_lite0" else "",
+        device=str(device),
+        best_val_acc=round(best, 4),
+        history=history,
+    )
     return module.eval(), info
 
 
 def save_weights(module: nn.Module, path: Path, meta: dict[str, str]) -> str:
     from safetensors.torch import save_file
 
-    state = {k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()
-             for k, v in module.state_dict().items()}
+    state = {
+        k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()
+        for k, v in module.state_dict().items()
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     save_file(state, str(tmp), metadata=meta)
@@ -264,10 +311,23 @@ def update_manifest(out: Path, name: str, entry: dict) -> None:
         write_manifest(out, manifest)
 
 
-def train_zoo(models: list[str], *, out: Path = ZOO_DIR, seed: int = 0, data_seed: int = 0,
-              epochs: int | None = None, budget_min: float = 10.0, stop_at: float = 0.99, n_train: int = 6000,
-              n_val: int = 500, n_test: int = 1000, batch: int = 64, lr: float | None = None, device: str = "auto",
-              threads: int | None = None) -> dict:
+def train_zoo(
+    models: list[str],
+    *,
+    out: Path = ZOO_DIR,
+    seed: int = 0,
+    data_seed: int = 0,
+    epochs: int | None = None,
+    budget_min: float = 10.0,
+    stop_at: float = 0.99,
+    n_train: int = 6000,
+    n_val: int = 500,
+    n_test: int = 1000,
+    batch: int = 64,
+    lr: float | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+) -> dict:
     """Train ``models`` and record each in ``out/manifest.json`` as soon as it finishes."""
     from .evaluate import evaluate_module
 
@@ -283,12 +343,24 @@ def train_zoo(models: list[str], *, out: Path = ZOO_DIR, seed: int = 0, data_see
     for name in models:
         log(f"== {name} ==")
         plan_epochs, plan_lr = PLAN.get(name, (10, 1e-3))
-        module, info = train_one(name, data, seed=seed, epochs=epochs or plan_epochs, budget_s=budget_min * 60,
-                                 stop_at=stop_at, batch=batch, lr=lr or plan_lr, device=dev)
+        module, info = train_one(
+            name,
+            data,
+            seed=seed,
+            epochs=epochs or plan_epochs,
+            budget_s=budget_min * 60,
+            stop_at=stop_at,
+            batch=batch,
+            lr=lr or plan_lr,
+            device=dev,
+        )
         path = out / f"{name}.safetensors"
         cfg = get_model_cfg(name)
-        sha = save_weights(module, path, {"model": name, "arch": cfg.arch, "dataset": "shapes",
-                                          "data_seed": str(data_seed), "commit": commit})
+        sha = save_weights(
+            module,
+            path,
+            {"model": name, "arch": cfg.arch, "dataset": "shapes", "data_seed": str(data_seed), "commit": commit},
+        )
         # Measure what was saved: reload the float16 file before testing.
         reloaded = build_module(cfg)
         from safetensors.torch import load_file
@@ -296,15 +368,24 @@ def train_zoo(models: list[str], *, out: Path = ZOO_DIR, seed: int = 0, data_see
         reloaded.load_state_dict(load_file(str(path)))
         metrics = evaluate_module(reloaded.to(dev).eval(), cfg, data["test"].images, data["test"].labels)
         entry = dict(
-            arch=cfg.arch, family=cfg.family, create_kwargs={k: v for k, v in cfg.create_kwargs},
-            params=sum(p.numel() for p in module.parameters()), file=path.name, sha256=sha,
-            bytes=path.stat().st_size, dtype="float16", commit=commit,
+            arch=cfg.arch,
+            family=cfg.family,
+            create_kwargs={k: v for k, v in cfg.create_kwargs},
+            params=sum(p.numel() for p in module.parameters()),
+            file=path.name,
+            sha256=sha,
+            bytes=path.stat().st_size,
+            dtype="float16",
+            commit=commit,
             data=dict(dataset="shapes", seed=data_seed, n_train=n_train, n_val=n_val, n_test=n_test),
-            training=info, test=dict(top1=metrics["top1"], macro_auc=metrics["macro_auc"],
-                                     per_class=metrics["per_class"]),
-            torch=torch.__version__, timm=__import__("timm").__version__,
+            training=info,
+            test=dict(top1=metrics["top1"], macro_auc=metrics["macro_auc"], per_class=metrics["per_class"]),
+            torch=torch.__version__,
+            timm=__import__("timm").__version__,
         )
         update_manifest(out, name, entry)
-        log(f"{name}: test top-1 {metrics['top1']:.4f}, macro AUC {metrics['macro_auc']:.4f}; saved {path} "
-            f"({path.stat().st_size / 1e6:.2f} MB)")
+        log(
+            f"{name}: test top-1 {metrics['top1']:.4f}, macro AUC {metrics['macro_auc']:.4f}; saved {path} "
+            f"({path.stat().st_size / 1e6:.2f} MB)"
+        )
     return read_manifest(out)
