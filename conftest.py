@@ -2,7 +2,7 @@
 
 * ``HF_HUB_OFFLINE=1`` unless downloads are allowed, so a missing weight
   file fails in milliseconds instead of after a minute of hub retries.
-* Hypothesis profiles ``dev`` and ``ci`` (STYLE.md pattern 7); CI uses
+* Hypothesis profiles ``dev`` and ``ci``; CI uses
   ``ci`` when ``CI`` is set, or pick with ``HYPOTHESIS_PROFILE``.
 * The plugin is normally registered by the ``pytest11`` entry point; in a
   checkout that is not pip-installed, it is registered here instead.

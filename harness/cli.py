@@ -69,7 +69,7 @@ def _explainers(args) -> list[dict]:
 
 
 def _images(args) -> list[dict]:
-    from .images import image_set_from_spec
+    from .image_sets import image_set_from_spec
 
     return [
         {
@@ -106,9 +106,9 @@ def cmd_list(args) -> int:
 def cmd_report(args) -> int:
     from pathlib import Path
 
+    from .provenance import new_run_id
     from .report.consensus import ConsensusOptions
     from .report.index import consensus_lines
-    from .report.run_info import new_run_id
     from .report.summary import build_report
     from .store import Store
 

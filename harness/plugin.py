@@ -1,24 +1,32 @@
-"""pytest wiring only: options, the session fixture, hooks (STYLE.md pattern 4).
+"""pytest wiring only: options, the session fixture, hooks.
 
 Registered through the ``pytest11`` entry point ``harness``.  Run state is
-one :class:`~harness.session.HarnessSession` in ``config.stash``.  Results
-travel from test to report as ``user_properties``, so they survive
-pytest-xdist: the controller aggregates them and writes the report.
+one :class:`~harness.suite.session.HarnessSession` in ``config.stash``;
+every option lands in its :class:`~harness.suite.session.HarnessOptions`.
+Results travel from test to report as ``user_properties`` (a
+:class:`~harness.report.records.CaseRecord` as a dict), so they survive
+pytest-xdist: the controller gathers them and the session writes the
+report.
+
+* Collection: cases of models without weights are deselected and listed
+  once in the summary (``--harness-show-skipped`` keeps them as skips).
+* Progress: with ``-v`` one line after each case that computed
+  explanations; otherwise a rate line now and then, written only between
+  two lines of pytest's dots.
 """
 
 from __future__ import annotations
 
-import os
+import time
 from pathlib import Path
 
 import pytest
 
-from .session import HarnessOptions, HarnessSession
+from .report.records import CaseRecord
+from .suite.cases import PROP_CASE, PROP_SKIP, PROP_TOP1
+from .suite.session import SESSION_KEY, HarnessOptions, HarnessSession, parse_metric_params
 
-SESSION_KEY = pytest.StashKey[HarnessSession]()
-PROP_CASE = "harness_case"
-PROP_TOP1 = "harness_top1"
-PROP_SKIP = "harness_skip"
+RATE_EVERY_S = 30.0  # non-verbose runs: at most one rate line this often
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -123,6 +131,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(mprt: by default on zoo and toy models with cheap and moderate explainers); '*' for all; "
         "repeatable",
     )
+    g.addoption(
+        "--harness-show-skipped",
+        action="store_true",
+        default=False,
+        help="keep the cases of models without weights as skips (default: deselect them and list the "
+        "models once in the summary)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -132,13 +147,24 @@ def pytest_configure(config: pytest.Config) -> None:
         ("hybrid", "hybrid CNN/transformer models"),
         ("slow", "expensive explainers"),
         ("gpu", "needs CUDA"),
+        ("harness_case(model, explainer, check, needs_weights)", "a harness case; set by the case generators"),
     ):
         config.addinivalue_line("markers", f"{name}: {doc}")
+    config.stash[SESSION_KEY] = HarnessSession(options_from(config), Path(config.rootpath))
+    config.pluginmanager.register(HarnessReporter(config), "harness-reporter")
+
+
+def options_from(config: pytest.Config) -> HarnessOptions:
+    """Every ``--harness-*`` option, parsed once (a bad value is a usage error naming the option)."""
     from .store import Store
 
     root = Path(config.rootpath)
     opt = config.option
-    options = HarnessOptions(
+    try:
+        metric_params = parse_metric_params(opt.harness_metric_param or [])
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return HarnessOptions(
         store=Path(opt.harness_store) if opt.harness_store else Store.default_root(root),
         reports=Path(opt.harness_reports) if opt.harness_reports else root / "reports",
         images=opt.harness_images,
@@ -152,45 +178,68 @@ def pytest_configure(config: pytest.Config) -> None:
         baselines=Path(opt.harness_baselines) if opt.harness_baselines else root / "suites" / "baselines",
         regen=opt.harness_regen,
         same_prediction=opt.harness_same_prediction,
+        metric_images=opt.harness_metric_images or 4,
+        metric_params=metric_params,
+        metric_explainers=opt.harness_metric_explainers,
+        metric_optin=tuple(opt.harness_metric_optin or ()),
+        show_skipped=opt.harness_show_skipped,
     )
-    config.stash[SESSION_KEY] = HarnessSession(options, root, progress=_progress_writer(config))
-    config.pluginmanager.register(HarnessReporter(config), "harness-reporter")
-
-
-def _progress_writer(config: pytest.Config):
-    def write(what: str, done: int, total: int, seconds: float) -> None:
-        tr = config.pluginmanager.get_plugin("terminalreporter")
-        capman = config.pluginmanager.get_plugin("capturemanager")
-        if tr is None or config.option.verbose < -1:
-            return
-        msg = f"    [{what}] {done}/{total} images computed, {seconds:.1f}s"
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
-                tr.write_line(msg)
-        else:
-            tr.write_line(msg)
-
-    return write
 
 
 @pytest.fixture(scope="session")
 def harness(pytestconfig: pytest.Config) -> HarnessSession:
-    """The session's :class:`~harness.session.HarnessSession`."""
+    """The session's :class:`~harness.suite.session.HarnessSession`."""
     return pytestconfig.stash[SESSION_KEY]
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the cases of models without weights (listed once in the summary), unless asked to keep them."""
+    hs = config.stash[SESSION_KEY]
+    if hs.options.show_skipped:
+        return
+    keep, drop = [], []
+    for item in items:
+        mark = item.get_closest_marker("harness_case")
+        model = mark.kwargs.get("model") if mark is not None and mark.kwargs.get("needs_weights", True) else None
+        reason = hs.missing_weights(model) if model and _registered(model) else None
+        if reason is None:
+            keep.append(item)
+        else:
+            drop.append(item)
+            hs.skipped_models[model] = reason
+            hs.deselected[model] = hs.deselected.get(model, 0) + 1
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _registered(model: str) -> bool:
+    from .models import is_registered
+
+    return is_registered(model)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Case records travel as dicts (pytest-xdist sends reports between processes)."""
+    report = yield
+    report.user_properties = [(k, v.to_dict() if isinstance(v, CaseRecord) else v) for k, v in report.user_properties]
+    return report
+
+
 class HarnessReporter:
-    """Collects harness results from test reports and writes the report."""
+    """Collects harness results from test reports, prints progress, and has the session write the report."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self._last_rate = time.perf_counter()
 
     @property
     def session(self) -> HarnessSession:
         return self.config.stash[SESSION_KEY]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call" and not (report.when == "setup" and report.skipped):
+        if report.when != "call" and not (report.when == "setup" and (report.skipped or report.failed)):
             return
         hs = self.session
         props = dict(report.user_properties)
@@ -201,59 +250,63 @@ class HarnessReporter:
             model, row = props[PROP_TOP1]
             hs.top1[model] = row
         if PROP_CASE in props:
-            info = dict(props[PROP_CASE])
-            info["outcome"] = "xfailed" if hasattr(report, "wasxfail") else report.outcome
-            info["seconds"] = round(report.duration, 3)
-            hs.cases.append(info)
+            record = CaseRecord.from_dict(props[PROP_CASE])
+            record.outcome = _outcome(report)
+            record.seconds = round(report.duration, 3)
+            record.message = _message(report)
+            hs.cases.append(record)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
+        events = self.session.take_progress()
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or self.config.option.verbose < 0:
+            return
+        if self.config.option.verbose > 0:
+            for e in events:
+                tr.ensure_newline()
+                tr.write_line(
+                    f"    computed {e.what}: {e.images} image(s) in {e.seconds:.1f}s "
+                    f"({e.images / max(e.seconds, 1e-9):.2f}/s)"
+                )
+            return
+        now = time.perf_counter()
+        # only between two lines of dots: pytest ends a full line with its [ nn%] and a newline
+        if now - self._last_rate >= RATE_EVERY_S and tr._tw.width_of_current_line == 0:
+            self._last_rate = now
+            hs = self.session
+            rate = hs.computed_images / hs.compute_seconds if hs.compute_seconds else 0.0
+            stats = hs.store_stats()
+            tr.write_line(
+                f"  xai-harness: {len(hs.cases)} cases, {hs.computed_images} explanations computed "
+                f"({rate:.2f}/s), store {stats.get('hits', 0)} hits / {stats.get('misses', 0)} misses, "
+                f"{hs.elapsed / 60:.1f} min"
+            )
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config: pytest.Config) -> None:
         hs = self.session
-        if not (hs.cases or hs.top1 or hs.skipped_models):
+        lines = hs.summary_lines(write_report=not hasattr(config, "workerinput"))
+        if not lines:
             return
-        from .report.summary import TOP1_HEADERS, top1_rows
-        from .report.table import render_table
+        terminalreporter.section("xai-harness")
+        for line in lines:
+            terminalreporter.write_line(line)
 
-        tr = terminalreporter
-        tr.section("xai-harness")
-        if hs.top1:
-            tr.write_line(render_table(TOP1_HEADERS, top1_rows(hs.top1), title="Top-1 on labelled images"))
-        stats = hs.store_stats()
-        if stats:
-            tr.write_line(
-                f"store: {stats['hits']} hits, {stats['misses']} misses, {stats['writes']} writes ({hs.options.store})"
-            )
-        if hs.skipped_models:
-            tr.write_line(
-                f"{len(hs.skipped_models)} model(s) skipped for want of weights, e.g.: "
-                f"{next(iter(hs.skipped_models.values()))}"
-            )
-        for msg in hs.bad_images.values():
-            tr.write_line(f"unreadable image left out: {msg}")
-        if hs.options.write_report and not hasattr(config, "workerinput") and (hs.cases or hs.top1):
-            from .report.consensus import ConsensusOptions
-            from .report.run_info import new_run_id
-            from .report.summary import build_report
-            from .store import Store
 
-            cases = {(c["model"], c["explainer"]) for c in hs.cases}
-            out, consensus = build_report(
-                hs.options.reports,
-                new_run_id(),
-                root=hs.rootdir,
-                store=Store(hs.options.store),
-                settings={k: str(v) for k, v in vars(hs.options).items()},
-                cases_filter=cases,
-                consensus_options=ConsensusOptions(same_prediction=hs.options.same_prediction),
-                session=dict(
-                    cases=hs.cases,
-                    top1=hs.top1,
-                    skipped_models=hs.skipped_models,
-                    bad_images=hs.bad_images,
-                    store_stats=stats,
-                ),
-            )
-            from .report.index import consensus_lines
+def _outcome(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xpassed" if report.passed else "xfailed"
+    if report.when == "setup" and report.failed:
+        return "error"
+    return report.outcome
 
-            for line in consensus_lines(consensus):
-                tr.write_line(line)
-            tr.write_line(f"report: {os.path.relpath(out, Path.cwd())}/index.md")
+
+def _message(report: pytest.TestReport) -> str | None:
+    if hasattr(report, "wasxfail"):
+        return str(report.wasxfail) or None
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr)
+        return text.splitlines()[0][:500] if text else None
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])[:500]
+    return None

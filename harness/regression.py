@@ -23,15 +23,14 @@ they get the looser :data:`STOCHASTIC_TOLERANCES`.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .atomic import write_atomic
 from .explainers.resample import resample_map
 
 GRID = 12
@@ -58,11 +57,6 @@ STOCHASTIC_TOLERANCES = Tolerances(map_cosine=0.98, topk_overlap=0.6, scalar_rto
 
 class RegressionFailure(AssertionError):
     """Explanations drifted from their baseline, or the baseline was missing."""
-
-
-def seed_for(case_id: str) -> int:
-    """A stable seed derived from the case id (same id, same seed, any machine)."""
-    return int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16) % (2**31)
 
 
 def tolerances_for(explainer_cfg) -> Tolerances:
@@ -150,10 +144,7 @@ def compare_summaries(baseline: dict[str, Any], obtained: dict[str, Any], tol: T
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(payload, indent=1, sort_keys=True) + "\n", sync=False)
 
 
 def check_regression(

@@ -152,7 +152,8 @@ class Runner:
             versions=library_versions(),
         )
 
-    def _batch(self, name: str, records: list[ImageRecord]) -> torch.Tensor:
+    def batch(self, name: str, records: list[ImageRecord]) -> torch.Tensor:
+        """The model's preprocessed input for ``records``, on its device."""
         cfg = get_model_cfg(name)
         x = preprocess([self._pixels[r.id] for r in records], cfg)
         return x.to(self.model(name).device)
@@ -178,7 +179,7 @@ class Runner:
             idx = missing[i : i + 16]
             recs = [records[j] for j in idx]
             with torch.no_grad():
-                out = self.model(name)(self._batch(name, recs)).float().cpu().numpy()
+                out = self.model(name)(self.batch(name, recs)).float().cpu().numpy()
             for j, rec, row in zip(idx, recs, out):
                 self.store.put(
                     "logits",
@@ -234,7 +235,7 @@ class Runner:
         for k in range(0, len(missing), chunk):
             idx = missing[k : k + chunk]
             model = self.model(name)
-            exp = explainer(model, self._batch(name, [records[i] for i in idx]), torch.as_tensor(tgt[idx]))
+            exp = explainer(model, self.batch(name, [records[i] for i in idx]), torch.as_tensor(tgt[idx]))
             per_image = exp.seconds / len(idx)
             for j, i in enumerate(idx):
                 meta = {

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .atomic import write_atomic
 
 ENV_STORE = "XAI_HARNESS_STORE"
 _META = "__meta__"
@@ -121,22 +122,12 @@ class Store:
         """Write an entry atomically and return it."""
         key = content_key(kind, fields)
         path = self.path_for(kind, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {name: np.asarray(a) for name, a in arrays.items()}
         payload[_FIELDS] = np.frombuffer(canonical_json(fields).encode(), dtype=np.uint8)
         payload[_META] = np.frombuffer(canonical_json(meta or {}).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **payload)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buf.getvalue())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, buf.getvalue())
         self.writes += 1
         return Entry(kind, key, json.loads(canonical_json(fields)), meta or {}, arrays)
 

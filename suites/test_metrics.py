@@ -8,19 +8,20 @@ raise them with ``--harness-metric-images N`` and
 ``regression=True`` by default; ``--harness-metric-explainers all`` (or
 ``gradcam,lime``) widens the set.  MPRT (``-k randomisation_mprt``) runs on
 the trained zoo with cheap and moderate explainers by default;
-``--harness-metric-optin mprt`` adds IG, KernelSHAP and the other models.  Gating: harness/metrics/cases.py.
+``--harness-metric-optin mprt`` adds IG, KernelSHAP and the other models.
+Gating: harness/suite/metrics.py.
 """
 
 import pytest
 
-from harness.metrics.cases import metric_explainers, metric_params, run_metric
+from harness.suite import metric_explainers, metric_params, run_metric, session_of
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if {"case", "metric"} <= set(metafunc.fixturenames):
-        spec = metafunc.config.getoption("harness_metric_explainers", "regression")
-        opt_in = metafunc.config.getoption("harness_metric_optin", []) or []
-        metafunc.parametrize(("case", "metric"), metric_params(explainers=metric_explainers(spec), opt_in=opt_in))
+        options = session_of(metafunc.config).options
+        explainers = metric_explainers(options.metric_explainers)
+        metafunc.parametrize(("case", "metric"), metric_params(explainers=explainers, opt_in=options.metric_optin))
 
 
 def test_metric(request, harness, case, metric):

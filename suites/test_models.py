@@ -3,7 +3,7 @@
 import pytest
 
 from harness.models import get_model_cfg
-from harness.suite import model_marks, run_top1, suite_models
+from harness.suite import case_param, run_top1, suite_models
 
 # A correctly loaded ImageNet model gets most of foolbox's 20 samples; a
 # wrong tensor mapping or normalisation drops it towards chance (1/1000).
@@ -16,7 +16,7 @@ MIN_ZOO_TOP1 = 0.75
 
 @pytest.mark.parametrize(
     "model",
-    [pytest.param(m, marks=model_marks(m), id=f"{m}-check_top1") for m in suite_models()],
+    [case_param(m, model=m, explainer="-", check="check_top1", id=f"{m}-check_top1") for m in suite_models()],
 )
 def test_top1(request, harness, model):
     row = run_top1(request, harness, model)

@@ -15,64 +15,55 @@ import torch
 from harness.checks import conservation, conservation_vit
 from harness.explainers import list_explainers
 from harness.models import get_model_cfg
-from harness.plugin import PROP_CASE
-from harness.suite import model_marks, suite_models
+from harness.suite import CaseRecord, case_param, record_case, skip_without_weights, suite_models
 
 N_IMAGES = 4
 CNN_MODELS = [m for m in suite_models() if conservation.supports(get_model_cfg(m))]
 VIT_MODELS = [m for m in suite_models() if conservation_vit.supports(get_model_cfg(m))]
 
 
-def _inputs(harness, model):
+def _inputs(request, harness, model):
+    skip_without_weights(request, harness, model)
     run = harness.runner
-    recs = list(run.images_for(model).records[:N_IMAGES])
-    x = run._batch(model, recs)
+    x = run.batch(model, list(run.images_for(model).records[:N_IMAGES]))
+    loaded = run.model(model)
     with torch.no_grad():
-        return x, run.model(model)(x).argmax(1)
+        return loaded, x, loaded(x).argmax(1)
 
 
-def _record(request, label, explainer, check, value):
-    request.node.user_properties.append(
-        (
-            PROP_CASE,
-            {"id": request.node.callspec.id, "model": label, "explainer": explainer, "check": check, "value": value},
-        )
+def _record(request, loaded, explainer, value):
+    record_case(
+        request,
+        CaseRecord(
+            id=request.node.callspec.id,
+            model=loaded.name,
+            explainer=explainer,
+            check="check_conservation",
+            value=value,
+            model_label=loaded.label,
+        ),
     )
 
 
 @pytest.mark.parametrize(
     ("model", "composite"),
     [
-        pytest.param(m, c, marks=model_marks(m), id=f"lrp_zennit_{c}-{m}-check_conservation")
+        case_param(m, c, model=m, explainer=f"lrp_zennit_{c}", check="check_conservation")
         for m in CNN_MODELS
         for c in conservation.COMPOSITES
     ],
 )
 def test_cnn_conservation(request, harness, model, composite):
-    from harness.suite import _skip_without_weights
-
-    _skip_without_weights(request, harness, model)
-    x, target = _inputs(harness, model)
-    loaded = harness.runner.model(model)
+    loaded, x, target = _inputs(request, harness, model)
     out = conservation.check_conservation(loaded, x, target, composite=composite, case=request.node.callspec.id)
-    _record(
-        request,
-        loaded.label,
-        f"lrp_zennit_{composite}",
-        "check_conservation",
-        {**out, "rtol": conservation.CONSERVATIVE_RTOL},
-    )
+    _record(request, loaded, f"lrp_zennit_{composite}", {**out, "rtol": conservation.CONSERVATIVE_RTOL})
 
 
 @pytest.mark.skipif("lrp_vit" not in list_explainers(), reason="no transformer LRP explainer registered")
 @pytest.mark.parametrize(
-    "model", [pytest.param(m, marks=model_marks(m), id=f"lrp_vit_cp-{m}-check_conservation") for m in VIT_MODELS]
+    "model", [case_param(m, model=m, explainer="lrp_vit_cp", check="check_conservation") for m in VIT_MODELS]
 )
 def test_vit_conservation(request, harness, model):
-    from harness.suite import _skip_without_weights
-
-    _skip_without_weights(request, harness, model)
-    x, target = _inputs(harness, model)
-    loaded = harness.runner.model(model)
+    loaded, x, target = _inputs(request, harness, model)
     out = conservation_vit.check_conservation(loaded, x, target, rule="cp", case=request.node.callspec.id)
-    _record(request, loaded.label, "lrp_vit_cp", "check_conservation", out)
+    _record(request, loaded, "lrp_vit_cp", out)

@@ -11,23 +11,20 @@ import torch
 
 from harness.checks import sanity
 from harness.checks.basic import CheckFailure
-from harness.checks.strategies import seed_for_id
 from harness.explainers import create_explainer
 from harness.explainers.registry import Explainer, ExplainerCfg, RawExplanation
-from harness.plugin import PROP_CASE
-from harness.suite import model_marks
+from harness.suite import CaseRecord, case_param, record_case, seed_for, skip_without_weights
 
 N_IMAGES = 2
 MODELS = ("zoo_resnet", "zoo_vit_p16", "zoo_swin")
 EXPLAINERS = {"gradcam": {}, "saliency": {}, "ig": {"n_steps": 16}}
+CHECK = "check_randomisation_sanity"
 
 
 def _inputs(request, harness, model):
-    from harness.suite import _skip_without_weights
-
-    _skip_without_weights(request, harness, model)
+    skip_without_weights(request, harness, model)
     run = harness.runner
-    x = run._batch(model, list(run.images_for(model).records[:N_IMAGES]))
+    x = run.batch(model, list(run.images_for(model).records[:N_IMAGES]))
     loaded = run.model(model)
     with torch.no_grad():
         return loaded, x, loaded(x).argmax(1)
@@ -35,11 +32,7 @@ def _inputs(request, harness, model):
 
 @pytest.mark.parametrize(
     ("explainer", "model"),
-    [
-        pytest.param(e, m, marks=model_marks(m), id=f"{e}-{m}-check_randomisation_sanity")
-        for e in EXPLAINERS
-        for m in MODELS
-    ],
+    [case_param(e, m, model=m, explainer=e, check=CHECK) for e in EXPLAINERS for m in MODELS],
 )
 def test_randomisation(request, harness, explainer, model):
     loaded, x, target = _inputs(request, harness, model)
@@ -48,19 +41,19 @@ def test_randomisation(request, harness, explainer, model):
         create_explainer(explainer, **EXPLAINERS[explainer]),
         x,
         target,
-        seed=seed_for_id(request.node.callspec.id),
+        seed=seed_for(request.node.callspec.id),
     )
-    request.node.user_properties.append(
-        (
-            PROP_CASE,
-            {
-                "id": request.node.callspec.id,
-                "model": loaded.label,
-                "explainer": explainer,
-                "check": "check_randomisation",
-                "value": dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve])),
-            },
-        )
+    value = dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve]))
+    record_case(
+        request,
+        CaseRecord(
+            id=request.node.callspec.id,
+            model=model,
+            explainer=explainer,
+            check=CHECK,
+            value=value,
+            model_label=loaded.label,
+        ),
     )
 
 
@@ -69,7 +62,7 @@ def _input_intensity(model, x, target):
 
 
 @pytest.mark.parametrize(
-    "model", [pytest.param("zoo_resnet", id="input_intensity-zoo_resnet-check_randomisation_sanity")]
+    "model", [case_param("zoo_resnet", model="zoo_resnet", explainer="input_intensity", check=CHECK)]
 )
 def test_model_independent_explainer_is_flagged(request, harness, model):
     loaded, x, target = _inputs(request, harness, model)

@@ -9,8 +9,7 @@ import pytest
 from harness.checks.resolution import check_resolution
 from harness.images import builtin_images, preprocess, read_image
 from harness.models import load_model
-from harness.plugin import PROP_CASE
-from harness.suite import model_marks, suite_models
+from harness.suite import CaseRecord, case_param, record_case, suite_models
 
 
 @pytest.fixture(scope="module")
@@ -19,26 +18,37 @@ def photo():
 
 
 @pytest.mark.parametrize(
-    "model", [pytest.param(m, marks=model_marks(m), id=f"gradcam-{m}_random-check_resolution") for m in suite_models()]
+    "model",
+    [
+        case_param(
+            m,
+            model=m,
+            explainer="gradcam",
+            check="check_resolution",
+            needs_weights=False,
+            id=f"gradcam-{m}_random-check_resolution",
+        )
+        for m in suite_models()
+    ],
 )
 def test_resolution(request, harness, photo, model):
     loaded = load_model(model, pretrained=False, device=harness.options.device)
     assert loaded.label == f"{model}_random"
     measured = check_resolution(loaded, preprocess([photo], loaded.cfg).to(loaded.device))
-    request.node.user_properties.append(
-        (
-            PROP_CASE,
-            {
-                "id": request.node.callspec.id,
-                "model": loaded.label,
-                "explainer": "gradcam",
-                "check": "check_resolution",
-                "value": {
-                    "measured": {f"{d}%": list(v) for d, v in measured.items()},
-                    "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured},
-                },
-            },
-        )
+    value = {
+        "measured": {f"{d}%": list(v) for d, v in measured.items()},
+        "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured},
+    }
+    record_case(
+        request,
+        CaseRecord(
+            id=request.node.callspec.id,
+            model=model,
+            explainer="gradcam",
+            check="check_resolution",
+            value=value,
+            model_label=loaded.label,
+        ),
     )
 
 
@@ -56,15 +66,13 @@ def test_study_models_last_grid_resolution(request):
             f"resolution: config of {name} expects {cfg.native_grid(100)} at 100% depth, the study has {want} "
             f"(tolerance: exact)"
         )
-    request.node.user_properties.append(
-        (
-            PROP_CASE,
-            {
-                "id": "study-check_resolution_table",
-                "model": "study",
-                "explainer": "gradcam",
-                "check": "check_resolution_table",
-                "value": table,
-            },
-        )
+    record_case(
+        request,
+        CaseRecord(
+            id="study-check_resolution_table",
+            model="study",
+            explainer="gradcam",
+            check="check_resolution_table",
+            value=table,
+        ),
     )

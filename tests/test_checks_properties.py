@@ -10,7 +10,7 @@ from harness.checks.basic import CheckFailure
 from harness.checks.resolution import check_shallower_is_larger
 from harness.checks.strategies import baselines, smooth_inputs, targets
 from harness.explainers import RawExplanation, create_explainer, register_explainer
-from harness.explainers.registry import _EXPLAINERS, ExplainerCfg, get_explainer_cfg
+from harness.explainers.registry import EXPLAINERS, ExplainerCfg, get_explainer_cfg
 from harness.models import load_model
 from harness.models.toy import TOY_CLASSES, TOY_SIZE
 
@@ -47,11 +47,11 @@ def ig_times_two():
 
     @register_explainer(cfg)
     def ig_x2(model, x, target, **params):
-        raw = _EXPLAINERS["ig"][1](model, x, target, **params)
+        raw = EXPLAINERS.get("ig")[1](model, x, target, **params)
         return RawExplanation(attributions=2 * raw.attributions)
 
     yield create_explainer("ig_x2", n_steps=8)
-    _EXPLAINERS.pop("ig_x2")
+    EXPLAINERS.remove("ig_x2")
 
 
 def test_broken_explainer_fails_completeness(linear, ig_times_two):

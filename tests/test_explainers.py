@@ -11,7 +11,7 @@ from harness.explainers import (
     register_explainer,
 )
 from harness.explainers.baselines import make_baseline
-from harness.explainers.registry import _EXPLAINERS, ExplainerCfg
+from harness.explainers.registry import EXPLAINERS, ExplainerCfg
 from harness.models import load_model
 
 
@@ -101,7 +101,7 @@ def test_contract_violation_is_reported(models):
         with pytest.raises(ExplainerError, match=r"broken_probe on toy_resnet_random: attribution shape \(2, 7, 7\)"):
             create_explainer("broken_probe")(models["toy_resnet"], _x(), 0)
     finally:
-        _EXPLAINERS.pop("broken_probe")
+        EXPLAINERS.remove("broken_probe")
 
 
 def test_wrong_number_of_targets(models):

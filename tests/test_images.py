@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 import torch
 
+from harness.image_sets import image_set_from_spec
 from harness.images import (
     ImageLoadError,
     builtin_images,
     foolbox_images,
     image_folder,
-    image_set_from_spec,
     imagenette,
     preprocess,
     read_image,

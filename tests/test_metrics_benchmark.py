@@ -40,13 +40,13 @@ import pytest
 import torch
 
 from harness.metrics import MetricInputs, faithfulness, get_metric
-from harness.metrics.cases import parse_overrides
 from harness.metrics.forward import inference_module
 from harness.metrics.plain import REFERENCE_OVERRIDES, quantus_scores
 from harness.models import load_model
+from harness.suite.session import parse_metric_params
 
 MODEL = os.environ.get("XAI_HARNESS_BENCH_MODEL", "toy_resnet")
-EXTRA = parse_overrides(os.environ.get("XAI_HARNESS_BENCH_PARAMS", "").split())
+EXTRA = {m: dict(p) for m, p in parse_metric_params(os.environ.get("XAI_HARNESS_BENCH_PARAMS", "").split())}
 ROUNDS = int(os.environ.get("XAI_HARNESS_BENCH_ROUNDS", "3"))
 SETS = max(3, int(os.environ.get("XAI_HARNESS_BENCH_SETS", "3")))
 METRICS = ("faithfulness_correlation", "pixel_flipping", "monotonicity_correlation", "road")

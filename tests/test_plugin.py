@@ -84,10 +84,27 @@ def test_second_run_hits_the_cache(pytester, suite):
     again.stdout.fnmatch_lines(["store: * hits, 0 misses, 0 writes*"])
 
 
-def test_model_without_weights_is_skipped_with_reason(pytester, suite, monkeypatch, tmp_path):
+def test_model_without_weights_is_deselected_and_listed_once(pytester, suite, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    args = suite(["resnet18", "resnet50"])
+    result = pytester.runpytest(*args, "-rs")
+    # the generated cases are deselected at collection; the hand-parametrised top-1 test skips at run time
+    result.assert_outcomes(skipped=2, deselected=16)
+    result.stdout.fnmatch_lines(
+        [
+            "2 model(s) have no weights here; their 16 cases were deselected (--harness-show-skipped keeps them*",
+            "  resnet18  cnn *8 cases  --harness-weights DIR with resnet18.safetensors, or the HF cache*",
+            "  resnet50  cnn *8 cases*",
+        ]
+    )
+    lines = [line for line in result.stdout.lines if "weights" in line]
+    assert len(lines) <= 2 + 3 + 2, lines  # the block, plus the two -rs skip lines
+
+
+def test_show_skipped_keeps_the_cases_as_skips_with_the_reason(pytester, suite, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     args = suite(["resnet18"])
-    result = pytester.runpytest(*args, "-rs")
+    result = pytester.runpytest(*args, "-rs", "--harness-show-skipped")
     result.assert_outcomes(skipped=9)
     result.stdout.fnmatch_lines(["*resnet18: no weights offline; put resnet18.safetensors*--harness-weights*"])
 
@@ -100,10 +117,10 @@ from harness.explainers import registry
 
 @pytest.fixture(autouse=True)
 def break_saliency(monkeypatch):
-    cfg, fn = registry._EXPLAINERS["saliency"]
+    cfg, fn = registry.EXPLAINERS.get("saliency")
     def boom(model, x, target):
         raise RuntimeError("saliency exploded")
-    monkeypatch.setitem(registry._EXPLAINERS, "saliency", (cfg, boom))
+    monkeypatch.setitem(registry.EXPLAINERS._entries, "saliency", (cfg, boom))
 """)
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=5, failed=4)

@@ -11,14 +11,14 @@ from harness.regression import (
     RegressionFailure,
     Tolerances,
     compare_summaries,
-    seed_for,
     summarize,
 )
+from harness.seeds import seed_for
 from harness.suite import make_case
 
 SUITE = """
 import pytest
-from harness.session import Case
+from harness.suite import Case
 from harness.suite import run_regression
 
 BASELINE = {baseline!r}

@@ -3,6 +3,7 @@
 import json
 
 from harness.report.properties import property_tables, registry_family, write_properties
+from harness.report.records import CaseRecord
 from harness.report.summary import build_report
 from harness.store import Store
 
@@ -104,7 +105,7 @@ CASES = [
         "id": "gradcam-s-check_randomisation_sanity",
         "model": "s",
         "explainer": "gradcam",
-        "check": "check_randomisation",
+        "check": "check_randomisation_sanity",
         "outcome": "passed",
         "value": {"original": 1.0, "head": 0.9, "100%": 0.1},
     },
@@ -117,6 +118,7 @@ CASES = [
         "value": 1.0,
     },
 ]
+CASES = [CaseRecord.from_dict(c) for c in CASES]  # what the suites make, as the plugin hands them over
 
 
 def test_tables_from_records():
@@ -140,7 +142,9 @@ def test_tables_from_records():
 
 
 def test_old_resolution_records_read_as_measured():
-    old = {"check": "check_resolution", "model": "r", "value": {"25%": [56, 56]}, "outcome": "passed"}
+    old = CaseRecord(
+        id="r", explainer="gradcam", check="check_resolution", model="r", value={"25%": [56, 56]}, outcome="passed"
+    )
     row = property_tables([old])["resolution"][0]
     assert (row["measured"], row["expected"], row["match"]) == ("56x56", None, None)
 

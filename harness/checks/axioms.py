@@ -103,7 +103,7 @@ def check_completeness(result, runner) -> dict[str, float]:
     """Stored case: every image's attributions sum to its logit gap (pattern 2 signature)."""
     __tracebackhide__ = True
     model = runner.model(result.model)
-    x = runner._batch(result.model, list(result.records))
+    x = runner.batch(result.model, list(result.records))
     from ..explainers.baselines import make_baseline
 
     target = torch.as_tensor(result.targets, device=x.device)

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the property checks (STYLE.md pattern 7).
+"""Hypothesis strategies for the property checks.
 
 One module for every strategy the property suites and unit tests draw
 from: finite floats only, and size caps everywhere, so a shrunk example is
@@ -12,13 +12,11 @@ small and a failing one reproduces from its seed.
   noise, preprocessed for the model.
 * :data:`baselines`, :func:`targets`, :data:`step_counts`.
 
-Seeds come from the test id (:func:`seed_for_id`), so ``@seed`` reproduces
+Seeds come from the test id (:func:`harness.seeds.seed_for`), so ``@seed`` reproduces
 a run on any machine; profiles ``dev`` and ``ci`` live in ``conftest.py``.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 import torch
@@ -32,11 +30,6 @@ MAX_SHAPES_INDEX = 10_000  # shapes samples drawn from this many per split
 baselines = st.sampled_from(("black", "blur", "noise"))
 step_counts = st.sampled_from((16, 32, 64))
 _finite = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False, width=32)
-
-
-def seed_for_id(test_id: str) -> int:
-    """A stable 31-bit seed from a pytest node id (same id, same seed)."""
-    return int(hashlib.sha256(test_id.encode()).hexdigest()[:8], 16) % (2**31)
 
 
 def targets(num_classes: int) -> st.SearchStrategy[int]:

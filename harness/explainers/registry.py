@@ -1,4 +1,4 @@
-"""Explainer registry with tags (STYLE.md patterns 1-3).
+"""Explainer registry with tags.
 
 Each explainer is a plain function ``fn(model, x, target, **params) ->
 RawExplanation`` registered with an :class:`ExplainerCfg` of tags.  Callers
@@ -9,16 +9,15 @@ output contract: a ``[B, H, W]`` attribution at input resolution.
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+
+from ..registry import Registry
 
 COST_CLASSES = ("cheap", "moderate", "expensive")
 
@@ -70,10 +69,10 @@ class ExplainerCfg:
     version: str = "1"
 
     def supports(self, model) -> bool:
-        """Whether the method applies to ``model``: a family name (judged by
-        family only) or a ``ModelCfg`` (family, token layout and traits)."""
-        if isinstance(model, str):
-            return model in self.families
+        """Whether the method applies to ``model`` (a ``ModelCfg``): family, token layout and traits.
+
+        This is the one support test; the suite layer's ``supports(model_cfg,
+        explainer_cfg)`` calls it for every case generator."""
         if model.family not in self.families:
             return False
         if self.needs_tokens and model.layout != "tokens":
@@ -123,7 +122,10 @@ class ExplainerError(RuntimeError):
     """An explainer broke its output contract or was misconfigured."""
 
 
-_EXPLAINERS: dict[str, tuple[ExplainerCfg, Callable[..., RawExplanation]]] = {}
+ExplainerFn = Callable[..., RawExplanation]
+EXPLAINERS: Registry[tuple[ExplainerCfg, ExplainerFn]] = Registry(
+    "explainer", hint="see `python -m harness list explainers`"
+)
 
 
 def register_explainer(cfg: ExplainerCfg):
@@ -131,29 +133,19 @@ def register_explainer(cfg: ExplainerCfg):
     if cfg.cost not in COST_CLASSES:
         raise ValueError(f"{cfg.name}: cost must be one of {COST_CLASSES}")
 
-    def deco(fn: Callable[..., RawExplanation]) -> Callable[..., RawExplanation]:
-        if cfg.name in _EXPLAINERS:
-            warnings.warn(f"explainer {cfg.name!r} registered twice; keeping the newest", stacklevel=2)
-        _EXPLAINERS[cfg.name] = (cfg, fn)
+    def deco(fn: ExplainerFn) -> ExplainerFn:
+        EXPLAINERS.add(cfg.name, (cfg, fn))
         return fn
 
     return deco
 
 
 def list_explainers(filter: str = "*", *, family: str | None = None) -> list[str]:
-    return sorted(
-        n
-        for n, (cfg, _) in _EXPLAINERS.items()
-        if fnmatch.fnmatch(n, filter) and (family is None or cfg.supports(family))
-    )
+    return EXPLAINERS.names(filter, where=lambda e: family is None or family in e[0].families)
 
 
 def get_explainer_cfg(name: str) -> ExplainerCfg:
-    if name not in _EXPLAINERS:
-        close = difflib.get_close_matches(name, list(_EXPLAINERS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown explainer {name!r}{hint} (see `python -m harness list explainers`)")
-    return _EXPLAINERS[name][0]
+    return EXPLAINERS.get(name)[0]
 
 
 @dataclass(frozen=True)
@@ -209,7 +201,7 @@ def _as_target(target, batch: int, device) -> torch.Tensor:
 def create_explainer(name: str, **params: Any) -> Explainer:
     """Build a registered explainer; unknown parameters are an error."""
     cfg = get_explainer_cfg(name)
-    fn = _EXPLAINERS[name][1]
+    fn = EXPLAINERS.get(name)[1]
     defaults = dict(cfg.defaults)
     unknown = sorted(set(params) - set(defaults))
     if unknown:

@@ -1,7 +1,7 @@
 """Noise-averaged explainers: SmoothGrad as a wrapper around any explainer, and GradientSHAP.
 
-:func:`noise_tunnel` composes around any registered explainer (STYLE.md
-pattern 3): it averages the wrapped method's maps over ``n_samples`` copies
+:func:`noise_tunnel` composes around any registered explainer, as
+Captum's wrappers do: it averages the wrapped method's maps over ``n_samples`` copies
 of the input with Gaussian noise of ``stdev`` times each image's value range
 (Smilkov et al. 2017).  ``smoothgrad`` registers it around a ``base``
 gradient method (``saliency`` by default; ``ig`` gives SmoothGrad-IG).

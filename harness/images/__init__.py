@@ -1,7 +1,7 @@
 """Image sets (built-in photos, Imagenette, folders) and per-model preprocessing."""
 
 from .builtin import builtin_images, foolbox_images
-from .folders import image_folder, image_set_from_spec, imagenette, synset_to_index
+from .folders import image_folder, imagenette, synset_to_index
 from .preprocess import denormalize, normalize, preprocess, resize_crop, to_unit
 from .records import ImageLoadError, ImageRecord, ImageSet, image_digest, read_image, read_mask
 
@@ -14,7 +14,6 @@ __all__ = [
     "foolbox_images",
     "image_digest",
     "image_folder",
-    "image_set_from_spec",
     "imagenette",
     "normalize",
     "preprocess",

@@ -87,33 +87,3 @@ def imagenette(root: str | Path, *, split: str = "val", per_class: int | None = 
             for p in files
         )
     return ImageSet(f"imagenette-{split}", tuple(records))
-
-
-def image_set_from_spec(spec: str) -> ImageSet:
-    """Parse ``builtin``, ``foolbox``, ``imagenette:PATH``, ``folder:PATH`` or ``shapes[:SPLIT[:N]]``.
-
-    ``shapes`` is the zoo's generated set (with object masks; default split
-    ``test``, 16 images); ``shapes-spurious`` its spurious-cue variant.
-    """
-    from .builtin import builtin_images, foolbox_images
-
-    kind, _, arg = spec.partition(":")
-    if kind == "builtin" and not arg:
-        return builtin_images()
-    if kind == "foolbox" and not arg:
-        return foolbox_images()
-    if kind == "imagenette" and arg:
-        return imagenette(arg)
-    if kind == "folder" and arg:
-        return image_folder(arg)
-    if kind in ("shapes", "shapes-spurious"):
-        from ..zoo.shapes import shapes_images
-
-        split, _, n = arg.partition(":")
-        try:
-            return shapes_images(split or "test", int(n or 16), spurious=kind == "shapes-spurious")
-        except ValueError as exc:
-            raise ValueError(f"bad image set {spec!r}: {exc}") from exc
-    raise ValueError(
-        f"unknown image set {spec!r}; use builtin, foolbox, imagenette:PATH, folder:PATH or shapes[:SPLIT[:N]]"
-    )

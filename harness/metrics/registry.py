@@ -1,4 +1,4 @@
-"""Metric registry with tags (STYLE.md patterns 1-2).
+"""Metric registry with tags.
 
 Each metric is a plain function ``fn(inputs, sets, **params) -> {set name:
 per-image scores}`` registered with a :class:`MetricCfg`.  ``sets`` maps a
@@ -9,18 +9,16 @@ forward passes among all of them.
 
 :func:`yield_metrics` picks the metrics that apply to a model x explainer
 pair by tags, never by names: localisation needs an image set with
-ground-truth masks, and every metric needs a model family the explainer
-supports.
+ground-truth masks, and MPRT has a default budget of sources and costs.
 """
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-import warnings
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from ..registry import Registry
 
 CATEGORIES = ("faithfulness", "complexity", "randomisation", "localisation")
 COSTS = ("cheap", "moderate", "expensive")  # ExplainerCfg.cost, in order
@@ -49,7 +47,7 @@ class MetricCfg:
         calls Quantus as is (cheap metrics with no model calls).
     gate:
         The suite asserts that the explainer beats the random control; other
-        metrics record and flag (see :mod:`harness.metrics.cases`).
+        metrics record and flag (see :mod:`harness.suite.metrics`).
     sources, max_cost:
         The default budget of a metric that re-explains on another model
         (MPRT): it runs only on models of these sources (``ModelCfg.source``)
@@ -100,7 +98,7 @@ class MetricCfg:
 
 
 MetricFn = Callable[..., dict[str, Any]]
-_METRICS: dict[str, tuple[MetricCfg, MetricFn]] = {}
+METRICS: Registry[tuple[MetricCfg, MetricFn]] = Registry("metric", hint="see `python -m harness list metrics`")
 
 
 def register_metric(cfg: MetricCfg):
@@ -108,28 +106,18 @@ def register_metric(cfg: MetricCfg):
         raise ValueError(f"{cfg.name}: category must be one of {CATEGORIES}")
 
     def deco(fn: MetricFn) -> MetricFn:
-        if cfg.name in _METRICS:
-            warnings.warn(f"metric {cfg.name!r} registered twice; keeping the newest", stacklevel=2)
-        _METRICS[cfg.name] = (cfg, fn)
+        METRICS.add(cfg.name, (cfg, fn))
         return fn
 
     return deco
 
 
 def list_metrics(filter: str = "*", *, category: str | None = None) -> list[str]:
-    return sorted(
-        n
-        for n, (cfg, _) in _METRICS.items()
-        if fnmatch.fnmatch(n, filter) and (category is None or cfg.category == category)
-    )
+    return METRICS.names(filter, where=lambda e: category is None or e[0].category == category)
 
 
 def get_metric(name: str) -> tuple[MetricCfg, MetricFn]:
-    if name not in _METRICS:
-        close = difflib.get_close_matches(name, list(_METRICS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown metric {name!r}{hint}")
-    return _METRICS[name]
+    return METRICS.get(name)
 
 
 def get_metric_cfg(name: str) -> MetricCfg:
@@ -139,13 +127,14 @@ def get_metric_cfg(name: str) -> MetricCfg:
 def yield_metrics(model_cfg, explainer_cfg, *, has_masks: bool, opt_in: Collection[str] = ()) -> Iterator[MetricCfg]:
     """Metrics that apply to a model x explainer pair, judged by tags.
 
+    Whether the explainer supports the model at all is the suite layer's
+    ``supports()``, asked before this, as for every case generator.
+
     ``opt_in`` names metrics to run also outside their default budget
     (:meth:`MetricCfg.within_budget`); ``"*"`` opts all of them in.
     """
-    if not explainer_cfg.supports(model_cfg.family):
-        return
     for name in list_metrics():
-        cfg = _METRICS[name][0]
+        cfg = METRICS.get(name)[0]
         if cfg.needs_masks and not has_masks:
             continue
         if not (name in opt_in or "*" in opt_in or cfg.within_budget(model_cfg, explainer_cfg)):

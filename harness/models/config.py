@@ -1,4 +1,4 @@
-"""Flat, frozen model configuration (STYLE.md pattern 1).
+"""Flat, frozen model configuration.
 
 Every registry entry carries one :class:`ModelCfg`.  It says everything the
 harness needs to build, feed and explain a model without inspecting it:
@@ -70,6 +70,10 @@ class ModelCfg:
         Hugging Face repository id of the canonical pretrained weights.
     traits:
         Structural facts from :data:`TRAITS` that explainers may require.
+    init_from:
+        Registry name of a model whose real weights initialise training
+        (transfer learning, as the zoo's fine-tuned EfficientNet-Lite0);
+        empty for training from a seeded random initialisation.
     num_classes:
         Size of the classifier output.
     label_space:
@@ -98,6 +102,7 @@ class ModelCfg:
     label_space: str = "imagenet"
     create_kwargs: tuple[tuple[str, object], ...] = field(default=())
     traits: tuple[str, ...] = ()
+    init_from: str = ""
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

@@ -1,27 +1,24 @@
 """Model registry in the manner of ``timm/models/_registry.py``.
 
-A module-level dict is filled by :func:`register_model`; :func:`list_models`
-filters it with ``fnmatch`` and by family or source; :func:`get_model_cfg`
-looks an entry up and names the close matches when it is unknown.
+:data:`MODELS` (a :class:`harness.registry.Registry`) is filled by
+:func:`register_model` / :func:`add_model`; :func:`list_models` filters it
+with ``fnmatch`` and by family or source; :func:`get_model_cfg` looks an
+entry up and names the close matches when it is unknown.
 """
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-import warnings
 from collections.abc import Callable, Iterable
 
+from ..registry import Registry, UnknownNameError
 from .config import ModelCfg
 
-_MODELS: dict[str, ModelCfg] = {}
 
-
-class UnknownModelError(KeyError):
+class UnknownModelError(UnknownNameError):
     """Raised for a model name that is not registered."""
 
-    def __str__(self) -> str:  # KeyError quotes its message; we do not want that
-        return str(self.args[0])
+
+MODELS: Registry[ModelCfg] = Registry("model", hint="see `python -m harness list models`", error=UnknownModelError)
 
 
 def register_model(fn: Callable[[], ModelCfg]) -> Callable[[], ModelCfg]:
@@ -30,16 +27,13 @@ def register_model(fn: Callable[[], ModelCfg]) -> Callable[[], ModelCfg]:
     Registering a name twice warns and keeps the newest entry, as timm does.
     """
     cfg = fn()
-    if cfg.name in _MODELS:
-        warnings.warn(f"model {cfg.name!r} registered twice; keeping the newest", stacklevel=2)
-    _MODELS[cfg.name] = cfg
+    MODELS.add(cfg.name, cfg)
     return fn
 
 
 def add_model(cfg: ModelCfg) -> ModelCfg:
-    """Register ``cfg`` directly (for configs built in a loop)."""
-    register_model(lambda: cfg)
-    return cfg
+    """Register ``cfg`` directly (for configs built in a loop, or a user's own model)."""
+    return MODELS.add(cfg.name, cfg)
 
 
 def list_models(
@@ -50,32 +44,22 @@ def list_models(
     exclude_source: Iterable[str] = (),
 ) -> list[str]:
     """Registered model names matching the ``fnmatch`` pattern(s), sorted."""
-    patterns = [filter] if isinstance(filter, str) else list(filter)
     sources = {source} if isinstance(source, str) else (set(source) if source else None)
     excluded = set(exclude_source)
-    names = []
-    for name, cfg in _MODELS.items():
-        if not any(fnmatch.fnmatch(name, p) for p in patterns):
-            continue
-        if family is not None and cfg.family != family:
-            continue
-        if sources is not None and cfg.source not in sources:
-            continue
-        if cfg.source in excluded:
-            continue
-        names.append(name)
-    return sorted(names)
+    return MODELS.names(
+        filter,
+        where=lambda c: (
+            (family is None or c.family == family)
+            and (sources is None or c.source in sources)
+            and c.source not in excluded
+        ),
+    )
 
 
 def get_model_cfg(name: str) -> ModelCfg:
     """The config registered under ``name``; unknown names list close matches."""
-    try:
-        return _MODELS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(f"unknown model {name!r}{hint} (see `python -m harness list models`)") from None
+    return MODELS.get(name)
 
 
 def is_registered(name: str) -> bool:
-    return name in _MODELS
+    return name in MODELS

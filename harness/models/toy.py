@@ -1,4 +1,4 @@
-"""Tiny registered models for the harness's own unit tests (STYLE.md pattern 9).
+"""Tiny registered models for the harness's own unit tests.
 
 ``toy_resnet``/``toy_vit``/``toy_efficientnet`` are timm's ``test_*``
 architectures at 64 px with 10 classes: random weights, a few hundred

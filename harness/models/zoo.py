@@ -137,6 +137,7 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
         label_space=ZOO_LABEL_SPACE,
         create_kwargs=(("num_classes", ZOO_CLASSES),),
         traits=("gap_linear_head",),
+        init_from="efficientnet_lite0",
     ),
 )
 

@@ -1,7 +1,7 @@
 """``properties.md`` and ``properties.json``: the property suite's values as tables.
 
-Built from the run's case records (the ``PROP_CASE`` user properties the
-suites append, with the ``outcome`` the plugin adds), keyed by ``check``:
+Built from the run's case records (one :class:`~harness.report.records.CaseRecord` per
+case, with the ``outcome`` the plugin adds), keyed by ``check``:
 
 * completeness: ``check_completeness`` (fixed example),
   ``check_completeness_hypothesis`` and ``check_convergence_completeness``;
@@ -10,7 +10,7 @@ suites append, with the ``outcome`` the plugin adds), keyed by ``check``:
 * grid artefacts: ``check_grid_artefact``, sorted by score, with the family;
   ``check_grid_separation`` and ``check_grid_control`` as notes;
 * resolution: ``check_resolution``, expected vs measured grid per depth;
-* sanity: ``check_randomisation`` similarity curves.
+* sanity: ``check_randomisation_sanity`` similarity curves.
 
 Records of other checks are ignored; a record whose value is not of the
 expected shape (a failed case records a string) gets a row with blanks.
@@ -18,40 +18,35 @@ expected shape (a failed case records a string) gets a row with blanks.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_json
+from .records import CaseRecord
 from .table import render_markdown
 
 Row = dict[str, Any]
 
 
-def _value(case: dict[str, Any]) -> dict[str, Any]:
-    v = case.get("value")
-    return v if isinstance(v, dict) else {}
+def _value(case: CaseRecord) -> dict[str, Any]:
+    return case.value if isinstance(case.value, dict) else {}
 
 
-def _base(case: dict[str, Any]) -> Row:
-    return {
-        "model": case.get("model_label") or case.get("model"),
-        "explainer": case.get("explainer"),
-        "outcome": case.get("outcome"),
-    }
+def _base(case: CaseRecord) -> Row:
+    return {"model": case.label, "explainer": case.explainer, "outcome": case.outcome}
 
 
-def completeness_rows(cases: list[dict[str, Any]]) -> list[Row]:
+def completeness_rows(cases: list[CaseRecord]) -> list[Row]:
     kinds = {"check_completeness": "fixed", "check_completeness_hypothesis": "hypothesis"}
     rows = []
     for c in cases:
-        if c.get("check") in kinds:
+        if c.check in kinds:
             v = _value(c)
             rows.append(
                 {
                     **_base(c),
-                    "kind": kinds[c["check"]],
+                    "kind": kinds[c.check],
                     "examples": v.get("examples", v.get("images")),
                     "n_steps": v.get("n_steps"),
                     "max_rel_error": v.get("max_rel_error"),
@@ -64,19 +59,19 @@ def completeness_rows(cases: list[dict[str, Any]]) -> list[Row]:
     return sorted(rows, key=lambda r: (r["kind"], -(r["max_rel_error"] or 0.0)))
 
 
-def convergence_rows(cases: list[dict[str, Any]]) -> list[Row]:
+def convergence_rows(cases: list[CaseRecord]) -> list[Row]:
     rows = []
     for c in cases:
-        if c.get("check") == "check_convergence_completeness":
+        if c.check == "check_convergence_completeness":
             rows.append({**_base(c), **{k: v for k, v in _value(c).items() if k.startswith("n_steps=")}})
     return rows
 
 
-def conservation_rows(cases: list[dict[str, Any]]) -> list[Row]:
+def conservation_rows(cases: list[CaseRecord]) -> list[Row]:
     """One row per (model, explainer, cut): the asserted gap and, where measured, the leaks."""
     rows = []
     for c in cases:
-        if c.get("check") != "check_conservation":
+        if c.check != "check_conservation":
             continue
         v = _value(c)
         if "zero_bias" in v:  # ViT: CP rules, biases zeroed / kept, AttnLRP
@@ -107,12 +102,12 @@ def conservation_rows(cases: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def grid_rows(cases: list[dict[str, Any]], family_of: Callable[[str], str] | None = None) -> list[Row]:
+def grid_rows(cases: list[CaseRecord], family_of: Callable[[str], str] | None = None) -> list[Row]:
     rows = []
     for c in cases:
-        if c.get("check") == "check_grid_artefact":
+        if c.check == "check_grid_artefact":
             v, base = _value(c), _base(c)
-            family = v.get("family") or (family_of(c.get("model", "")) if family_of else None) or "?"
+            family = v.get("family") or (family_of(c.model) if family_of else None) or "?"
             rows.append(
                 {
                     **base,
@@ -125,10 +120,10 @@ def grid_rows(cases: list[dict[str, Any]], family_of: Callable[[str], str] | Non
     return sorted(rows, key=lambda r: -(r["grid_score"] if isinstance(r["grid_score"], (int, float)) else -1e9))
 
 
-def resolution_rows(cases: list[dict[str, Any]]) -> list[Row]:
+def resolution_rows(cases: list[CaseRecord]) -> list[Row]:
     rows = []
     for c in cases:
-        if c.get("check") != "check_resolution":
+        if c.check != "check_resolution":
             continue
         v = _value(c)
         measured, expected = v.get("measured", v if "expected" not in v else {}), v.get("expected", {})
@@ -146,23 +141,23 @@ def resolution_rows(cases: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def sanity_rows(cases: list[dict[str, Any]]) -> list[Row]:
-    return [{**_base(c), **_value(c)} for c in cases if c.get("check") == "check_randomisation"]
+def sanity_rows(cases: list[CaseRecord]) -> list[Row]:
+    return [{**_base(c), **_value(c)} for c in cases if c.check == "check_randomisation_sanity"]
 
 
 def _grid(hw) -> str | None:
     return None if hw is None else "x".join(str(int(s)) for s in hw)
 
 
-def _notes(cases: list[dict[str, Any]]) -> list[str]:
+def _notes(cases: list[CaseRecord]) -> list[str]:
     out = []
     for c in cases:
-        if c.get("check") in ("check_grid_separation", "check_grid_control"):
-            out.append(f"- {c['check']} ({c.get('id')}): {c.get('outcome')}; {c.get('value')}")
+        if c.check in ("check_grid_separation", "check_grid_control"):
+            out.append(f"- {c.check} ({c.id}): {c.outcome}; {c.value}")
     return out
 
 
-def property_tables(cases: list[dict[str, Any]], family_of: Callable[[str], str] | None = None) -> dict[str, list[Row]]:
+def property_tables(cases: list[CaseRecord], family_of: Callable[[str], str] | None = None) -> dict[str, list[Row]]:
     """Section name -> rows; empty sections are kept (as empty lists)."""
     return {
         "completeness": completeness_rows(cases),
@@ -185,15 +180,13 @@ TITLES = {
 }
 
 
-def write_properties(out: Path, cases: list[dict[str, Any]], family_of: Callable[[str], str] | None = None) -> bool:
+def write_properties(out: Path, cases: list[CaseRecord], family_of: Callable[[str], str] | None = None) -> bool:
     """Write ``properties.json`` and ``properties.md`` when any property case is present; returns whether."""
     tables = property_tables(cases, family_of)
     notes = _notes(cases)
     if not any(tables.values()) and not notes:
         return False
-    tmp = out / "properties.json.tmp"
-    tmp.write_text(json.dumps({"tables": tables, "notes": notes}, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, out / "properties.json")
+    write_json(out / "properties.json", {"tables": tables, "notes": notes})
     md = ["# Property checks", ""]
     for name, rows in tables.items():
         if not rows:

@@ -8,17 +8,18 @@ dendrograms), ``index.md`` and ``index.html``, rebuilt from the store.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_json
+from ..provenance import git_commit, machine_info
 from ..store import Store, library_versions
 from .collect import collect_groups
 from .consensus import ConsensusOptions, write_consensus
 from .index import write_index
 from .properties import registry_family, write_properties
-from .run_info import git_commit, machine_info
+from .records import CaseRecord
 from .table import render_markdown
 
 TOP1_HEADERS = ("model", "family", "weights", "correct", "labelled", "top-1", "foolbox top-1")
@@ -91,7 +92,7 @@ def write_summary(
     out: Path,
     info: dict[str, Any],
     *,
-    cases: list[dict[str, Any]],
+    cases: list[CaseRecord],
     top1: dict[str, dict[str, Any]],
     skipped_models: dict[str, str],
     bad_images: dict[str, str],
@@ -103,13 +104,11 @@ def write_summary(
         **info,
         "store": store_stats,
         "top1": top1,
-        "cases": cases,
+        "cases": [c.to_dict() for c in cases],
         "skipped_models": skipped_models,
         "bad_images": bad_images,
     }
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, out / "summary.json")
+    write_json(out / "summary.json", summary)
     md = [
         f"# xai-harness run {run_id}: cases",
         "",
@@ -123,7 +122,7 @@ def write_summary(
     if top1:
         md += ["## Top-1 on labelled images", "", render_markdown(TOP1_HEADERS, top1_rows(top1)), ""]
     if cases:
-        rows = [[c["id"], c["outcome"], c.get("value"), c.get("seconds")] for c in cases]
+        rows = [[c.id, c.outcome, c.value, c.seconds] for c in cases]
         md += ["## Cases", "", render_markdown(CASE_HEADERS, rows), ""]
     if skipped_models:
         md += ["## Models skipped", ""] + [f"- {reason}" for reason in sorted(set(skipped_models.values()))] + [""]

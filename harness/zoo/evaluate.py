@@ -17,6 +17,8 @@ from torch import nn
 
 from ..models import WeightsUnavailable, get_model_cfg, list_models, load_model
 from ..models.config import ModelCfg
+from ..models.weights import ZOO_DIR
+from .manifest import read_manifest
 from .shapes import CLASS_NAMES, NUM_CLASSES, make_split
 
 
@@ -85,8 +87,6 @@ def evaluate_zoo(
     ``log`` (e.g. ``print`` to stderr) receives one progress line per model.
     """
     import time
-
-    from .train import ZOO_DIR, read_manifest
 
     manifest = read_manifest(ZOO_DIR)
     images, labels, seed = load_test_split(manifest, n)

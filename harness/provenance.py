@@ -1,4 +1,4 @@
-"""Machine, commit and version metadata recorded with every report."""
+"""Where a result came from: commit, machine and run id, recorded with every report and trained model."""
 
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
 """Does each faithfulness metric tell real explainers from random attributions?  A measured table.
 
-``python -m harness.metrics.controls`` scores explainers (default Grad-CAM
+``python -m harness.suite.controls`` scores explainers (default Grad-CAM
 and IG) and the random-attribution control on models with real weights
 (default: the three EfficientNet-Lites and five trained zoo models) with
 the faithfulness metrics, at the suite's defaults or with more images and
 steps, and prints one markdown row per model x explainer x metric.  It goes
 through the same code as ``suites/test_metrics.py`` (:func:`score_case`,
 the same store), so its rows are what the suite would see, and
-:data:`~harness.metrics.cases.KNOWN_NON_SEPARATING` should list exactly the
+the known-failure table (:mod:`harness.suite.known`) should list exactly the
 gated pairs that come out "no" here at the defaults::
 
-    python -m harness.metrics.controls --images 4
-    python -m harness.metrics.controls --images 8 --param pixel_flipping.steps=24 \\
+    python -m harness.suite.controls --images 4
+    python -m harness.suite.controls --images 8 --param pixel_flipping.steps=24 \\
         --param faithfulness_correlation.nr_runs=32
 
 ``--softmax-off`` adds PixelFlipping on logits (``softmax=False``), to see
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ..models import WeightsUnavailable
-from ..session import Case, HarnessOptions, HarnessSession
 from ..store import Store
-from .cases import DEFAULT_IMAGES, parse_overrides, score_case
+from .metrics import score_case
+from .session import Case, HarnessOptions, HarnessSession, parse_metric_params
 
 MODELS = (
     "efficientnet_lite0",
@@ -105,11 +105,11 @@ HEADER = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m harness.metrics.controls", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m harness.suite.controls", description=__doc__.split("\n")[0])
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--explainers", default=",".join(EXPLAINERS))
     ap.add_argument("--metrics", default=",".join(METRICS))
-    ap.add_argument("--images", type=int, default=DEFAULT_IMAGES, help="images per case (default: the suite's)")
+    ap.add_argument("--images", type=int, default=4, help="images per case (default 4, the suite's)")
     ap.add_argument("--param", action="append", default=[], metavar="METRIC.KEY=VALUE")
     ap.add_argument("--softmax-off", action="store_true", help="also PixelFlipping on logits")
     ap.add_argument("--store", default=None, help="store root (default: the suite's)")
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             args.explainers.split(","),
             args.metrics.split(","),
             n_images=args.images,
-            overrides=parse_overrides(args.param),
+            overrides={m: dict(p) for m, p in parse_metric_params(args.param)},
             softmax_off=args.softmax_off,
             log=lambda s: print(s, flush=True),
         )

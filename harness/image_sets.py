@@ -1,0 +1,99 @@
+"""Image sets by name: ``builtin``, ``foolbox``, ``imagenette:PATH``, ``folder:PATH``, ``shapes[:SPLIT[:N]]``.
+
+A spec is ``kind`` or ``kind:argument``; each kind is an image source in
+:data:`IMAGE_SOURCES` (one :class:`~harness.registry.Registry`), a
+function ``argument -> ImageSet``.  The harness registers its own sources
+here; a user registers more with :func:`register_image_source`.  This
+module sits above :mod:`harness.images` and :mod:`harness.zoo`, so neither
+imports the other to resolve a spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .images import ImageSet, builtin_images, foolbox_images, image_folder, imagenette
+from .registry import Registry
+
+ImageSource = Callable[[str], ImageSet]
+IMAGE_SOURCES: Registry[ImageSource] = Registry("image set", hint="see `python -m harness list images --help`")
+
+
+def register_image_source(kind: str):
+    """Decorator: ``fn(argument: str) -> ImageSet`` answers specs ``kind`` and ``kind:argument``."""
+
+    def deco(fn: ImageSource) -> ImageSource:
+        IMAGE_SOURCES.add(kind, fn)
+        return fn
+
+    return deco
+
+
+def _no_argument(kind: str, arg: str) -> None:
+    if arg:
+        raise ValueError(f"image set {kind!r} takes no argument, got {kind}:{arg}")
+
+
+def _needs_path(kind: str, arg: str) -> None:
+    if not arg:
+        raise ValueError(f"image set {kind!r} needs a folder: {kind}:PATH")
+
+
+@register_image_source("builtin")
+def _builtin(arg: str) -> ImageSet:
+    _no_argument("builtin", arg)
+    return builtin_images()
+
+
+@register_image_source("foolbox")
+def _foolbox(arg: str) -> ImageSet:
+    _no_argument("foolbox", arg)
+    return foolbox_images()
+
+
+@register_image_source("imagenette")
+def _imagenette(arg: str) -> ImageSet:
+    _needs_path("imagenette", arg)
+    return imagenette(arg)
+
+
+@register_image_source("folder")
+def _folder(arg: str) -> ImageSet:
+    _needs_path("folder", arg)
+    return image_folder(arg)
+
+
+def _shapes(arg: str, *, spurious: bool) -> ImageSet:
+    from .zoo.shapes import shapes_images
+
+    split, _, n = arg.partition(":")
+    return shapes_images(split or "test", int(n or 16), spurious=spurious)
+
+
+@register_image_source("shapes")
+def _shapes_clean(arg: str) -> ImageSet:
+    return _shapes(arg, spurious=False)
+
+
+@register_image_source("shapes-spurious")
+def _shapes_spurious(arg: str) -> ImageSet:
+    return _shapes(arg, spurious=True)
+
+
+def image_set_from_spec(spec: str) -> ImageSet:
+    """The image set a spec names.
+
+    ``shapes`` is the zoo's generated set (with object masks; default split
+    ``test``, 16 images, class-balanced); ``shapes-spurious`` its
+    spurious-cue variant.
+    """
+    kind, _, arg = spec.partition(":")
+    if kind not in IMAGE_SOURCES:
+        raise ValueError(
+            f"unknown image set {spec!r}; use one of {', '.join(IMAGE_SOURCES.names())} "
+            "(imagenette:PATH, folder:PATH, shapes[:SPLIT[:N]])"
+        )
+    try:
+        return IMAGE_SOURCES.get(kind)(arg)
+    except ValueError as exc:
+        raise ValueError(f"bad image set {spec!r}: {exc}") from exc

@@ -1,0 +1,103 @@
+"""Score a computed case with a metric: the library side of the metric suite.
+
+:func:`score_result` takes a :class:`~harness.runner.CaseResult` (what
+``Runner.explain`` returned), prepares the metric's inputs from the same
+images (preprocessed pixels, object masks, re-explanations for other
+targets or a randomised model) and calls
+:func:`~harness.metrics.evaluate.evaluate_case`, which stores the scores and
+the random control's.  The suite layer (``harness.suite.metrics``) and
+``python -m harness.suite.controls`` both go through it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..explainers import Explainer
+from ..images import image_digest, preprocess, read_image
+from ..runner import CHUNK, CaseResult, Runner
+from .evaluate import CONTROL, MetricResult, control_maps, evaluate_case
+from .inputs import MetricInputs
+from .registry import get_metric_cfg
+
+
+def explain_on(loaded, module, explainer, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """``explainer``'s ``[N, H, W]`` maps of ``x`` on ``module`` in place of the loaded model's (not stored)."""
+    import dataclasses
+
+    import torch
+
+    other = dataclasses.replace(loaded, module=module)
+    chunk = CHUNK[explainer.cfg.cost]
+    out = [
+        explainer(
+            other, torch.from_numpy(x[i : i + chunk]).to(loaded.device), torch.as_tensor(targets[i : i + chunk])
+        ).attributions
+        for i in range(0, len(x), chunk)
+    ]
+    return np.concatenate(out)
+
+
+def score_result(
+    runner: Runner,
+    result: CaseResult,
+    explainer: Explainer,
+    metric: str,
+    *,
+    n_images: int,
+    overrides: dict[str, object] | None = None,
+) -> MetricResult:
+    """Score ``result``'s first ``n_images`` explanations with ``metric`` next to the random control.
+
+    ``result`` is what ``runner.explain(model, explainer)`` returned;
+    explanations of other targets (RandomLogit) and of a randomised model
+    (MPRT) go through the same explainer.  Fetched from and written to the
+    runner's store.
+    """
+    from ..checks.localisation import case_masks
+
+    model = result.model
+    n = min(n_images, len(result.records))
+    records = result.records[:n]
+    loaded = runner.model(model)
+    cfg = loaded.cfg
+    pixels = [read_image(r.path) for r in records]
+    digests = [image_digest(p) for p in pixels]
+    x = preprocess(pixels, cfg).numpy()
+    masks = None
+    if get_metric_cfg(metric).needs_masks:
+        all_masks = case_masks(result, runner)
+        masks = None if all_masks is None else all_masks[:n]
+    attr = result.attributions[:n]
+    explain = {
+        explainer.name: lambda t: runner.explain(model, explainer, targets=np.asarray(t), limit=n).attributions,
+        CONTROL: lambda t: control_maps(attr.shape, f"{model}-off{list(map(int, t))}", digests),
+    }
+    explain_model = {
+        explainer.name: lambda module: explain_on(loaded, module, explainer, x, result.targets[:n]),
+        CONTROL: lambda module: control_maps(attr.shape, model, digests),  # model-independent: MPRT's control
+    }
+    inp = MetricInputs(
+        loaded.module, x, result.targets[:n], cfg.num_classes, masks=masks, explain=explain, explain_model=explain_model
+    )
+    src = runner.weights_for(model)
+    base = {"model": model, "arch": cfg.arch, "weights": src.sha256}
+    meta = {
+        "family": cfg.family,
+        "label_space": cfg.label_space,
+        "model_label": loaded.label,
+        "weights_kind": loaded.weights.kind,
+    }
+    return evaluate_case(
+        inp,
+        attr,
+        metric,
+        store=runner.store,
+        base=base,
+        explainer=explainer.name,
+        explainer_params=explainer.param_dict,
+        explainer_version=explainer.cfg.version,
+        digests=digests,
+        meta=meta,
+        **(overrides or {}),
+    )

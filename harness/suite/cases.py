@@ -1,0 +1,194 @@
+"""Case generators and the helpers that run a case: what every suite module uses.
+
+Ids read ``<explainer>-<model>-<check>`` (``gradcam-deit_small-check_shape``),
+so ``pytest suites/ -k vit`` and ``-k check_finite`` select as expected.
+Every generator goes through :func:`supports` (family, token layout and
+traits), :func:`case_param` (id, marks, the known-failure table) and, in
+the test, :func:`start_case` / :func:`record_case` (one
+:class:`~harness.report.records.CaseRecord` per case).  Marks come from
+tags: the model family (``cnn``, ``transformer``, ``hybrid``), ``slow``
+for expensive explainers, and ``harness_case`` (model, explainer, check),
+by which the plugin deselects the cases of models without weights.
+Stochastic explainers are seeded from the case id (``<explainer>-<model>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pytest
+
+from ..checks import yield_checks
+from ..explainers import ExplainerCfg, get_explainer_cfg, list_explainers
+from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
+from ..regression import check_regression, tolerances_for
+from ..report.records import CaseRecord
+from ..runner import CaseResult
+from ..seeds import seed_for
+from ..store import library_versions
+from .known import xfail_marks
+from .session import Case, HarnessSession
+
+SUITE_SOURCES = ("timm", "package", "zoo")  # toy models are for tests/ only
+# user_properties keys: how a case's record, a top-1 row and a model's missing weights reach the reporter
+PROP_CASE = "harness_case"
+PROP_TOP1 = "harness_top1"
+PROP_SKIP = "harness_skip"
+
+
+def suite_models() -> list[str]:
+    return list_models(source=SUITE_SOURCES)
+
+
+def supports(model_cfg: ModelCfg, explainer_cfg: ExplainerCfg) -> bool:
+    """Whether a case of this model x explainer exists: family, token layout and required traits.
+
+    The one support test behind every generator (explanations, regression,
+    properties, metrics), so they all select the same pairs.
+    """
+    return explainer_cfg.supports(model_cfg)
+
+
+def supported_pairs(
+    models: Iterable[str] | None = None, explainers: Iterable[str] | None = None
+) -> Iterator[tuple[str, str]]:
+    """``(model, explainer)`` for every supported pair, models outer, in order."""
+    names = list(explainers) if explainers is not None else list_explainers()
+    for model in models if models is not None else suite_models():
+        mcfg = get_model_cfg(model)
+        for name in names:
+            if supports(mcfg, get_explainer_cfg(name)):
+                yield model, name
+
+
+def model_marks(model: str) -> list[pytest.MarkDecorator]:
+    return [getattr(pytest.mark, get_model_cfg(model).family)]
+
+
+def case_marks(model: str, explainer: str) -> list[pytest.MarkDecorator]:
+    marks = model_marks(model)
+    if get_explainer_cfg(explainer).cost == "expensive":
+        marks.append(pytest.mark.slow)
+    return marks
+
+
+def case_param(
+    *values: object,
+    model: str,
+    explainer: str,
+    check: str,
+    raises: type[BaseException] | tuple[type[BaseException], ...] | None = None,
+    needs_weights: bool = True,
+    id: str | None = None,
+) -> pytest.ParameterSet:
+    """``pytest.param(*values)`` with the case's id and marks, and its xfail when the table lists it.
+
+    ``model`` is a registry name (family marks and weights); cases that
+    span models (a label space, ``synthetic``) pass one that is not
+    registered and get no family mark.  ``needs_weights=False`` for cases
+    that run on declared-random weights (structure checks), which are never
+    deselected.
+    """
+    try:
+        marks = case_marks(model, explainer) if explainer in list_explainers() else model_marks(model)
+    except KeyError:  # a label space or a synthetic control: no family
+        marks = []
+    marks.append(pytest.mark.harness_case(model=model, explainer=explainer, check=check, needs_weights=needs_weights))
+    marks += xfail_marks(explainer, model, check, raises=raises)
+    return pytest.param(*values, marks=marks, id=id or f"{explainer}-{model}-{check}")
+
+
+def make_case(model: str, explainer: str) -> Case:
+    """A case with its default parameters; stochastic explainers get a seed from the case id."""
+    params = (("seed", seed_for(f"{explainer}-{model}")),) if get_explainer_cfg(explainer).stochastic else ()
+    return Case(model, explainer, params)
+
+
+def explanation_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):
+    """``pytest.param(case, check)`` for every supported model x explainer x applicable check."""
+    out = []
+    for model, name in supported_pairs(models, explainers):
+        for check in yield_checks(get_model_cfg(model), get_explainer_cfg(name)):
+            out.append(case_param(make_case(model, name), check, model=model, explainer=name, check=check.__name__))
+    return out
+
+
+def regression_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):
+    """``pytest.param(case)`` with id ``<explainer>-<model>-check_regression``.
+
+    Only explainers tagged ``regression`` (those with committed baselines)
+    are gated unless ``explainers`` names others explicitly."""
+    names = explainers or [n for n in list_explainers() if get_explainer_cfg(n).regression]
+    return [
+        case_param(make_case(model, name), model=model, explainer=name, check="check_regression")
+        for model, name in supported_pairs(models, names)
+    ]
+
+
+def record_case(request: pytest.FixtureRequest, record: CaseRecord) -> CaseRecord:
+    """Attach ``record`` to the running test; fill it in afterwards, the plugin reads it at the end."""
+    request.node.user_properties.append((PROP_CASE, record))
+    return record
+
+
+def skip_without_weights(request: pytest.FixtureRequest, harness: HarnessSession, model: str) -> None:
+    """Skip the test, with the one-line remedy, when ``model`` has no weights here."""
+    __tracebackhide__ = True
+    try:
+        harness.require_weights(model)
+    except WeightsUnavailable as exc:
+        request.node.user_properties.append((PROP_SKIP, (model, str(exc))))
+        pytest.skip(str(exc))
+
+
+def start_case(
+    request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check: str
+) -> tuple[CaseRecord, CaseResult]:
+    """Skip without weights, register the case's record, and compute (or fetch) its explanations."""
+    __tracebackhide__ = True
+    skip_without_weights(request, harness, case.model)
+    record = record_case(
+        request, CaseRecord(id=request.node.callspec.id, model=case.model, explainer=case.explainer, check=check)
+    )
+    result = harness.result(case)
+    record.model_label = result.model_label
+    record.computed, record.cached = result.computed, result.cached
+    record.native_resolution = list(result.native_resolution)
+    return record, result
+
+
+def _shown(value: object) -> object:
+    return value if isinstance(value, (int, float, dict, list)) else str(value)
+
+
+def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> object:
+    """Compute (or fetch) the case, run ``check`` and record its value for the report."""
+    __tracebackhide__ = True
+    record, result = start_case(request, harness, case, check.__name__)
+    value = check(result, harness.runner)
+    record.value = _shown(value)
+    return value
+
+
+def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> dict:
+    """Compare the case with its baseline (or write it: see :mod:`harness.regression`)."""
+    __tracebackhide__ = True
+    record, result = start_case(request, harness, case, "check_regression")
+    out = check_regression(
+        result,
+        case.id,
+        harness.options.baselines or harness.rootdir / "suites" / "baselines",
+        tol=tolerances_for(get_explainer_cfg(case.explainer)),
+        regen=harness.options.regen,
+        versions=library_versions(),
+    )
+    record.value = out
+    return out
+
+
+def run_top1(request: pytest.FixtureRequest, harness: HarnessSession, model: str) -> dict:
+    __tracebackhide__ = True
+    skip_without_weights(request, harness, model)
+    row = harness.top1_for(model)
+    request.node.user_properties.append((PROP_TOP1, (model, row)))
+    return row

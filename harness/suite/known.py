@@ -1,0 +1,150 @@
+"""One table of expected failures for every case generator (explanations, properties, metrics).
+
+``KNOWN_FAILURES`` maps ``(explainer, model, check)`` patterns to a reason
+(or a :class:`KnownFailure` for the rare entry that is not strict).  The
+three parts are ``fnmatch`` patterns against the case id's parts, so
+``("rollout", "*", "check_target_respected")`` covers rollout on every
+model; ``check`` is the id's last part (``check_localisation``,
+``check_completeness_hypothesis``, ``faithfulness_pixel_flipping``).
+Every generator asks :func:`xfail_marks`, so a listed case becomes
+``xfail(strict=True)``: a case that starts passing fails the run until its
+entry goes.  Every entry carries the measurement behind it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    """A reason, and whether an unexpected pass fails the run (``strict``, the default)."""
+
+    reason: str
+    strict: bool = True
+
+
+_LITE_PF = "PixelFlipping on EfficientNet-Lite: random's scattered black pixels break the model faster"
+
+KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
+    # -- explanation checks and properties ----------------------------------------------------------------
+    # (issue 4: lrp_vit's default AttnLRP rules are not conservative by design; the suite checks the
+    # CP rules with additive constants zeroed and records the AttnLRP leak, so no entry here.)
+    # issue 4: ReLU6 / hard-swish nets: IG (256 Gauss-Legendre steps, black baseline) misses completeness
+    # on Hypothesis-drawn examples by 0.128 (zoo_efficientnet_lite0, target 1, gap 0.81, 2nd example) and
+    # 0.074 (zoo_mobilenetv3, target 0, gap 1.75, 1st example) of the gap > 0.05; the fixed example
+    # (predicted class) passes on both (check_completeness).
+    ("ig", "zoo_efficientnet_lite0", "check_completeness_hypothesis"): "IG at 256 steps misses 5 % on a ReLU6 net",
+    ("ig", "zoo_mobilenetv3", "check_completeness_hypothesis"): "IG at 256 steps misses 5 % on a hard-swish net",
+    (
+        "rollout",
+        "*",
+        "check_target_respected",
+    ): "attention rollout is class-agnostic by construction: the map does not depend on the target",
+    # Score-CAM masks the input with min-max-normalised channels of the last block's norm1 tokens;
+    # these carry no object-positive layout (mass 0.039 / 0.041 vs control 0.049 on 8 shapes images).
+    ("scorecam", "zoo_vit_p16", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
+    ("scorecam", "zoo_deit_distilled", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
+    # PVT-v2's last stage map does not localise the object with CAM-style channel weights
+    # (mass 0.048-0.049 vs control 0.050 on 8 shapes images; Grad-CAM at 25-75 % depth does).
+    ("cam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    ("gradcampp", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    ("scorecam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    ("ablationcam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
+    # Same on the zoo ConvNeXt (mass 0.022-0.043 vs 0.049) and ViT-p32 (0.039-0.040 vs 0.049) last maps.
+    # Plain Grad-CAM at the last stage too (8 shapes images): relevance mass 0.049 vs control 0.049 on both;
+    # pointing game 0/8 vs 1/8 (ConvNeXt) and 0/8 vs 0/8 (PVT-v2).  The maps are not zero, they miss the object.
+    ("gradcam", "zoo_convnext", "check_localisation"): "last-stage Grad-CAM on the zoo ConvNeXt does not localise",
+    ("gradcam", "zoo_pvt_v2", "check_localisation"): "last-stage Grad-CAM on the zoo PVT-v2 does not localise",
+    ("gradcampp", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    ("scorecam", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    (
+        "ablationcam",
+        "zoo_convnext",
+        "check_localisation",
+    ): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    # Plain Grad-CAM on the zoo ViT-p32's 7x7 tokens (8 shapes images): mass 0.038 vs control 0.050.
+    ("gradcam", "zoo_vit_p32", "check_localisation"): "last-block Grad-CAM on the zoo ViT-p32 does not localise",
+    ("gradcampp", "zoo_vit_p32", "check_localisation"): "Grad-CAM++ on the zoo ViT-p32's 7x7 tokens does not localise",
+    ("scorecam", "zoo_vit_p32", "check_localisation"): "Score-CAM on ViT LayerNorm tokens does not localise",
+    # -- metrics ----------------------------------------------------------------------------------------------
+    # Filled only from measurements: exactly the gated pairs (PixelFlipping, RelevanceMassAccuracy) that lose
+    # to the random control at the suite's defaults (4 images, 12 steps), measured with
+    # `pytest suites/test_metrics.py -k "pixel_flipping or relevance_mass"` and `python -m harness.suite.controls`
+    # (harness/suite/controls.py); "won k/4" counts the images where the explainer beats the control.
+    #
+    # EfficientNet-Lite, PixelFlipping: random beats every regression explainer but IG on all three (IG 0.394,
+    # 0.265, 0.303 vs random 0.520, 0.464, 0.510).  Not softmax saturation: on logits (pixel_flipping.softmax=False)
+    # Grad-CAM loses by more.  Likely the perturbation's shape: random orders scatter black pixels over the whole
+    # image, which breaks these ImageNet CNNs faster than contiguous blocks or sparse gradient maps do (ROAD's
+    # argument).
+    ("gradcam", "efficientnet_lite0", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: Grad-CAM 0.968 vs random 0.520 at 4 images (lower is better; won 2/4); 0.686 vs 0.697 at "
+        "8 images (won 5/8), on logits 28.9 vs 23.4 (loses); IG 0.394 beats random"
+    ),
+    ("kernelshap", "efficientnet_lite0", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: KernelSHAP 1.066 vs random 0.520 at 4 images (lower is better; won 1/4)"
+    ),
+    ("saliency", "efficientnet_lite0", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: Saliency 1.249 vs random 0.520 at 4 images (lower is better; won 2/4)"
+    ),
+    ("gradcam", "efficientnet_lite1", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: Grad-CAM 0.666 vs random 0.464 at 4 images (lower is better; won 1/4); at 8 images 0.662 "
+        "vs 0.507, on logits 28.2 vs 24.2; IG 0.265 beats random"
+    ),
+    ("kernelshap", "efficientnet_lite1", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: KernelSHAP 1.032 vs random 0.464 at 4 images (lower is better; won 1/4)"
+    ),
+    ("saliency", "efficientnet_lite1", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: Saliency 1.086 vs random 0.464 at 4 images (lower is better; won 2/4)"
+    ),
+    ("gradcam", "efficientnet_lite2", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: Grad-CAM 1.307 vs random 0.510 at 4 images (lower is better; won 1/4); at 8 images 0.765 "
+        "vs 0.615, on logits 26.8 vs 24.7; IG 0.303 beats random"
+    ),
+    ("kernelshap", "efficientnet_lite2", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: KernelSHAP 1.557 vs random 0.510 at 4 images (lower is better; won 1/4)"
+    ),
+    ("saliency", "efficientnet_lite2", "faithfulness_pixel_flipping"): (
+        f"{_LITE_PF}: Saliency 1.319 vs random 0.510 at 4 images (lower is better; won 2/4)"
+    ),
+    # Trained zoo (8 shape classes, 224 px), 4 images.  IG beats random on every zoo model for both metrics.
+    ("gradcam", "zoo_efficientnet", "faithfulness_pixel_flipping"): (
+        "Grad-CAM 5.503 vs random 5.306 at 4 images (lower is better; won 2/4): a near tie; IG 0.250"
+    ),
+    ("kernelshap", "zoo_efficientnet", "faithfulness_pixel_flipping"): (
+        "KernelSHAP 5.497 vs random 5.306 at 4 images (lower is better; won 2/4): a near tie; IG 0.250"
+    ),
+    ("gradcam", "zoo_vit_p32", "faithfulness_pixel_flipping"): (
+        "Grad-CAM 4.061 vs random 2.725 at 4 images (lower is better; won 2/4); IG 0.096"
+    ),
+    ("gradcam", "zoo_pvt_v2", "faithfulness_pixel_flipping"): (
+        "Grad-CAM 8.424 vs random 6.013 at 4 images (lower is better; won 1/4); IG 0.697"
+    ),
+    ("gradcam", "zoo_pvt_v2", "localisation_relevance_mass"): (
+        "Grad-CAM 0.0408 vs random 0.0423 at 4 images (higher is better; won 2/4): a tie at chance level; IG 0.421"
+    ),
+    ("gradcam", "zoo_convnext", "localisation_relevance_mass"): (
+        "Grad-CAM 0.0116 vs random 0.0421 at 4 images (higher is better; won 0/4): the last-stage CAM "
+        "puts its mass off the object; IG 0.093, KernelSHAP 0.323, Saliency 0.143 beat random"
+    ),
+}
+
+
+def known_failure(explainer: str, model: str, check: str) -> KnownFailure | None:
+    """The first entry whose three patterns match the case, or None."""
+    for (e, m, c), entry in KNOWN_FAILURES.items():
+        if fnmatch.fnmatchcase(explainer, e) and fnmatch.fnmatchcase(model, m) and fnmatch.fnmatchcase(check, c):
+            return entry if isinstance(entry, KnownFailure) else KnownFailure(entry)
+    return None
+
+
+def xfail_marks(explainer: str, model: str, check: str, *, raises=None) -> list[pytest.MarkDecorator]:
+    """``[xfail(reason, strict)]`` for a listed case (``raises`` narrows what counts), else ``[]``."""
+    entry = known_failure(explainer, model, check)
+    if entry is None:
+        return []
+    return [pytest.mark.xfail(reason=entry.reason, strict=entry.strict, raises=raises)]

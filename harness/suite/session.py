@@ -1,0 +1,332 @@
+"""Run state of one harness session (the plugin keeps one in ``config.stash``).
+
+It owns the :class:`~harness.runner.Runner` (created on first use, so unit
+tests that never touch a case pay nothing), memoises case results and
+their failures, and gathers what the report needs: case records, top-1
+rows, models without weights, unreadable images and explanation progress.
+Every pytest option lands in :class:`HarnessOptions`, which the report
+records as the run's settings.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..explainers import create_explainer
+from ..image_sets import image_set_from_spec
+from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
+from ..report.records import CaseRecord
+from ..runner import CaseResult, Runner
+from ..store import Store
+from ..zoo.shapes import LABEL_SPACE, shapes_images
+
+
+@dataclass(frozen=True)
+class HarnessOptions:
+    """Every ``--harness-*`` option of a run (``pytest --help``, group *xai-harness*).
+
+    ``costly_images``: moderate and expensive explainers explain only the
+    first N images of each set (None: all).  ``metric_params`` holds the
+    parsed ``--harness-metric-param METRIC.KEY=VALUE`` overrides.
+    ``show_skipped`` keeps the cases of models without weights as skips
+    instead of deselecting them at collection.
+    """
+
+    store: Path
+    reports: Path
+    images: str = "builtin"
+    max_images: int | None = None
+    zoo_images: int = 8
+    costly_images: int | None = 8
+    weights: tuple[str, ...] = ()
+    allow_download: bool = False
+    device: str = "auto"
+    write_report: bool = True
+    baselines: Path | None = None
+    regen: bool = False
+    same_prediction: bool = False
+    metric_images: int = 4
+    metric_params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    metric_explainers: str = "regression"
+    metric_optin: tuple[str, ...] = ()
+    show_skipped: bool = False
+
+    def overrides_for(self, metric: str) -> dict[str, Any]:
+        """The ``--harness-metric-param`` overrides of one metric."""
+        return dict(dict(self.metric_params).get(metric, ()))
+
+    def settings(self) -> dict[str, str]:
+        """Every option as text, for the report's settings table."""
+        from dataclasses import fields
+
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+
+
+def parse_metric_params(items) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """``["pixel_flipping.steps=24", ...]`` -> ``(("pixel_flipping", (("steps", 24),)),)`` (Python literals)."""
+    import ast
+
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        metric, _, param = key.partition(".")
+        if not param or not value:
+            raise ValueError(f"--harness-metric-param wants METRIC.KEY=VALUE, got {item!r}")
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed = value
+        out.setdefault(metric, {})[param] = parsed
+    return tuple((m, tuple(sorted(p.items()))) for m, p in sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model x explainer pair (parameters as sorted pairs)."""
+
+    model: str
+    explainer: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.explainer}-{self.model}"
+
+
+@dataclass
+class ProgressEvent:
+    """Explanations one case computed (not fetched): ``what`` is ``<explainer> x <model>``."""
+
+    what: str
+    images: int
+    seconds: float
+
+
+@dataclass
+class HarnessSession:
+    options: HarnessOptions
+    rootdir: Path
+    cases: list[CaseRecord] = field(default_factory=list)
+    top1: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped_models: dict[str, str] = field(default_factory=dict)
+    deselected: dict[str, int] = field(default_factory=dict)  # model -> cases deselected for want of weights
+    bad_images: dict[str, str] = field(default_factory=dict)
+    progress: list[ProgressEvent] = field(default_factory=list)  # since the plugin last took them
+    computed_images: int = 0
+    compute_seconds: float = 0.0
+    _runner: Runner | None = None
+    _results: dict[Case, CaseResult | BaseException] = field(default_factory=dict)
+    _weights: dict[str, str | None] = field(default_factory=dict)  # model -> reason it has none (None: has)
+    _started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def started(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def runner(self) -> Runner:
+        if self._runner is None:
+            main = image_set_from_spec(self.options.images).head(self.options.max_images)
+            space = main.records[0].label_space if main.records else "imagenet"
+            images = {space: main}
+            if space != LABEL_SPACE and self.options.zoo_images > 0:  # the zoo's own test images
+                images[LABEL_SPACE] = shapes_images(
+                    "test", self.options.zoo_images, root=self.options.store.parent / "datasets"
+                ).head(self.options.max_images)
+            self._runner = Runner(
+                Store(self.options.store),
+                images,
+                weights=self.weights_options,
+                device=self.options.device,
+                progress=self._progress,
+            )
+            self.bad_images.update(self._runner.bad_images)
+        return self._runner
+
+    @property
+    def weights_options(self) -> WeightsOptions:
+        return WeightsOptions.from_env(self.options.weights, self.options.allow_download or None)
+
+    def _progress(self, what: str, done: int, total: int, seconds: float) -> None:
+        """The runner's callback: ``done`` of ``total`` images, ``seconds`` since its call started."""
+        last = self.progress[-1] if self.progress else None
+        if last is not None and last.what == what and done > last.images and seconds >= last.seconds:
+            self.computed_images += done - last.images
+            self.compute_seconds += seconds - last.seconds
+            last.images, last.seconds = done, seconds
+        else:
+            self.progress.append(ProgressEvent(what, done, seconds))
+            self.computed_images += done
+            self.compute_seconds += seconds
+
+    def take_progress(self) -> list[ProgressEvent]:
+        """The explanation work done since the last call (the plugin prints it between cases)."""
+        out, self.progress = self.progress, []
+        return out
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._started
+
+    def missing_weights(self, model: str) -> str | None:
+        """Why ``model`` has no weights here (one line with the remedy), or None when it has some.
+
+        Finds and hashes the file without loading it, once per model, so
+        collection can deselect the cases of models without weights.
+        """
+        if model not in self._weights:
+            try:
+                resolve_weights(get_model_cfg(model), self.weights_options)
+                self._weights[model] = None
+            except WeightsUnavailable as exc:
+                self._weights[model] = str(exc)
+        return self._weights[model]
+
+    def require_weights(self, model: str) -> None:
+        """Raise WeightsUnavailable if ``model`` has no weights (the suites turn it into a skip)."""
+        self.runner.weights_for(model)
+
+    def result(self, case: Case) -> CaseResult:
+        """The case's explanations, computed once per session (failures too)."""
+        self.require_weights(case.model)
+        if case not in self._results:
+            try:
+                explainer = create_explainer(case.explainer, **dict(case.params))
+                self._results[case] = self.runner.explain(case.model, explainer, limit=self.image_limit(explainer))
+            except Exception as exc:  # remembered, so sibling checks fail fast with the same error
+                self._results[case] = exc
+        res = self._results[case]
+        if isinstance(res, BaseException):
+            raise res
+        return res
+
+    def image_limit(self, explainer) -> int | None:
+        """How many images a case of ``explainer`` explains: all, or ``costly_images``
+        for moderate and expensive explainers (LIME, KernelSHAP, IG, Score-CAM, ...)."""
+        if explainer.cfg.cost == "cheap" or not self.options.costly_images:
+            return None
+        return self.options.costly_images
+
+    def top1_for(self, model: str) -> dict[str, Any]:
+        """Top-1 of ``model`` on the labelled images (overall and on foolbox's 20)."""
+        self.require_weights(model)
+        preds = self.runner.predictions(model)
+        correct, labelled = preds.correct()
+        fool = [(r, int(p)) for r, p in zip(preds.records, preds.top1) if r.id.startswith("foolbox/")]
+        cfg = get_model_cfg(model)
+        row = {
+            "family": cfg.family,
+            "weights": self.runner.weights_for(model).kind,
+            "correct": correct,
+            "labelled": labelled,
+            "top1": correct / labelled if labelled else None,
+            "foolbox_correct": sum(r.accepts(p) for r, p in fool),
+            "foolbox_total": len(fool),
+            "misses": [
+                f"{r.id}: {p}"
+                for r, p in zip(preds.records, preds.top1)
+                if r.label is not None and not r.accepts(int(p))
+            ],
+        }
+        self.top1[model] = row
+        return row
+
+    def summary_lines(self, *, write_report: bool = True) -> list[str]:
+        """The terminal summary; writes ``reports/<run-id>/`` first when the run has results and
+        ``write_report`` (pytest-xdist workers pass False: their controller writes the one report)."""
+        from ..report.index import consensus_lines
+        from ..report.summary import TOP1_HEADERS, top1_rows
+        from ..report.table import render_table
+
+        if not (self.cases or self.top1 or self.skipped_models):
+            return []
+        lines = []
+        if self.top1:
+            lines.append(render_table(TOP1_HEADERS, top1_rows(self.top1), title="Top-1 on labelled images"))
+        stats = self.store_stats()
+        if stats:
+            hits, misses, writes = stats["hits"], stats["misses"], stats["writes"]
+            lines.append(f"store: {hits} hits, {misses} misses, {writes} writes ({self.options.store})")
+        lines += self.weights_lines()
+        lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
+        if write_report and self.options.write_report and (self.cases or self.top1):
+            out, consensus = self.write_report()
+            lines += consensus_lines(consensus)
+            lines.append(f"report: {_relative(out)}/index.md")
+        return lines
+
+    def weights_lines(self) -> list[str]:
+        """One block for the models without weights: a line per model with its remedy."""
+        from ..models.weights import short_remedy
+
+        if not self.skipped_models:
+            return []
+        n = sum(self.deselected.values())
+        how = (
+            f"their {n} cases were deselected (--harness-show-skipped keeps them as skips)"
+            if n
+            else "their cases were skipped"
+        )
+        out = [f"{len(self.skipped_models)} model(s) have no weights here; {how}:"]
+        width = max(len(m) for m in self.skipped_models)
+        for model in sorted(self.skipped_models):
+            cfg = get_model_cfg(model)
+            cases = f"{self.deselected[model]} cases" if model in self.deselected else "skipped"
+            out.append(f"  {model:<{width}}  {cfg.family:<11}  {cases:>9}  {short_remedy(cfg)}")
+        out.append(
+            "  (`python -m harness list models` shows where weights are looked for; "
+            "--harness-allow-download fetches them from the hub)"
+        )
+        return out
+
+    def write_report(self):
+        """Write ``reports/<run-id>/`` from the store and this run's records; returns (folder, consensus)."""
+        from ..provenance import new_run_id
+        from ..report.consensus import ConsensusOptions
+        from ..report.summary import build_report
+
+        cases = {(c.model, c.explainer) for c in self.cases}
+        return build_report(
+            self.options.reports,
+            new_run_id(),
+            root=self.rootdir,
+            store=Store(self.options.store),
+            settings=self.options.settings(),
+            cases_filter=cases,
+            consensus_options=ConsensusOptions(same_prediction=self.options.same_prediction),
+            session=dict(
+                cases=self.cases,
+                top1=self.top1,
+                skipped_models=self.skipped_models,
+                bad_images=self.bad_images,
+                store_stats=self.store_stats(),
+            ),
+        )
+
+    def store_stats(self) -> dict[str, int]:
+        if self._runner is None:
+            return {}
+        s = self._runner.store
+        return {"hits": s.hits, "misses": s.misses, "writes": s.writes}
+
+
+def _relative(path: Path) -> str:
+    import os
+
+    try:
+        return os.path.relpath(path, Path.cwd())
+    except ValueError:  # another drive
+        return str(path)
+
+
+SESSION_KEY = pytest.StashKey[HarnessSession]()
+
+
+def session_of(config: pytest.Config) -> HarnessSession:
+    """The run's :class:`HarnessSession` (for ``pytest_generate_tests`` hooks and fixtures)."""
+    return config.stash[SESSION_KEY]
