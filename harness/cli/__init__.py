@@ -1,0 +1,31 @@
+"""Command line.
+
+``python -m harness list models|explainers|metrics|images [--json]``
+``python -m harness report [--store PATH] [--out DIR]``: rebuild a report from the store
+``python -m harness leaderboard [--store PATH] [--out DIR]``: metric tables and agreement from the store
+``python -m harness compare RUN_A RUN_B``: how the similarity matrices moved between runs
+``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+# One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
+COMMANDS = ("listing", "reports", "zoo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,118 @@
+"""``python -m harness report|leaderboard|compare``: reports from the store, computing nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..report.table import render_table
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from ..provenance import new_run_id
+    from ..report.consensus import ConsensusOptions
+    from ..report.index import consensus_lines
+    from ..report.summary import build_report
+    from ..store import Store
+
+    store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
+    if not store_path.is_dir():
+        print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
+        return 2
+    opts = ConsensusOptions(
+        same_prediction=args.same_prediction, linkage=args.linkage, resolution=args.resolution, seed=args.seed
+    )
+    out, consensus = build_report(
+        Path(args.out),
+        new_run_id(),
+        root=Path.cwd(),
+        store=Store(store_path),
+        settings={"store": str(store_path), "source": "python -m harness report"},
+        consensus_options=opts,
+    )
+    for line in consensus_lines(consensus):
+        print(line)
+    print(f"report: {out}/index.md")
+    return 0
+
+
+def cmd_leaderboard(args) -> int:
+    from pathlib import Path
+
+    from ..report.leaderboard import collect_metrics, render_text, write_leaderboard
+    from ..store import Store
+
+    store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
+    if not store_path.is_dir():
+        print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
+        return 2
+    store = Store(store_path)
+    print(render_text(collect_metrics(store)))
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        write_leaderboard(Path(args.out), store)
+        print(f"leaderboard: {args.out}/leaderboard.md")
+    return 0
+
+
+def _load_consensus(run: str) -> dict:
+    from pathlib import Path
+
+    path = Path(run)
+    path = path / "consensus.json" if path.is_dir() else path
+    if not path.is_file():
+        raise SystemExit(f"no consensus.json at {path}")
+    return json.loads(path.read_text())
+
+
+def cmd_compare(args) -> int:
+    a, b = _load_consensus(args.run_a), _load_consensus(args.run_b)
+    index_b = {(ex["slug"], m["metric"]): m for ex in b["explainers"] for m in ex["metrics"]}
+    for ex in a["explainers"]:
+        for m in ex["metrics"]:
+            other = index_b.get((ex["slug"], m["metric"]))
+            if other is None:
+                print(f"{ex['slug']} [{m['metric']}]: only in {args.run_a}")
+                continue
+            sims_b = {(p["a"], p["b"]): p["similarity"] for p in other["most_similar"] + other["least_similar"]}
+            pairs_a = {(p["a"], p["b"]): p["similarity"] for p in m["most_similar"] + m["least_similar"]}
+            rows = [
+                [a_, b_, old, sims_b.get((a_, b_)), None if sims_b.get((a_, b_)) is None else sims_b[(a_, b_)] - old]
+                for (a_, b_), old in pairs_a.items()
+            ]
+            rows.sort(key=lambda r: -abs(r[4] or 0))
+            print(
+                render_table(
+                    ("model A", "model B", "A", "B", "B - A"),
+                    rows,
+                    title=f"{ex['slug']} [{m['metric']}]: {m['verdict']}  ->  {other['verdict']}",
+                )
+            )
+            print()
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    rp = sub.add_parser("report", help="rebuild the consensus report from the store, computing nothing")
+    rp.add_argument("--store", default=None, help="store path (default: $XAI_HARNESS_STORE or .harness/store)")
+    rp.add_argument("--out", default="reports", help="reports directory (default: reports)")
+    rp.add_argument(
+        "--same-prediction",
+        action="store_true",
+        help="compare each pair only on images where both models predict the same class",
+    )
+    rp.add_argument("--linkage", default="average", help="scipy linkage method (default: average)")
+    rp.add_argument("--resolution", type=float, default=1.0, help="Louvain resolution (default: 1.0)")
+    rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")
+    rp.set_defaults(func=cmd_report)
+    lb = sub.add_parser("leaderboard", help="metric tables, aggregate rank and metric agreement from the store")
+    lb.add_argument("--store", default=None, help="store path (default: $XAI_HARNESS_STORE or .harness/store)")
+    lb.add_argument("--out", default=None, help="also write leaderboard.md/.csv/.json to this folder")
+    lb.set_defaults(func=cmd_leaderboard)
+    cp = sub.add_parser("compare", help="how the similarity matrices moved between two report runs")
+    cp.add_argument("run_a")
+    cp.add_argument("run_b")
+    cp.set_defaults(func=cmd_compare)
