@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,7 +201,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, drop = [], []
     for item in items:
         mark = item.get_closest_marker("harness_case")
-        model = mark.kwargs.get("model") if mark is not None and mark.kwargs.get("needs_weights", True) else None
+        model = str(mark.kwargs.get("model", "")) if mark is not None and mark.kwargs.get("needs_weights", True) else ""
         reason = hs.missing_weights(model) if model and _registered(model) else None
         if reason is None:
             keep.append(item)
@@ -242,7 +243,7 @@ class HarnessReporter:
         if report.when != "call" and not (report.when == "setup" and (report.skipped or report.failed)):
             return
         hs = self.session
-        props = dict(report.user_properties)
+        props: dict[str, Any] = dict(report.user_properties)
         if PROP_SKIP in props:
             model, reason = props[PROP_SKIP]
             hs.skipped_models[model] = reason

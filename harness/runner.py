@@ -38,6 +38,13 @@ def _preprocessing_fields(name: str) -> dict[str, Any]:
     )
 
 
+def _filled(items: list[np.ndarray | None]) -> list[np.ndarray]:
+    """``items`` once every entry has been fetched or computed (a gap is a bug, said as such)."""
+    if any(i is None for i in items):
+        raise RuntimeError("runner: an entry was neither fetched from the store nor computed")
+    return [i for i in items if i is not None]
+
+
 @dataclass
 class Predictions:
     model: str
@@ -188,7 +195,7 @@ class Runner:
                     {"image_id": rec.id, "label": rec.label},
                 )
                 logits[j] = row
-        preds = Predictions(name, records, np.stack(logits) if logits else np.zeros((0, 0)))
+        preds = Predictions(name, records, np.stack(_filled(logits)) if logits else np.zeros((0, 0)))
         self._predictions[name] = preds
         return preds
 
@@ -269,7 +276,7 @@ class Runner:
             explainer=explainer.name,
             params=explainer.param_dict,
             records=records,
-            attributions=np.stack(maps),
+            attributions=np.stack(_filled(maps)),
             targets=np.asarray(tgt),
             native_resolution=tuple(metas[0]["native_resolution"]) if metas else (0, 0),
             seconds=sum(m.get("seconds", 0.0) for m in metas),

@@ -126,7 +126,7 @@ class Store:
         payload[_FIELDS] = np.frombuffer(canonical_json(fields).encode(), dtype=np.uint8)
         payload[_META] = np.frombuffer(canonical_json(meta or {}).encode(), dtype=np.uint8)
         buf = io.BytesIO()
-        np.savez_compressed(buf, **payload)
+        np.savez_compressed(buf, allow_pickle=False, **payload)
         write_atomic(path, buf.getvalue())
         self.writes += 1
         return Entry(kind, key, json.loads(canonical_json(fields)), meta or {}, arrays)

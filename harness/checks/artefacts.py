@@ -208,8 +208,8 @@ def check_grid_separation(scores: dict[str, float], patch_models: set[str], *, c
     outside = {m: s for m, s in scores.items() if m not in patch_models}
     if not inside or not outside:
         raise CheckFailure(f"grid separation: need scores on both sides, got {sorted(scores)} [{case}]")
-    lo = min(inside, key=inside.get)
-    hi = max(outside, key=outside.get)
+    lo = min(inside, key=lambda m: inside[m])
+    hi = max(outside, key=lambda m: outside[m])
     if not inside[lo] > outside[hi]:
         raise CheckFailure(
             f"grid separation: lowest uniform-patch score {inside[lo]:.3g} ({lo}) is not above the highest "

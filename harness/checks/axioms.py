@@ -150,6 +150,8 @@ def check_convergence(
             f"{errs[lo]:.3g} at n_steps={lo} (+{CONVERGENCE_SLACK:g} float slack); ladder "
             f"{ {k: round(v, 5) for k, v in errs.items()} } [{case}]"
         )
+    if last is None:
+        raise ValueError(f"convergence: no n_steps given [{case}]")
     assert_complete(last, case=f"{case}, n_steps={hi}")
     return errs
 

@@ -8,6 +8,8 @@ the tolerance, and returns the measured value for the report.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import numpy as np
 
 # Tolerances, stated once.
@@ -25,7 +27,7 @@ def _case(result) -> str:
     return f"[{result.explainer} on {result.model_label}]"
 
 
-def _fail(msg: str, result) -> None:
+def _fail(msg: str, result) -> NoReturn:
     __tracebackhide__ = True
     raise CheckFailure(f"{msg} {_case(result)}")
 
@@ -102,10 +104,10 @@ def check_target_respected(result, runner) -> float:
     from ..explainers import create_explainer
 
     alt = runner.explain(result.model, create_explainer(result.explainer, **result.params), targets=second, limit=limit)
-    changes = []
+    changes: list[float] = []
     for i in probe:
         a, b = result.attributions[i], alt.attributions[i]
-        changes.append(float(np.linalg.norm(a - b) / max(np.linalg.norm(a), 1e-12)))
+        changes.append(float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(a)), 1e-12))
     worst = min(changes)
     if not worst > TARGET_MIN_CHANGE:
         _fail(

@@ -25,6 +25,7 @@ what the additive constants absorb.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 import torch
@@ -61,7 +62,8 @@ def layerwise_relevance(
     from ..explainers.lrp_vit import lrp_rules
 
     acts: dict[str, torch.Tensor] = {}
-    cuts = {f"blocks.{i}": b for i, b in enumerate(module.blocks)} | {"tokens": module.patch_embed}
+    blocks: Any = module.blocks  # timm ViT: an nn.Sequential of blocks
+    cuts = {f"blocks.{i}": b for i, b in enumerate(blocks)} | {"tokens": module.patch_embed}
     handles = [m.register_forward_hook(lambda _m, _i, o, k=k: acts.__setitem__(k, o)) for k, m in cuts.items()]
     try:
         with torch.enable_grad(), lrp_rules(module, rule):

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from typing import Any
 
 import numpy as np
 
 from .basic import _fail
 
 METRICS = ("pointing_game", "relevance_mass", "relevance_rank")
-QUANTUS_PARAMS = dict(abs=True, normalise=True, disable_warnings=True)
+QUANTUS_PARAMS: dict[str, Any] = dict(abs=True, normalise=True, disable_warnings=True)
 
 
 def case_masks(result, runner) -> np.ndarray | None:

@@ -22,10 +22,10 @@ def check_resolution(model, x: torch.Tensor) -> dict[int, tuple[int, int]]:
 
     with torch.no_grad():
         target = model(x).argmax(1)
-    measured = {}
+    measured: dict[int, tuple[int, int]] = {}
     for depth in DEPTHS:
         exp = create_explainer("gradcam", depth=depth)(model, x, target)
-        measured[depth] = tuple(exp.native_resolution)
+        measured[depth] = (int(exp.native_resolution[0]), int(exp.native_resolution[1]))
         want = model.cfg.native_grid(depth)
         if measured[depth] != want:
             raise CheckFailure(

@@ -40,8 +40,9 @@ def cascade_groups(module: torch.nn.Module, target_layers: tuple[str, ...]) -> l
 
 
 def _reinit(mod: torch.nn.Module) -> None:
-    if hasattr(mod, "reset_parameters"):
-        mod.reset_parameters()
+    reset = getattr(mod, "reset_parameters", None)
+    if callable(reset):
+        reset()
     else:
         for p in mod.parameters(recurse=False):
             torch.nn.init.normal_(p, std=0.02)

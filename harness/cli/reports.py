@@ -104,7 +104,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare each pair only on images where both models predict the same class",
     )
-    rp.add_argument("--linkage", default="average", help="scipy linkage method (default: average)")
+    rp.add_argument(
+        "--linkage",
+        default="average",
+        choices=("average", "single", "complete", "weighted"),
+        help="scipy linkage method (default: average)",
+    )
     rp.add_argument("--resolution", type=float, default=1.0, help="Louvain resolution (default: 1.0)")
     rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")
     rp.set_defaults(func=cmd_report)

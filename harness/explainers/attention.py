@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,7 +30,7 @@ from .registry import ExplainerCfg, ExplainerError, RawExplanation, register_exp
 FUSIONS = ("mean", "max", "min")
 
 
-def attention_modules(module: nn.Module) -> list[nn.Module]:
+def attention_modules(module: nn.Module) -> list[Any]:
     """timm-style attention modules (``qkv``, ``attn_drop``, ``fused_attn``) in forward order."""
     return [
         m
@@ -50,7 +51,7 @@ def attention_capture(module: nn.Module) -> Iterator[list[torch.Tensor]]:
     maps: list[torch.Tensor] = []
     handles = []
     try:
-        for m in mods:
+        for m in mods:  # timm Attention modules (typed Any: their flags are plain attributes)
             m.fused_attn = False
             handles.append(m.attn_drop.register_forward_hook(lambda _m, _i, out: maps.append(out)))
         yield maps

@@ -78,7 +78,7 @@ def _inplace_off(module: torch.nn.Module) -> list[torch.nn.Module]:
     """Turn in-place activations off (zennit's backward hooks need the outputs); returns what to restore."""
     changed = [m for m in module.modules() if getattr(m, "inplace", False) is True]
     for m in changed:
-        m.inplace = False
+        setattr(m, "inplace", False)  # noqa: B010  (nn.Module attributes are typed as tensors)
     return changed
 
 
@@ -108,7 +108,7 @@ def lrp_cnn(model, x: torch.Tensor, target: torch.Tensor, *, composite: str) -> 
             logits, rel = attributor(xg, lambda out: torch.zeros_like(out).scatter(1, idx, out.gather(1, idx)))
     finally:
         for m in changed:
-            m.inplace = True
+            setattr(m, "inplace", True)  # noqa: B010
     rel = rel.detach().sum(dim=1)
     logit = logits.detach().gather(1, target[:, None])[:, 0]
     return RawExplanation(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
@@ -87,7 +88,7 @@ def lrp_rules(module: nn.Module, rule: str = "attnlrp") -> Iterator[None]:
     attns = attention_modules(module)
     if not attns:
         raise ExplainerError(f"lrp_vit: {type(module).__name__} has no timm attention modules")
-    patched: list[tuple[nn.Module, object]] = []
+    patched: list[tuple[nn.Module, Any]] = []
 
     def patch(m: nn.Module, fn) -> None:
         patched.append((m, m.__dict__.get("forward")))

@@ -72,7 +72,7 @@ def imagenette(root: str | Path, *, split: str = "val", per_class: int | None = 
     classes = sorted(p for p in base.iterdir() if p.is_dir() and _SYNSET.match(p.name)) if base.is_dir() else []
     if not classes:
         raise FileNotFoundError(f"no synset folders (n01440764, ...) under {base}")
-    records = []
+    records: list[ImageRecord] = []
     for folder in classes:
         label = _label_for(folder.name)
         files = _images_under(folder)[:per_class]

@@ -66,6 +66,8 @@ class FrozenModule(torch.nn.Module):
         object.__setattr__(self, "graph", graph)  # not a submodule: ``eval()``/``train()`` must not reach it
         self.eval()
 
+    graph: torch.jit.ScriptModule
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.graph(x)
 
@@ -103,24 +105,25 @@ def inference_module(
         return (hit[1] or module), hit[2]
     reps = -(-batch_size // len(example))
     probe = torch.from_numpy(np.ascontiguousarray(np.concatenate([example] * reps)[:batch_size], np.float32))
-    frozen, how = None, ""
+    frozen: torch.nn.Module | None = None
+    how = ""
     try:
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(module, probe, check_trace=False)
-            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+            graph = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
         with torch.inference_mode():
             worst = 0.0
             for xb in (probe, probe[:1]):
-                ref, got = module(xb).float(), frozen(xb).float()
+                ref, got = module(xb).float(), graph(xb).float()
                 if ref.shape != got.shape:
                     raise ValueError(f"output shape {tuple(got.shape)} != eager {tuple(ref.shape)}")
                 worst = max(worst, float((got - ref).abs().max() / (1 + ref.abs().max())))
         if not worst <= FREEZE_TOL:
-            how, frozen = f"eager (frozen copy differs by {worst:.2g} > {FREEZE_TOL:g})", None
+            how = f"eager (frozen copy differs by {worst:.2g} > {FREEZE_TOL:g})"
         else:
             how = f"frozen TorchScript (max relative logit difference {worst:.1g})"
-            frozen = FrozenModule(frozen)
+            frozen = FrozenModule(graph)
     except Exception as exc:  # any tracing failure: run eager, keep why
         how, frozen = f"eager (tracing failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160]})", None
     _FROZEN[module] = (key, frozen, how)

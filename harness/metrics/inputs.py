@@ -31,7 +31,7 @@ class MetricInputs:
     targets for metrics that re-explain (RandomLogit), keyed by set name;
     ``explain_model(module)`` returns ``[N, H, W]`` maps of the same images
     and targets on another module (MPRT's randomised copy), keyed likewise.
-    ``batch_size`` is the forward chunk; ``None`` picks it from the module's
+    ``batch_size`` is the forward chunk; ``0`` picks it from the module's
     device (:func:`~harness.metrics.forward.default_batch`).  ``freeze``
     (``None``: the ``XAI_HARNESS_FREEZE`` setting, on by default) runs the
     metrics' forward passes through a checked, frozen TorchScript copy on
@@ -47,14 +47,14 @@ class MetricInputs:
     masks: np.ndarray | None = None
     explain: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None
     explain_model: dict[str, Callable[[torch.nn.Module], np.ndarray]] | None = None
-    batch_size: int | None = None
+    batch_size: int = 0
     freeze: bool | None = None
     forward_how: str = field(default="", init=False)  # set by forward_module()
 
     def __post_init__(self) -> None:
         self.x = np.ascontiguousarray(self.x, dtype=np.float32)
         self.y = np.asarray(self.y, dtype=np.int64)
-        if self.batch_size is None:
+        if not self.batch_size:
             self.batch_size = default_batch(self.module)
 
     def forward_module(self) -> torch.nn.Module:

@@ -11,6 +11,7 @@ benchmark.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -194,7 +195,8 @@ def quantus_scores(
     from .road import road_reference
 
     a4 = a[:, None].astype(np.float32)
-    common = dict(disable_warnings=True, return_aggregate=False)
+    common: dict[str, Any] = dict(disable_warnings=True, return_aggregate=False)
+    m: Any
     if metric == "faithfulness_correlation":
         k = params.get("subset_size") or max(1, int(round(params["subset_fraction"] * np.prod(x.shape[1:]))))
         m = quantus.FaithfulnessCorrelation(

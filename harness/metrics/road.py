@@ -149,6 +149,8 @@ def road_reference(
     rows = []
     for p in percentages:
         top = order[:, : int(hw * p / 100)]
-        xp = np.stack([noisy_linear_imputation(arr=x[i], indices=top[i], noise=noise) for i in range(len(x))])
+        xp: np.ndarray = np.stack(
+            [noisy_linear_imputation(arr=x[i], indices=top[i], noise=noise) for i in range(len(x))]
+        )
         rows.append(np.argmax(model.predict(xp.astype(np.float32)), axis=-1) == y)
     return np.stack(rows, axis=1).astype(float).mean(axis=1)

@@ -90,8 +90,8 @@ class ModelCfg:
     std: tuple[float, float, float] = IMAGENET_STD
     crop_pct: float = 0.875
     interpolation: str = "bicubic"
-    target_layers: tuple[str, str, str, str] = ("", "", "", "")
-    strides: tuple[int, int, int, int] = (4, 8, 16, 32)
+    target_layers: tuple[str, ...] = ("", "", "", "")
+    strides: tuple[int, ...] = (4, 8, 16, 32)
     layout: str = "nchw"
     num_prefix_tokens: int = 0
     patch_size: int = 0
@@ -113,6 +113,8 @@ class ModelCfg:
             raise ValueError(f"{self.name}: layout {self.layout!r} not in {LAYOUTS}")
         if unknown := set(self.traits) - set(TRAITS):
             raise ValueError(f"{self.name}: unknown trait(s) {sorted(unknown)}; known: {TRAITS}")
+        if len(self.target_layers) != len(DEPTHS) or len(self.strides) != len(DEPTHS):
+            raise ValueError(f"{self.name}: target_layers and strides need one entry per depth {DEPTHS}")
         if self.layout == "tokens" and self.grid_size is None:
             raise ValueError(f"{self.name}: token models need grid_size")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -54,7 +55,7 @@ class LoadedModel:
 
 def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Module:
     """Instantiate the architecture; with ``pretrained_file``, via timm's own loader."""
-    kwargs = dict(cfg.create_kwargs)
+    kwargs: dict[str, Any] = dict(cfg.create_kwargs)
     if cfg.arch in TOY_BUILDERS:
         return TOY_BUILDERS[cfg.arch](**kwargs)
     import timm
@@ -83,6 +84,8 @@ class WeightsLoadError(RuntimeError):
 
 
 def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
+    if source.path is None:
+        raise ValueError(f"{cfg.name}: {source.kind} weights have no file to load")
     if source.kind in ("package", "zoo"):
         module = build_module(cfg)
         state = _read_state_dict(source.path)

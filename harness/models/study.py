@@ -8,7 +8,7 @@ so Grad-CAM there would be identically zero.
 
 from __future__ import annotations
 
-from .config import INCEPTION_MEAN, INCEPTION_STD, ModelCfg
+from .config import IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, ModelCfg
 from .registry import add_model
 
 
@@ -32,7 +32,7 @@ def _resnet(
 def _vit(name: str, arch: str, hub: str, *, patch: int, depth: int = 12, inception: bool = False) -> ModelCfg:
     picks = tuple(f"blocks.{round(depth * f) - 1}.norm1" for f in (0.25, 0.5, 0.75, 1.0))
     side = 224 // patch
-    extra = dict(mean=INCEPTION_MEAN, std=INCEPTION_STD) if inception else {}
+    mean, std = (INCEPTION_MEAN, INCEPTION_STD) if inception else (IMAGENET_MEAN, IMAGENET_STD)
     return ModelCfg(
         name=name,
         arch=arch,
@@ -44,7 +44,8 @@ def _vit(name: str, arch: str, hub: str, *, patch: int, depth: int = 12, incepti
         num_prefix_tokens=1,
         patch_size=patch,
         grid_size=(side, side),
-        **extra,
+        mean=mean,
+        std=std,
     )
 
 

@@ -24,7 +24,7 @@ ZOO_CLASSES = 8
 ZOO_LABEL_SPACE = "shapes"
 
 
-def _zoo(name: str, arch: str, family: str, layers: tuple[str, str, str, str], kwargs: dict, **kw) -> ModelCfg:
+def _zoo(name: str, arch: str, family: str, layers: tuple[str, ...], kwargs: dict, **kw) -> ModelCfg:
     return ModelCfg(
         name=name,
         arch=arch,

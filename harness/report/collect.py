@@ -45,7 +45,7 @@ def collect_groups(
     """Groups of maps per explainer; ``cases`` limits to (model, explainer) pairs."""
     # (explainer, params json) -> model -> weights -> image digest -> (attr, target, image id, family)
     tree: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
-    params_of: dict[tuple[str, str], dict] = {}
+    params_of: dict[tuple[str, str, str], dict] = {}
     for entry in store.entries("explanation"):
         f, meta = entry.fields, entry.meta
         if meta.get("targets_mode") != "pred":

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import compare
+from ..compare.clustering import Method as Linkage
 from ..store import canonical_json
 from .collect import MapGroup
 
@@ -33,7 +34,7 @@ MIN_PER_FAMILY = 2
 @dataclass(frozen=True)
 class ConsensusOptions:
     same_prediction: bool = False
-    linkage: str = "average"
+    linkage: Linkage = "average"
     resolution: float = 1.0
     seed: int = 0
 

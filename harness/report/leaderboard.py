@@ -203,14 +203,15 @@ def metric_tables(rows: list[dict[str, Any]]) -> dict[str, tuple[list[str], list
         sub = [r for r in rows if r["metric"] == metric]
         models = sorted({r["model"] for r in sub})
         by = {(r["explainer"], r["model"]): r for r in sub}
-        body = []
+        body: list[list[object]] = []
         for e in sorted({r["explainer"] for r in sub}):
             line: list[object] = [e]
             for m in models:
                 r = by.get((e, m))
                 line.append("" if r is None else f"{r['score']:.4g}{'' if r['beats_random'] else ' *'}")
             body.append(line)
-        ctrl = [CONTROL] + [next((f"{r['random']:.4g}" for r in sub if r["model"] == m), "") for m in models]
+        ctrl: list[object] = [CONTROL]
+        ctrl += [next((f"{r['random']:.4g}" for r in sub if r["model"] == m), "") for m in models]
         out[metric] = (["explainer"] + models, body + [ctrl])
     return out
 

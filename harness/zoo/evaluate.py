@@ -160,7 +160,7 @@ def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
                 ax.text(
                     j,
                     i,
-                    int(cm[i, j]),
+                    str(int(cm[i, j])),
                     ha="center",
                     va="center",
                     fontsize=6,

@@ -23,6 +23,7 @@ attributions move off the object mask.
 from __future__ import annotations
 
 import colorsys
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -161,7 +162,7 @@ def _resize(img: np.ndarray, size: int = SIZE) -> np.ndarray:
     from PIL import Image
 
     im = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8))
-    return np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.0
+    return np.asarray(im.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
 
 def _photo_background(rng: np.random.Generator) -> np.ndarray:
@@ -369,7 +370,6 @@ def write_samples(
     Each file is written atomically and only when missing, so processes may
     share the folder and a set of 64 images reuses the files of a set of 8.
     """
-    from PIL import Image
 
     from ..atomic import write_atomic
 
@@ -381,10 +381,16 @@ def write_samples(
         image, mask = folder / f"{stem}.png", folder / "masks" / f"{stem}.png"
         if not (image.is_file() and mask.is_file()):
             s = make_sample(seed, split, i, spurious=spurious, cue_p=cue_p)
-            write_atomic(mask, lambda p, m=s.mask: Image.fromarray((m * 255).astype(np.uint8)).save(p, format="PNG"))
-            write_atomic(image, lambda p, im=s.image: Image.fromarray(im).save(p, format="PNG"), sync=False)
+            write_atomic(mask, functools.partial(_save_png, (s.mask * 255).astype(np.uint8)))
+            write_atomic(image, functools.partial(_save_png, s.image), sync=False)
         rows.append(dict(index=i, label=label, file=image, mask=mask))
     return rows
+
+
+def _save_png(pixels: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(pixels).save(path, format="PNG")
 
 
 def shapes_images(

@@ -27,6 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -99,7 +100,7 @@ def normaliser(cfg: ModelCfg, device: torch.device):
 class LiteSplit(nn.Module):
     """EfficientNet-Lite0 as a frozen prefix (cached) and a trainable suffix."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: Any) -> None:  # a timm EfficientNet (conv_stem, bn1, blocks, conv_head, bn2)
         super().__init__()
         self.model = model
         for mod in (model.conv_stem, model.bn1, *model.blocks[:LITE_FROZEN]):
@@ -184,7 +185,7 @@ def train_one(
     norm = normaliser(cfg, device)
     train, val = data["train"], data["val"]
     if cfg.init_from:  # fine-tuning: the frozen prefix's features are computed once
-        net = LiteSplit(module).to(device)
+        net: nn.Module = LiteSplit(module).to(device)
         t0 = time.perf_counter()
         net.eval()
         feats = {s: predict(net.prefix, data[s].images, norm) for s in ("train", "val")}
@@ -258,6 +259,8 @@ def train_one(
         if val_acc >= stop_at:
             stopped = f"val_acc>={stop_at}"
             break
+    if best_state is None:
+        raise RuntimeError(f"{name}: no epoch finished within the budget of {budget_s:.0f}s")
     module.load_state_dict(best_state)
     info = dict(
         init=init,
