@@ -10,13 +10,14 @@ report.
 
 * Collection: cases of models without weights are deselected and listed
   once in the summary (``--harness-show-skipped`` keeps them as skips).
-* Progress: with ``-v`` one line after each case that computed
-  explanations; otherwise a rate line now and then, written only between
-  two lines of pytest's dots.
+* Progress: with ``-v`` each case's own line says what it computed
+  (``PASSED (8 computed, 2.1s)``); otherwise a rate line now and then,
+  written only between two lines of pytest's dots.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ from typing import Any
 import pytest
 
 from .report.records import CaseRecord
-from .suite.cases import PROP_CASE, PROP_SKIP, PROP_TOP1
-from .suite.session import SESSION_KEY, HarnessOptions, HarnessSession, parse_metric_params
+from .suite.cases import PROP_CASE, PROP_PROGRESS, PROP_SKIP, PROP_TOP1
+from .suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
 
-RATE_EVERY_S = 30.0  # non-verbose runs: at most one rate line this often
+# non-verbose runs: at most one rate line this often (XAI_HARNESS_PROGRESS_EVERY seconds)
+RATE_EVERY_S = float(os.environ.get("XAI_HARNESS_PROGRESS_EVERY", "30"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -222,10 +224,28 @@ def _registered(model: str) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Case records travel as dicts (pytest-xdist sends reports between processes)."""
+    """Case records travel as dicts (pytest-xdist sends reports between processes), and the call's
+    report carries the explanations the case computed, for the progress line."""
     report = yield
-    report.user_properties = [(k, v.to_dict() if isinstance(v, CaseRecord) else v) for k, v in report.user_properties]
+    props = [(k, v.to_dict() if isinstance(v, CaseRecord) else v) for k, v in report.user_properties]
+    if call.when == "call":
+        events = item.config.stash[SESSION_KEY].take_progress()
+        props.append((PROP_PROGRESS, [(e.what, e.images, round(e.seconds, 3)) for e in events]))
+    report.user_properties = props
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """With ``-v``, a case's one line says what it computed: ``PASSED (8 computed, 2.1s)``."""
+    result = yield
+    if config.option.verbose > 0 and report.when == "call" and result and result[2]:
+        events = dict(report.user_properties).get(PROP_PROGRESS) or []
+        if events:
+            n, s = sum(e[1] for e in events), sum(e[2] for e in events)
+            word, markup = result[2] if isinstance(result[2], tuple) else (result[2], {})
+            result = (result[0], result[1], (f"{word} ({n} computed, {s:.1f}s)", markup))
+    return result
 
 
 class HarnessReporter:
@@ -250,6 +270,8 @@ class HarnessReporter:
         if PROP_TOP1 in props:
             model, row = props[PROP_TOP1]
             hs.top1[model] = row
+        if PROP_PROGRESS in props:
+            hs.count_progress([ProgressEvent(w, n, s) for w, n, s in props[PROP_PROGRESS]])
         if PROP_CASE in props:
             record = CaseRecord.from_dict(props[PROP_CASE])
             record.outcome = _outcome(report)
@@ -258,17 +280,8 @@ class HarnessReporter:
             hs.cases.append(record)
 
     def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
-        events = self.session.take_progress()
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or self.config.option.verbose < 0:
-            return
-        if self.config.option.verbose > 0:
-            for e in events:
-                tr.ensure_newline()
-                tr.write_line(
-                    f"    computed {e.what}: {e.images} image(s) in {e.seconds:.1f}s "
-                    f"({e.images / max(e.seconds, 1e-9):.2f}/s)"
-                )
+        if tr is None or self.config.option.verbose != 0:  # -v: the case's own line says it (teststatus)
             return
         now = time.perf_counter()
         # only between two lines of dots: pytest ends a full line with its [ nn%] and a newline
@@ -277,7 +290,7 @@ class HarnessReporter:
             hs = self.session
             rate = hs.computed_images / hs.compute_seconds if hs.compute_seconds else 0.0
             stats = hs.store_stats()
-            tr.write_line(
+            tr._tw.line(  # at a line start already: pytest's next dots continue below, under no new heading
                 f"  xai-harness: {len(hs.cases)} cases, {hs.computed_images} explanations computed "
                 f"({rate:.2f}/s), store {stats.get('hits', 0)} hits / {stats.get('misses', 0)} misses, "
                 f"{hs.elapsed / 60:.1f} min"

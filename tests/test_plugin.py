@@ -125,3 +125,22 @@ def break_saliency(monkeypatch):
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=5, failed=4)
     result.stdout.fnmatch_lines(["*saliency exploded*"])
+
+
+def test_progress_is_on_the_case_line_with_v_and_never_mid_line_without(pytester, suite, monkeypatch):
+    args = suite(["toy_linear"])
+    verbose = pytester.runpytest(*args, "-v")
+    verbose.stdout.fnmatch_lines(["*test_explanation?gradcam-toy_linear-check_shape? PASSED (4 computed, *s)*"])
+    assert not [line for line in verbose.stdout.lines if line.startswith("  xai-harness:")]
+    # a rate line whenever one is due (every 0 s here), but only where pytest has ended a line of dots
+    monkeypatch.setattr("harness.plugin.RATE_EVERY_S", 0.0)
+    pytester.makepyfile(
+        test_pad="import pytest\n\n@pytest.mark.parametrize('i', range(150))\ndef test_pad(i):\n    pass\n"
+    )
+    quiet = pytester.runpytest(*args, "test_suite.py", "test_pad.py")
+    body = [line for line in quiet.stdout.lines if line.startswith(("test_", ".", "  xai-harness:"))]
+    rates = [line for line in body if line.startswith("  xai-harness:")]
+    assert rates and all(" cases, " in r and " explanations computed " in r for r in rates)
+    for line in body:  # every other line is pytest's own: dots (and its [ nn%]) with nothing appended
+        if not line.startswith("  xai-harness:"):
+            assert "xai-harness" not in line, line

@@ -34,6 +34,7 @@ SUITE_SOURCES = ("timm", "package", "zoo")  # toy models are for tests/ only
 PROP_CASE = "harness_case"
 PROP_TOP1 = "harness_top1"
 PROP_SKIP = "harness_skip"
+PROP_PROGRESS = "harness_progress"
 
 
 def suite_models() -> list[str]:

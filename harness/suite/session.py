@@ -117,7 +117,7 @@ class HarnessSession:
     deselected: dict[str, int] = field(default_factory=dict)  # model -> cases deselected for want of weights
     bad_images: dict[str, str] = field(default_factory=dict)
     progress: list[ProgressEvent] = field(default_factory=list)  # since the plugin last took them
-    computed_images: int = 0
+    computed_images: int = 0  # explanations computed (not fetched) over the run's reports so far
     compute_seconds: float = 0.0
     _runner: Runner | None = None
     _results: dict[Case, CaseResult | BaseException] = field(default_factory=dict)
@@ -156,18 +156,19 @@ class HarnessSession:
         """The runner's callback: ``done`` of ``total`` images, ``seconds`` since its call started."""
         last = self.progress[-1] if self.progress else None
         if last is not None and last.what == what and done > last.images and seconds >= last.seconds:
-            self.computed_images += done - last.images
-            self.compute_seconds += seconds - last.seconds
             last.images, last.seconds = done, seconds
         else:
             self.progress.append(ProgressEvent(what, done, seconds))
-            self.computed_images += done
-            self.compute_seconds += seconds
 
     def take_progress(self) -> list[ProgressEvent]:
-        """The explanation work done since the last call (the plugin prints it between cases)."""
+        """The explanation work done since the last call (the plugin attaches it to the case's report)."""
         out, self.progress = self.progress, []
         return out
+
+    def count_progress(self, events: list[ProgressEvent]) -> None:
+        """Add a case's computed explanations to the run's totals (on the controller under pytest-xdist)."""
+        self.computed_images += sum(e.images for e in events)
+        self.compute_seconds += sum(e.seconds for e in events)
 
     @property
     def elapsed(self) -> float:
