@@ -240,7 +240,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     """With ``-v``, a case's one line says what it computed: ``PASSED (8 computed, 2.1s)``."""
     result = yield
     if config.option.verbose > 0 and report.when == "call" and result and result[2]:
-        events: list[tuple[str, int, float]] = dict(report.user_properties).get(PROP_PROGRESS) or []
+        props: dict[str, Any] = dict(report.user_properties)
+        events: list[tuple[str, int, float]] = props.get(PROP_PROGRESS) or []
         if events:
             n, s = sum(e[1] for e in events), sum(e[2] for e in events)
             word, markup = result[2] if isinstance(result[2], tuple) else (result[2], {})
