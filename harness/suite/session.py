@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from ..explainers import create_explainer
-from ..image_sets import image_set_from_spec
+from ..grid import image_limit
+from ..image_sets import run_image_sets
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
 from ..report.records import CaseRecord
 from ..runner import CaseResult, Runner
 from ..store import Store
-from ..zoo.shapes import LABEL_SPACE, shapes_images
 
 
 @dataclass(frozen=True)
@@ -131,13 +131,12 @@ class HarnessSession:
     @property
     def runner(self) -> Runner:
         if self._runner is None:
-            main = image_set_from_spec(self.options.images).head(self.options.max_images)
-            space = main.records[0].label_space if main.records else "imagenet"
-            images = {space: main}
-            if space != LABEL_SPACE and self.options.zoo_images > 0:  # the zoo's own test images
-                images[LABEL_SPACE] = shapes_images(
-                    "test", self.options.zoo_images, root=self.options.store.parent / "datasets"
-                ).head(self.options.max_images)
+            images = run_image_sets(
+                self.options.images,
+                max_images=self.options.max_images,
+                zoo_images=self.options.zoo_images,
+                datasets=str(self.options.store.parent / "datasets"),
+            )
             self._runner = Runner(
                 Store(self.options.store),
                 images,
@@ -208,9 +207,7 @@ class HarnessSession:
     def image_limit(self, explainer) -> int | None:
         """How many images a case of ``explainer`` explains: all, or ``costly_images``
         for moderate and expensive explainers (LIME, KernelSHAP, IG, Score-CAM, ...)."""
-        if explainer.cfg.cost == "cheap" or not self.options.costly_images:
-            return None
-        return self.options.costly_images
+        return image_limit(explainer.cfg, self.options.costly_images)
 
     def top1_for(self, model: str) -> dict[str, Any]:
         """Top-1 of ``model`` on the labelled images (overall and on foolbox's 20)."""
