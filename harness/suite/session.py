@@ -249,6 +249,13 @@ class HarnessSession:
         if stats:
             hits, misses, writes = stats["hits"], stats["misses"], stats["writes"]
             lines.append(f"store: {hits} hits, {misses} misses, {writes} writes ({self.options.store})")
+            kinds = stats.get("by_kind", {})
+            if kinds:
+                lines.append(
+                    "  by kind: "
+                    + "; ".join(f"{k} {c['hits']}/{c['misses']}/{c['writes']}" for k, c in sorted(kinds.items()))
+                    + " (hits/misses/writes)"
+                )
         lines += self.weights_lines()
         lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
         if write_report and self.options.write_report and (self.cases or self.top1):
@@ -309,7 +316,7 @@ class HarnessSession:
         if self._runner is None:
             return {}
         s = self._runner.store
-        return {"hits": s.hits, "misses": s.misses, "writes": s.writes}
+        return {"hits": s.hits, "misses": s.misses, "writes": s.writes, "by_kind": s.by_kind}
 
 
 def _relative(path: Path) -> str:
