@@ -94,6 +94,7 @@ def case_param(
     except KeyError:  # a label space or a synthetic control: no family
         marks = []
     marks.append(pytest.mark.harness_case(model=model, explainer=explainer, check=check, needs_weights=needs_weights))
+    marks.append(pytest.mark.xdist_group(model))  # pytest-xdist loadgroup: one worker per model, loaded once
     marks += xfail_marks(explainer, model, check, raises=raises)
     return pytest.param(*values, marks=marks, id=id or f"{explainer}-{model}-{check}")
 
