@@ -24,7 +24,9 @@ def test_explanation(request, harness, case, check):
 def test_metric(request, harness, case, metric):
     run_metric(request, harness, case, metric)
 
-@pytest.mark.parametrize("model", [case_param(m, model=m, explainer="-", check="check_top1", id=f"{m}-check_top1") for m in MODELS])
+TOP1 = [case_param(m, model=m, explainer="-", check="check_top1", id=f"{m}-check_top1") for m in MODELS]
+
+@pytest.mark.parametrize("model", TOP1)
 def test_top1(request, harness, model):
     run_top1(request, harness, model)
 """
