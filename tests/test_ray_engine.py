@@ -66,3 +66,56 @@ def test_ray_grid_equals_local_and_survives_a_killed_actor(local_ray, image_dir,
     for k in a:
         for name in a[k]:
             np.testing.assert_array_equal(a[k][name], b[k][name], err_msg=k)
+
+
+# -- benchmark: 2 Ray workers against the local engine (target >= 1.6x on 2 cores), one torch thread each ----------
+BENCH_IMAGES = int(os.environ.get("XAI_HARNESS_BENCH_GRID_IMAGES", "4"))
+_LOCAL: list[float] = []
+
+
+@pytest.fixture(scope="module")
+def bench_images(tmp_path_factory):
+    from conftest import write_png
+
+    root = tmp_path_factory.mktemp("bench") / "imgs"
+    for i in range(BENCH_IMAGES):
+        write_png(root / "n01440764" / f"img{i}.png", seed=i)
+    return root
+
+
+@pytest.mark.parametrize("engine_name", ["local", "ray"])
+def test_bench_ray_against_local(benchmark, local_ray, bench_images, tmp_path, engine_name):
+    """A CPU-bound grid (occlusion and KernelSHAP on two toy models, all images); stores compared after."""
+    tasks = plan_grid(MODELS, ["occlusion", "kernelshap"], costly_images=0)
+    engine = RayEngine(workers=2, threads=1) if engine_name == "ray" else LocalEngine(Worker(device="cpu", threads=1))
+    if engine_name == "ray":  # warm: actors up and the first model loaded, as in a long run
+        warm = Runner(Store(tmp_path / "warm"), image_folder(bench_images).head(2), device="cpu")
+        run_grid(warm, plan_grid(MODELS[:1], ["saliency"]), engine)
+    stores = []
+
+    def once():
+        store = Store(tmp_path / f"s{len(stores)}")
+        stores.append(store)
+        return run_grid(Runner(store, image_folder(bench_images), device="cpu"), tasks, engine)
+
+    benchmark.group = f"engine [{len(tasks)} tasks, {BENCH_IMAGES} images, 1 thread per worker]"
+    benchmark.extra_info.update(engine=engine_name, workers=2 if engine_name == "ray" else 1)
+    try:
+        report = benchmark.pedantic(once, rounds=1, iterations=1, warmup_rounds=0)
+    finally:
+        if engine_name == "ray":
+            engine.close()
+    assert not report.failures and report.computed > 0
+    test_bench_ray_against_local.stores = getattr(test_bench_ray_against_local, "stores", []) + [stores[-1]]
+    if engine_name == "ray":  # identical results
+        a, b = (_entries(s) for s in test_bench_ray_against_local.stores[-2:])
+        assert a.keys() == b.keys()
+        for k in a:
+            for name in a[k]:
+                np.testing.assert_array_equal(a[k][name], b[k][name], err_msg=k)
+    if benchmark.stats is None:
+        return
+    if engine_name == "local":
+        _LOCAL.append(benchmark.stats.stats.mean)
+    elif _LOCAL:
+        benchmark.extra_info["speedup_vs_local"] = round(_LOCAL[-1] / benchmark.stats.stats.mean, 3)
