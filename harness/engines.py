@@ -15,9 +15,9 @@ An engine has ``submit(job)``, ``next() -> JobResult`` (in any order),
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import traceback
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .compute import ChunkResult, explain_chunk
-from .models import WeightsOptions, load_model
+from .models import LoadedModel, WeightsOptions, load_model
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Job:
     params: tuple[tuple[str, Any], ...] = ()
     targets: np.ndarray | None = None
     batch: int | None = None
+    order: int = 0  # the model's place in the grid: engines run lower orders first (then submission order)
 
     @property
     def what(self) -> str:
@@ -91,24 +92,26 @@ class Worker:
         self.random_ok = random_ok
         self.device = device
         self.threads = threads
-        self._loaded = None
+        self._loaded: LoadedModel | None = None
         self.loads: dict[str, int] = {}
 
     def pid(self) -> int:
         return os.getpid()
 
-    def _model(self, name: str, sha: str):
-        if self._loaded is None or self._loaded.name != name:
+    def _model(self, name: str, sha: str) -> LoadedModel:
+        loaded = self._loaded
+        if loaded is None or loaded.name != name:
             self._loaded = None
             with torch_threads(self.threads):
-                self._loaded = load_model(name, weights=self.weights, device=self.device, random_ok=self.random_ok)
+                loaded = load_model(name, weights=self.weights, device=self.device, random_ok=self.random_ok)
+            self._loaded = loaded
             self.loads[name] = self.loads.get(name, 0) + 1
-        if sha and self._loaded.weights.sha256 != sha:
+        if sha and loaded.weights.sha256 != sha:
             raise RuntimeError(
-                f"{name}: this worker's weights ({self._loaded.weights.describe()}, sha256 "
-                f"{self._loaded.weights.sha256[:12]}) differ from the driver's ({sha[:12]})"
+                f"{name}: this worker's weights ({loaded.weights.describe()}, sha256 "
+                f"{loaded.weights.sha256[:12]}) differ from the driver's ({sha[:12]})"
             )
-        return self._loaded
+        return loaded
 
     def run(self, job: Job) -> JobResult:
         """Answer ``job``; an exception becomes ``error`` (the driver names the case and goes on)."""
@@ -136,8 +139,27 @@ class Worker:
         return out
 
 
+class JobQueue:
+    """Jobs by (model order, submission): a late job of the current model (a target probe that depends on
+    its maps) runs before the next model's queued chunks, so a worker does not switch models back and forth."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, Job]] = []
+        self._seq = 0
+
+    def push(self, job: Job, *, front: bool = False) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (job.order, -self._seq if front else self._seq, job))
+
+    def pop(self) -> Job:
+        return heapq.heappop(self._heap)[2]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
 class LocalEngine:
-    """Runs jobs one after another in this process, in submission order."""
+    """Runs jobs one after another in this process, the current model's first."""
 
     name = "local"
 
@@ -146,17 +168,17 @@ class LocalEngine:
 
         self.worker = worker
         self.device_type = pick_device(worker.device).type
-        self._queue: deque[Job] = deque()
+        self._queue = JobQueue()
 
     def submit(self, job: Job) -> None:
-        self._queue.append(job)
+        self._queue.push(job)
 
     @property
     def pending(self) -> int:
         return len(self._queue)
 
     def next(self) -> JobResult:
-        return self.worker.run(self._queue.popleft())
+        return self.worker.run(self._queue.pop())
 
     def describe(self) -> str:
         return (
@@ -164,4 +186,4 @@ class LocalEngine:
         )
 
     def close(self) -> None:
-        self._queue.clear()
+        self._queue = JobQueue()

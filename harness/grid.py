@@ -117,6 +117,7 @@ class _Plan:
         self.runner, self.engine, self.report, self.progress = runner, engine, report, progress
         self.jobs: dict[int, dict[str, Any]] = {}
         self.open: dict[str, int] = {}  # task id -> main-map jobs still in flight
+        self.order: dict[str, int] = {}  # model -> its place in the grid
         self.inflight: set[str] = set()  # content keys of explanations submitted and not yet written
         self.total = 0
         self.done = 0
@@ -126,7 +127,7 @@ class _Plan:
         from .engines import Job
 
         self._next += 1
-        job = Job(id=self._next, **job_kw)
+        job = Job(id=self._next, order=self.order.get(job_kw["model"], 0), **job_kw)
         self.jobs[job.id] = ctx
         self.engine.submit(job)
 
@@ -277,6 +278,7 @@ def run_grid(runner, tasks: list[GridTask], engine, *, progress: Progress | None
     by_model: dict[str, list[GridTask]] = {}
     for t in tasks:
         by_model.setdefault(t.model, []).append(t)
+    plan.order = {m: i for i, m in enumerate(by_model)}
     queue = list(by_model)
     waiting: str | None = None
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from .engines import Job, JobResult, Worker
+from .engines import Job, JobQueue, JobResult, Worker
 
 MAX_RESTARTS = 4
 RESUBMITS = 2
@@ -64,8 +64,8 @@ class RayEngine:
             actor.remote(weights, random_ok=random_ok, device=device, threads=threads) for _ in range(max(1, n))
         ]
         self._idle = deque(self.actors)
-        self._queue: deque[Job] = deque()
-        self._inflight: dict[Any, tuple[Any, Job]] = {}
+        self._queue = JobQueue()
+        self._inflight: dict[Any, tuple[Any, Job]] = {}  # ObjectRef -> (actor handle, job)
         self._tries: dict[int, int] = {}
         self.gpus_per_worker = gpus
         self.resubmitted = 0
@@ -76,13 +76,13 @@ class RayEngine:
         return f"ray ({len(self.actors)} actors{gpu})"
 
     def submit(self, job: Job) -> None:
-        self._queue.append(job)
+        self._queue.push(job)
         self._dispatch()
 
     def _dispatch(self) -> None:
-        while self._idle and self._queue:
-            actor, job = self._idle.popleft(), self._queue.popleft()
-            self._inflight[actor.run.remote(job)] = (actor, job)
+        while self._idle and len(self._queue):
+            actor, job = self._idle.popleft(), self._queue.pop()
+            self._inflight[actor.run.remote(job)] = (actor, job)  # type: ignore[attr-defined]
 
     @property
     def pending(self) -> int:
@@ -101,7 +101,7 @@ class RayEngine:
                 self._tries[job.id] = tries
                 if tries <= RESUBMITS:  # Ray's own retries are spent: submit the chunk again
                     self.resubmitted += 1
-                    self._queue.appendleft(job)
+                    self._queue.push(job, front=True)
                     self._dispatch()
                     continue
                 out = JobResult(job.id, error=f"{type(exc).__name__}: worker died {tries} times: {exc}")

@@ -304,7 +304,7 @@ class Runner:
             explainer=explainer.name,
             params=explainer.param_dict,
             records=records,
-            attributions=np.stack(maps),
+            attributions=np.stack([m for m in maps if m is not None]),
             targets=np.asarray(tgt),
             native_resolution=tuple(metas[0]["native_resolution"]) if metas else (0, 0),
             seconds=sum(m.get("seconds", 0.0) for m in metas),

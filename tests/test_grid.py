@@ -123,3 +123,20 @@ def test_grid_results_equal_the_runner_s(image_dir, tmp_path):
         assert a.computed == 0 and b.computed == len(b.records)
         np.testing.assert_array_equal(a.attributions, b.attributions)
         assert a.metas[0]["peak_memory_bytes"] > 0 and a.metas[0]["batch"] >= 1
+
+
+def test_each_model_is_loaded_once_even_with_late_probes(image_dir, tmp_path):
+    """Random toy Grad-CAM maps are often all zero, so probes are planned after the maps: they still run
+    before the next model's chunks (model-ordered queue), and the worker loads each model once."""
+    from harness.engines import LocalEngine, Worker
+    from harness.grid import run_grid
+    from harness.images import image_folder
+    from harness.runner import Runner
+    from harness.store import Store
+
+    tasks = plan_grid(["toy_resnet", "toy_vit", "toy_efficientnet"], ["gradcam", "saliency"])
+    run = Runner(Store(tmp_path / "s"), image_folder(image_dir), device="cpu")
+    report = run_grid(run, tasks, LocalEngine(Worker(device="cpu")))
+    assert not report.failures
+    (loads,) = report.loads.values()
+    assert loads == {"toy_resnet": 1, "toy_vit": 1, "toy_efficientnet": 1}
