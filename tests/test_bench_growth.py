@@ -9,6 +9,8 @@ the image ratio is a super-linear step); the models point compares the grid
 of three toy models with the sum of their single-model grids
 (``ratio_vs_sum``, 1 when linear).  ``XAI_HARNESS_BENCH_GROWTH_MODEL``
 (default ``toy_resnet``) picks the model of the image series.
+
+Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 import os
@@ -21,6 +23,10 @@ from harness.grid import plan_grid, run_grid
 from harness.images import image_folder
 from harness.runner import Runner
 from harness.store import Store
+
+if not os.environ.get("XAI_HARNESS_BENCH"):
+    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+
 
 MODEL = os.environ.get("XAI_HARNESS_BENCH_GROWTH_MODEL", "toy_resnet")
 EXPLAINERS = ["gradcam", "saliency"]
