@@ -11,7 +11,9 @@ flight.  Per task it computes:
 * the explanations of the first ``limit`` images for their top-1 class
   (what every explanation, regression and metric case of the pair reads);
 * the second-class explanations that ``check_target_respected`` probes
-  (:func:`harness.checks.basic.target_probe`).
+  (:func:`harness.checks.basic.target_probe`);
+* the other-class explanations of the metrics that re-explain (RandomLogit)
+  on the first ``metric_images`` images, with their default parameters.
 
 The keys are the runner's (:meth:`harness.runner.Runner.explanation_fields`),
 so a later ``pytest suites/`` on the same selection and store finds them.
@@ -32,6 +34,7 @@ from .models import get_model_cfg
 from .seeds import seed_for
 
 COSTLY_IMAGES = 8  # moderate and expensive explainers explain the first N images (the suites' default)
+METRIC_IMAGES = 4  # images per metric case (the suites' --harness-metric-images default)
 ZOO_IMAGES = 8  # shapes test images shown to the zoo models (the suites' default)
 
 
@@ -118,6 +121,7 @@ class _Plan:
         self.jobs: dict[int, dict[str, Any]] = {}
         self.open: dict[str, int] = {}  # task id -> main-map jobs still in flight
         self.order: dict[str, int] = {}  # model -> its place in the grid
+        self.metric_images = METRIC_IMAGES
         self.inflight: set[str] = set()  # content keys of explanations submitted and not yet written
         self.total = 0
         self.done = 0
@@ -201,9 +205,22 @@ class _Plan:
         records = run.images_for(task.model).records[: task.limit]
         top1 = run.predictions(task.model).top1[: len(records)]
         self.explain(task, records, top1, "pred", main=True)
+        self.reexplain(task, records, top1)
         # the target check always probes images 0 and 1 (the first two maps that are not all zero):
         # their second-class maps are submitted now, further ones once the main maps are in
         self.probe(task, speculative=task.id in self.open)
+
+    def reexplain(self, task: GridTask, records, top1: np.ndarray) -> None:
+        """The maps of other classes that the pair's re-explaining metrics ask for (RandomLogit)."""
+        from .checks import MASKED_LABEL_SPACES
+        from .metrics.registry import yield_metrics
+
+        mcfg, ecfg = get_model_cfg(task.model), get_explainer_cfg(task.explainer)
+        n = min(self.metric_images, len(records))
+        for cfg in yield_metrics(mcfg, ecfg, has_masks=mcfg.label_space in MASKED_LABEL_SPACES):
+            if cfg.reexplain_targets is not None and n:
+                off = np.asarray(cfg.reexplain_targets(top1[:n], mcfg.num_classes, **cfg.params()))
+                self.explain(task, records[:n], off, "custom", main=False)
 
     def probe(self, task: GridTask, *, speculative: bool = False) -> None:
         run = self.runner
@@ -263,7 +280,9 @@ class _Plan:
         return done
 
 
-def run_grid(runner, tasks: list[GridTask], engine, *, progress: Progress | None = None) -> GridReport:
+def run_grid(
+    runner, tasks: list[GridTask], engine, *, progress: Progress | None = None, metric_images: int = METRIC_IMAGES
+) -> GridReport:
     """Compute what the store lacks for ``tasks`` on ``engine``; the driver (this process) writes the store.
 
     Models are taken in order; a model's predictions are computed before its
@@ -279,6 +298,7 @@ def run_grid(runner, tasks: list[GridTask], engine, *, progress: Progress | None
     for t in tasks:
         by_model.setdefault(t.model, []).append(t)
     plan.order = {m: i for i, m in enumerate(by_model)}
+    plan.metric_images = metric_images
     queue = list(by_model)
     waiting: str | None = None
 

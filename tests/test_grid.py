@@ -19,11 +19,15 @@ from harness.suite.session import HarnessOptions, HarnessSession
 
 SUITE = """
 import pytest
-from harness.suite import explanation_params, run_check
+from harness.suite import explanation_params, metric_params, run_check, run_metric
 
 @pytest.mark.parametrize(("case", "check"), explanation_params(models=MODELS, explainers=EXPLAINERS))
 def test_explanation(request, harness, case, check):
     run_check(request, harness, case, check)
+
+@pytest.mark.parametrize(("case", "metric"), metric_params(models=MODELS, explainers=EXPLAINERS))
+def test_metric(request, harness, case, metric):
+    run_metric(request, harness, case, metric)
 """
 
 
@@ -50,11 +54,14 @@ def test_grid_then_suite_computes_no_explanation(pytester, image_dir, tmp_path):
         f"--harness-store={store}",
         "--harness-costly-images=2",
         "--harness-no-report",
+        "-k",
+        "check_ or random_logit",  # RandomLogit re-explains other classes: the grid computed those too
         "-p",
         "no:cacheprovider",
     )
     outcomes = result.parseoutcomes()  # a random toy's Grad-CAM may fail check_not_constant: what counts is the store
-    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == len(models) * len(explainers) * 4, outcomes
+    checks, logit_cases = len(models) * len(explainers) * 4, len(models) * 2  # KernelSHAP: RandomLogit opt-in only
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == checks + logit_cases, outcomes
     line = next(x for x in result.outlines if x.strip().startswith("by kind:"))
     expl = re.search(r"explanation (\d+)/(\d+)/(\d+)", line)
     assert expl and int(expl[1]) > 0 and expl.groups()[1:] == ("0", "0"), line  # hits, no misses, no writes
@@ -96,7 +103,7 @@ def test_models_without_weights_are_left_out_unless_random_is_asked(image_dir, t
     assert "--random-weights-ok" in capsys.readouterr().err
     assert main([*args, "--random-weights-ok", "--max-images", "1"]) == 0
     out = capsys.readouterr().out
-    assert "resnet18_random" in out and "2 explanations computed" in out  # the map and the target probe
+    assert "resnet18_random" in out and "3 explanations computed" in out  # map, target probe, RandomLogit class
 
 
 def test_unknown_pattern_is_a_clear_error(tmp_path):

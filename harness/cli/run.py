@@ -14,7 +14,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from ..grid import COSTLY_IMAGES, ZOO_IMAGES
+from ..grid import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def add_parser(sub) -> None:
         metavar="N",
         help=f"as --harness-costly-images (default {COSTLY_IMAGES}; 0 = all)",
     )
+    p.add_argument("--metric-images", type=int, default=METRIC_IMAGES, metavar="N", help="as --harness-metric-images")
     p.add_argument("--store", default=None, metavar="PATH", help="as --harness-store")
     p.add_argument("--weights", action="append", default=[], metavar="LOC", help="as --harness-weights")
     p.add_argument(
@@ -166,7 +167,7 @@ def cmd_run(args) -> int:
     )
     update, close = _progress(args.no_progress)
     try:
-        report = run_grid(runner, tasks, engine, progress=update)
+        report = run_grid(runner, tasks, engine, progress=update, metric_images=args.metric_images)
     finally:
         close()
         engine.close()
