@@ -97,3 +97,22 @@ def image_set_from_spec(spec: str) -> ImageSet:
         return IMAGE_SOURCES.get(kind)(arg)
     except ValueError as exc:
         raise ValueError(f"bad image set {spec!r}: {exc}") from exc
+
+
+def run_image_sets(
+    spec: str, *, max_images: int | None = None, zoo_images: int = 8, datasets: str | None = None
+) -> dict[str, ImageSet]:
+    """The image sets of a run, by label space: the spec's set, and the zoo's ``shapes`` test images
+    (``zoo_images`` of them, with object masks, written under ``datasets``) when the spec is not shapes.
+
+    What ``pytest suites/`` and ``python -m harness run`` both show their models, so both compute the
+    same store keys.
+    """
+    from .zoo.shapes import LABEL_SPACE, shapes_images
+
+    main = image_set_from_spec(spec).head(max_images)
+    space = main.records[0].label_space if main.records else "imagenet"
+    images = {space: main}
+    if space != LABEL_SPACE and zoo_images > 0:
+        images[LABEL_SPACE] = shapes_images("test", zoo_images, root=datasets).head(max_images)
+    return images

@@ -151,10 +151,35 @@ def pytest_configure(config: pytest.Config) -> None:
         ("slow", "expensive explainers"),
         ("gpu", "needs CUDA"),
         ("harness_case(model, explainer, check, needs_weights)", "a harness case; set by the case generators"),
+        ("xdist_group(name)", "pytest-xdist --dist loadgroup: the cases of one model run on one worker"),
     ):
         config.addinivalue_line("markers", f"{name}: {doc}")
+    xdist_defaults(config)
     config.stash[SESSION_KEY] = HarnessSession(options_from(config), Path(config.rootpath))
     config.pluginmanager.register(HarnessReporter(config), "harness-reporter")
+
+
+def xdist_defaults(config: pytest.Config) -> None:
+    """Under pytest-xdist: group cases by model unless ``--dist`` is given, so each worker loads a model once;
+    on a worker, torch threads are the CPUs shared out (not each worker all of them) and, with several GPUs,
+    ``--harness-device auto`` takes the worker's own one."""
+    if getattr(config.option, "numprocesses", None) and not any(
+        a == "--dist" or a.startswith("--dist=") or a == "-d" for a in config.invocation_params.args
+    ):
+        if getattr(config.option, "dist", "no") == "load":
+            config.option.dist = "loadgroup"
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        return
+    import os
+
+    import torch
+
+    count = int(worker.get("workercount", 1))
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) // count)))
+    if config.option.harness_device == "auto" and torch.cuda.is_available() and torch.cuda.device_count() > 1:
+        index = int(str(worker.get("workerid", "gw0")).lstrip("gw") or 0)
+        config.option.harness_device = f"cuda:{index % torch.cuda.device_count()}"
 
 
 def options_from(config: pytest.Config) -> HarnessOptions:
@@ -199,6 +224,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     """Deselect the cases of models without weights (listed once in the summary), unless asked to keep them."""
     hs = config.stash[SESSION_KEY]
     if hs.options.show_skipped:
+        hs.collected = [item.nodeid for item in items]
         return
     keep, drop = [], []
     for item in items:
@@ -214,6 +240,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    hs.collected = [item.nodeid for item in items]
 
 
 def _registered(model: str) -> bool:
@@ -278,7 +305,28 @@ class HarnessReporter:
             record.outcome = _outcome(report)
             record.seconds = round(report.duration, 3)
             record.message = _message(report)
-            hs.cases.append(record)
+            hs.add_case(record, report.nodeid)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A pytest-xdist worker sends its store counters and what collection saw to the controller."""
+        if hasattr(self.config, "workeroutput"):
+            self.config.workeroutput["xai_harness"] = self.session.worker_output()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
+        """``--dist loadgroup`` (the default under ``-n``): one worker per model (harness.xdist_groups)."""
+        if config.getvalue("dist") != "loadgroup":
+            return None
+        from .xdist_groups import ModelScheduling
+
+        return ModelScheduling(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """The controller merges each worker's counters (as pytest-cov merges coverage)."""
+        out = getattr(node, "workeroutput", {}).get("xai_harness")
+        if out:
+            self.session.merge_worker(out)
 
     def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
         tr = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -22,13 +22,24 @@ import numpy as np
 import torch
 
 from . import __version__
+from .compute import ChunkResult, explain_chunk
 from .explainers import Explainer
+from .explainers.registry import CPU_BATCH
 from .images import ImageLoadError, ImageRecord, ImageSet, image_digest, preprocess, read_image
-from .models import LoadedModel, WeightsOptions, WeightsSource, get_model_cfg, load_model, resolve_weights
+from .models import (
+    LoadedModel,
+    WeightsOptions,
+    WeightsSource,
+    WeightsUnavailable,
+    get_model_cfg,
+    load_model,
+    resolve_weights,
+)
+from .models.loading import pick_device, random_weights
 from .store import Store, library_versions
 
 Progress = Callable[[str, int, int, float], None]  # (what, done, total, seconds so far)
-CHUNK = {"cheap": 16, "moderate": 4, "expensive": 2}
+CHUNK = CPU_BATCH  # images per explainer call on the CPU, by cost class
 
 
 def _preprocessing_fields(name: str) -> dict[str, Any]:
@@ -125,6 +136,7 @@ class Runner:
         self._model: LoadedModel | None = None
         self._sources: dict[str, WeightsSource] = {}
         self._predictions: dict[str, Predictions] = {}
+        self._batches: dict[str, int] = {}  # "<explainer> x <model>" -> batch that fitted after an out-of-memory
 
     def space_for(self, name: str) -> str:
         """Key of the image set ``name`` sees: its label space, else the main set's."""
@@ -137,9 +149,15 @@ class Runner:
 
     # -- models -----------------------------------------------------------
     def weights_for(self, name: str) -> WeightsSource:
-        """Resolve (and memoise) weights; raises WeightsUnavailable."""
+        """Resolve (and memoise) weights; raises WeightsUnavailable (declared random ones with ``random_ok``)."""
         if name not in self._sources:
-            self._sources[name] = resolve_weights(get_model_cfg(name), self.weights)
+            cfg = get_model_cfg(name)
+            try:
+                self._sources[name] = resolve_weights(cfg, self.weights)
+            except WeightsUnavailable:
+                if not self.random_ok:
+                    raise
+                self._sources[name] = random_weights(cfg)
         return self._sources[name]
 
     def model(self, name: str) -> LoadedModel:
@@ -200,6 +218,61 @@ class Runner:
         return preds
 
     # -- explanations -----------------------------------------------------
+    def targets_for(self, name: str, records, targets: str | np.ndarray = "pred") -> tuple[np.ndarray, str]:
+        """``(class per record, mode)``: ``pred`` (top-1), ``label`` (true label, else top-1) or an array."""
+        if not isinstance(targets, str):
+            tgt = np.asarray(targets)
+            if len(tgt) != len(records):
+                raise ValueError(f"{len(tgt)} targets for {len(records)} images")
+            return tgt, "custom"
+        preds = self.predictions(name)
+        if targets == "pred":
+            return preds.top1[: len(records)], "pred"
+        if targets == "label":
+            return np.array([r.label if r.label is not None else p for r, p in zip(records, preds.top1)]), "label"
+        raise ValueError(f"targets must be 'pred', 'label' or an array, not {targets!r}")
+
+    def explanation_fields(self, name: str, explainer: Explainer, records, targets: np.ndarray) -> list[dict]:
+        """The store key fields of each record's explanation for its target."""
+        base = {
+            **self._model_fields(name),
+            "explainer": explainer.name,
+            "explainer_version": explainer.cfg.version,
+            "params": explainer.param_dict,
+        }
+        return [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, targets)]
+
+    def input_array(self, name: str, records) -> np.ndarray:
+        """The model's preprocessed input for ``records`` as a CPU float32 array (what engines ship)."""
+        return preprocess([self._pixels[r.id] for r in records], get_model_cfg(name)).numpy()
+
+    def image_meta(self, name: str, rec: ImageRecord, target: int, mode: str, label: str, kind: str) -> dict:
+        """Meta of one stored explanation that does not depend on how it was computed."""
+        return {
+            "image_id": rec.id,
+            "label": rec.label,
+            "target": int(target),
+            "targets_mode": mode,
+            "family": get_model_cfg(name).family,
+            "label_space": self.space_for(name),
+            "model_label": label,
+            "weights_kind": kind,
+            "harness": __version__,
+            "python": platform.python_version(),
+        }
+
+    def put_chunk(self, name: str, fields: list[dict], metas: list[dict], chunk: ChunkResult) -> list[dict]:
+        """Write a computed chunk (``fields`` and partial ``metas`` per image); returns the full metas."""
+        out = []
+        for j, (f, m) in enumerate(zip(fields, metas)):
+            meta = {**m, **chunk.image_meta(j)}
+            arrays = {"attribution": chunk.attributions[j]}
+            if chunk.native is not None:
+                arrays["native"] = chunk.native[j]
+            self.store.put("explanation", f, arrays, meta)
+            out.append(meta)
+        return out
+
     def explain(
         self, name: str, explainer: Explainer, *, targets: str | np.ndarray = "pred", limit: int | None = None
     ) -> CaseResult:
@@ -209,26 +282,8 @@ class Runner:
         known, else top-1) or an array of class indices.
         """
         records = self.images_for(name).records[:limit]
-        preds = self.predictions(name)
-        mode = targets if isinstance(targets, str) else "custom"
-        if isinstance(targets, str):
-            if targets == "pred":
-                tgt = preds.top1[: len(records)]
-            elif targets == "label":
-                tgt = np.array([r.label if r.label is not None else p for r, p in zip(records, preds.top1)])
-            else:
-                raise ValueError(f"targets must be 'pred', 'label' or an array, not {targets!r}")
-        else:
-            tgt = np.asarray(targets)
-            if len(tgt) != len(records):
-                raise ValueError(f"{len(tgt)} targets for {len(records)} images")
-        base = {
-            **self._model_fields(name),
-            "explainer": explainer.name,
-            "explainer_version": explainer.cfg.version,
-            "params": explainer.param_dict,
-        }
-        fields = [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, tgt)]
+        tgt, mode = self.targets_for(name, records, targets)
+        fields = self.explanation_fields(name, explainer, records, tgt)
         maps: list[np.ndarray | None] = []
         metas: list[dict[str, Any]] = []
         for f in fields:
@@ -238,36 +293,16 @@ class Runner:
         missing = [i for i, m in enumerate(maps) if m is None]
         start = time.perf_counter()
         what = f"{explainer.name} x {name}"
-        chunk = CHUNK[explainer.cfg.cost]
-        for k in range(0, len(missing), chunk):
-            idx = missing[k : k + chunk]
+        for k in range(0, len(missing), self.chunk_size(name, explainer)):
+            idx = missing[k : k + self.chunk_size(name, explainer)]
             model = self.model(name)
-            exp = explainer(model, self.batch(name, [records[i] for i in idx]), torch.as_tensor(tgt[idx]))
-            per_image = exp.seconds / len(idx)
-            for j, i in enumerate(idx):
-                meta = {
-                    "image_id": records[i].id,
-                    "label": records[i].label,
-                    "target": int(tgt[i]),
-                    "targets_mode": mode,
-                    "family": get_model_cfg(name).family,
-                    "label_space": self.space_for(name),
-                    "model_label": model.label,
-                    "weights_kind": model.weights.kind,
-                    "native_resolution": list(exp.native_resolution),
-                    "seconds": per_image,
-                    "extras": {
-                        k2: (v[j] if isinstance(v, list) and len(v) == len(idx) else v) for k2, v in exp.extras.items()
-                    },
-                    "device": str(model.device),
-                    "harness": __version__,
-                    "python": platform.python_version(),
-                }
-                arrays = {"attribution": exp.attributions[j]}
-                if exp.native is not None:
-                    arrays["native"] = exp.native[j]
-                self.store.put("explanation", fields[i], arrays, meta)
-                maps[i], metas[i] = exp.attributions[j], meta
+            x = self.batch(name, [records[i] for i in idx])
+            chunk = explain_chunk(model, explainer, x, torch.as_tensor(tgt[idx]), batch=self._batches.get(what))
+            if chunk.oom_retries:
+                self._batches[what] = chunk.batch  # later chunks start at the batch that fitted
+            partial = [self.image_meta(name, records[i], tgt[i], mode, model.label, model.weights.kind) for i in idx]
+            for i, meta, j in zip(idx, self.put_chunk(name, [fields[i] for i in idx], partial, chunk), range(len(idx))):
+                maps[i], metas[i] = chunk.attributions[j], meta
             self._report(what, k + len(idx), len(missing), start)
         label = metas[0].get("model_label", name) if metas else name
         return CaseResult(
@@ -284,3 +319,7 @@ class Runner:
             cached=len(records) - len(missing),
             metas=metas,
         )
+
+    def chunk_size(self, name: str, explainer: Explainer) -> int:
+        """Images per chunk: the explainer's batch size on the model's device (``ExplainerCfg.batch_size``)."""
+        return explainer.cfg.batch_size(pick_device(self.device).type)

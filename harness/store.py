@@ -90,6 +90,16 @@ class Store:
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self.by_kind: dict[str, dict[str, int]] = {}  # kind -> {"hits", "misses", "writes"}
+
+    def _count(self, kind: str, what: str) -> None:
+        setattr(self, what, getattr(self, what) + 1)
+        counts = self.by_kind.setdefault(kind, {"hits": 0, "misses": 0, "writes": 0})
+        counts[what] += 1
+
+    def has(self, kind: str, fields: dict[str, Any]) -> bool:
+        """Whether an entry for ``fields`` exists (not counted; the file is not read)."""
+        return self.path_for(kind, content_key(kind, fields)).is_file()
 
     @classmethod
     def default_root(cls, rootdir: Path) -> Path:
@@ -103,7 +113,7 @@ class Store:
         key = content_key(kind, fields)
         path = self.path_for(kind, key)
         if not path.is_file():
-            self.misses += 1
+            self._count(kind, "misses")
             return None
         try:
             entry = self._read(kind, key, path)
@@ -111,9 +121,9 @@ class Store:
             import warnings
 
             warnings.warn(f"store entry {path} is unreadable ({exc}); recomputing it", stacklevel=2)
-            self.misses += 1
+            self._count(kind, "misses")
             return None
-        self.hits += 1
+        self._count(kind, "hits")
         return entry
 
     def put(
@@ -128,7 +138,7 @@ class Store:
         buf = io.BytesIO()
         np.savez_compressed(buf, allow_pickle=False, **payload)
         write_atomic(path, buf.getvalue())
-        self.writes += 1
+        self._count(kind, "writes")
         return Entry(kind, key, json.loads(canonical_json(fields)), meta or {}, arrays)
 
     def _read(self, kind: str, key: str, path: Path) -> Entry:

@@ -84,6 +84,21 @@ def check_not_constant(result, runner=None) -> float:
     return float(varying.min()) if len(varying) else 0.0
 
 
+def target_probe(attributions: np.ndarray, logits: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """``(probed images, second-ranked class of each image up to the last probed one)``.
+
+    The probe takes the first ``TARGET_PROBE_IMAGES`` images whose top-1 map
+    is not all zero (a rectified map of zeros cannot show a change); the
+    second-class maps of images ``0 .. probe[-1]`` are what
+    :func:`check_target_respected` computes (``python -m harness run``
+    computes the same ones ahead).
+    """
+    nonzero = [i for i, m in enumerate(attributions) if np.any(m)]
+    probe = nonzero[:TARGET_PROBE_IMAGES] or list(range(min(TARGET_PROBE_IMAGES, len(attributions))))
+    limit = probe[-1] + 1 if probe else 0
+    return probe, np.argsort(-logits[:limit], axis=1)[:, 1]
+
+
 def check_target_respected(result, runner) -> float:
     """The map follows the requested class.
 
@@ -96,11 +111,8 @@ def check_target_respected(result, runner) -> float:
     preds = runner.predictions(result.model)
     if not np.array_equal(result.targets, preds.top1[: len(result.records)]):  # cases may cover a prefix
         _fail("target: explanations were not computed for the predicted classes", result)
-    # probe the first images whose top-1 map is not all zero (a rectified map of zeros cannot show a change)
-    nonzero = [i for i, m in enumerate(result.attributions) if np.any(m)]
-    probe = nonzero[:TARGET_PROBE_IMAGES] or list(range(min(TARGET_PROBE_IMAGES, len(result.records))))
-    limit = probe[-1] + 1
-    second = np.argsort(-preds.logits[:limit], axis=1)[:, 1]
+    probe, second = target_probe(result.attributions, preds.logits)
+    limit = len(second)
     from ..explainers import create_explainer
 
     alt = runner.explain(result.model, create_explainer(result.explainer, **result.params), targets=second, limit=limit)

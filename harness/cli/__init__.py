@@ -4,6 +4,7 @@
 ``python -m harness report [--store PATH] [--out DIR]``: rebuild a report from the store
 ``python -m harness leaderboard [--store PATH] [--out DIR]``: metric tables and agreement from the store
 ``python -m harness compare RUN_A RUN_B``: how the similarity matrices moved between runs
+``python -m harness run --models P --explainers P [--preset thesis] [--engine ray]``: precompute into the store
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
 """
 
@@ -13,7 +14,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "zoo")
+COMMANDS = ("listing", "reports", "run", "zoo")
 
 
 def build_parser() -> argparse.ArgumentParser:

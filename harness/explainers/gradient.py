@@ -36,6 +36,7 @@ def saliency(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
         regression=True,
         passes="n_steps forward + n_steps backward (50 by default)",
         defaults=(("baseline", "black"), ("n_steps", 50), ("internal_batch_size", 16), ("method", "gausslegendre")),
+        step_batch_param="internal_batch_size",
     )
 )
 def integrated_gradients(

@@ -20,6 +20,9 @@ import torch
 from ..registry import Registry
 
 COST_CLASSES = ("cheap", "moderate", "expensive")
+# images per explainer call by cost class (ExplainerCfg.batch / gpu_batch override them)
+CPU_BATCH = {"cheap": 16, "moderate": 4, "expensive": 2}
+GPU_BATCH = {"cheap": 64, "moderate": 16, "expensive": 8}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,15 @@ class ExplainerCfg:
         ``cheap`` / ``moderate`` / ``expensive``.
     passes:
         Forward/backward passes per image, in words, with the defaults.
+    batch, gpu_batch:
+        Images per explainer call on the CPU and on a GPU; 0 takes the cost
+        class's (:data:`CPU_BATCH`, :data:`GPU_BATCH`).  Out-of-memory halves
+        it (``harness.compute``).
+    step_batch_param:
+        The parameter that sets how many inputs one internal forward pass
+        takes (IG's ``internal_batch_size``); on a GPU it is chosen from free
+        memory at call time.  It changes batching only, not the result beyond
+        float rounding, so the store key keeps the requested value.
     defaults:
         Default parameters as ``(name, value)`` pairs.
     version:
@@ -67,6 +79,15 @@ class ExplainerCfg:
     passes: str = ""
     defaults: tuple[tuple[str, Any], ...] = ()
     version: str = "1"
+    batch: int = 0
+    gpu_batch: int = 0
+    step_batch_param: str = ""
+
+    def batch_size(self, device: str = "cpu") -> int:
+        """Images per call on ``device`` (a torch device or its type)."""
+        if str(device).startswith("cuda"):
+            return self.gpu_batch or GPU_BATCH[self.cost]
+        return self.batch or CPU_BATCH[self.cost]
 
     def supports(self, model) -> bool:
         """Whether the method applies to ``model`` (a ``ModelCfg``): family, token layout and traits.

@@ -15,7 +15,7 @@ ground-truth masks, and MPRT has a default budget of sources and costs.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..registry import Registry
@@ -42,6 +42,9 @@ class MetricCfg:
     reexplains:
         Needs explanations of other targets (RandomLogit), computed through
         the harness's own explainer and cached in the store.
+    reexplain_targets:
+        For such a metric, ``fn(y, num_classes, **params) -> classes`` it
+        explains, so ``python -m harness run`` can compute those maps ahead.
     batched:
         The harness computes it in ``harness/metrics`` (batched); otherwise it
         calls Quantus as is (cheap metrics with no model calls).
@@ -77,6 +80,7 @@ class MetricCfg:
     control: str = ""
     defaults: tuple[tuple[str, Any], ...] = ()
     version: str = "1"
+    reexplain_targets: Callable[..., Any] | None = field(default=None, compare=False)
 
     @property
     def case_name(self) -> str:

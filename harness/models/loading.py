@@ -96,6 +96,11 @@ def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
     return build_module(cfg, pretrained_file=source.path)
 
 
+def random_weights(cfg: ModelCfg) -> WeightsSource:
+    """The declared random initialisation of ``cfg`` (seeded; its hash names the seed)."""
+    return WeightsSource(kind="random", path=None, sha256=f"random:{cfg.arch}:seed{RANDOM_SEED}")
+
+
 def load_model(
     model: str | ModelCfg,
     *,
@@ -111,7 +116,7 @@ def load_model(
     depend on them).  Either way ``label`` ends in ``_random``.
     """
     cfg = get_model_cfg(model) if isinstance(model, str) else model
-    random = WeightsSource(kind="random", path=None, sha256=f"random:{cfg.arch}:seed{RANDOM_SEED}")
+    random = random_weights(cfg)
     try:
         source = resolve_weights(cfg, weights) if pretrained else random
     except WeightsUnavailable:

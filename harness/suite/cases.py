@@ -20,11 +20,11 @@ import pytest
 
 from ..checks import yield_checks
 from ..explainers import ExplainerCfg, get_explainer_cfg, list_explainers
+from ..grid import case_params
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
 from ..regression import check_regression, tolerances_for
 from ..report.records import CaseRecord
 from ..runner import CaseResult
-from ..seeds import seed_for
 from ..store import library_versions
 from .known import xfail_marks
 from .session import Case, HarnessSession
@@ -95,14 +95,14 @@ def case_param(
     except KeyError:  # a label space or a synthetic control: no family
         marks = []
     marks.append(pytest.mark.harness_case(model=model, explainer=explainer, check=check, needs_weights=needs_weights))
+    marks.append(pytest.mark.xdist_group(model))  # pytest-xdist loadgroup: one worker per model, loaded once
     marks += xfail_marks(explainer, model, check, raises=raises)
     return pytest.param(*values, marks=marks, id=id or f"{explainer}-{model}-{check}")
 
 
 def make_case(model: str, explainer: str) -> Case:
     """A case with its default parameters; stochastic explainers get a seed from the case id."""
-    params = (("seed", seed_for(f"{explainer}-{model}")),) if get_explainer_cfg(explainer).stochastic else ()
-    return Case(model, explainer, params)
+    return Case(model, explainer, case_params(model, explainer))
 
 
 def explanation_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):

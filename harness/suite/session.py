@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from ..explainers import create_explainer
-from ..image_sets import image_set_from_spec
+from ..grid import image_limit
+from ..image_sets import run_image_sets
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
 from ..report.records import CaseRecord
 from ..runner import CaseResult, Runner
 from ..store import Store
-from ..zoo.shapes import LABEL_SPACE, shapes_images
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,9 @@ class HarnessSession:
     progress: list[ProgressEvent] = field(default_factory=list)  # since the plugin last took them
     computed_images: int = 0  # explanations computed (not fetched) over the run's reports so far
     compute_seconds: float = 0.0
+    collected: list[str] = field(default_factory=list)  # node ids in collection order (the report's case order)
+    worker_stats: list[dict[str, Any]] = field(default_factory=list)  # pytest-xdist: each worker's store counters
+    _case_nodeids: list[str] = field(default_factory=list)
     _runner: Runner | None = None
     _results: dict[Case, CaseResult | BaseException] = field(default_factory=dict)
     _weights: dict[str, str | None] = field(default_factory=dict)  # model -> reason it has none (None: has)
@@ -131,13 +134,12 @@ class HarnessSession:
     @property
     def runner(self) -> Runner:
         if self._runner is None:
-            main = image_set_from_spec(self.options.images).head(self.options.max_images)
-            space = main.records[0].label_space if main.records else "imagenet"
-            images = {space: main}
-            if space != LABEL_SPACE and self.options.zoo_images > 0:  # the zoo's own test images
-                images[LABEL_SPACE] = shapes_images(
-                    "test", self.options.zoo_images, root=self.options.store.parent / "datasets"
-                ).head(self.options.max_images)
+            images = run_image_sets(
+                self.options.images,
+                max_images=self.options.max_images,
+                zoo_images=self.options.zoo_images,
+                datasets=str(self.options.store.parent / "datasets"),
+            )
             self._runner = Runner(
                 Store(self.options.store),
                 images,
@@ -209,9 +211,7 @@ class HarnessSession:
     def image_limit(self, explainer) -> int | None:
         """How many images a case of ``explainer`` explains: all, or ``costly_images``
         for moderate and expensive explainers (LIME, KernelSHAP, IG, Score-CAM, ...)."""
-        if explainer.cfg.cost == "cheap" or not self.options.costly_images:
-            return None
-        return self.options.costly_images
+        return image_limit(explainer.cfg, self.options.costly_images)
 
     def top1_for(self, model: str) -> dict[str, Any]:
         """Top-1 of ``model`` on the labelled images (overall and on foolbox's 20)."""
@@ -253,6 +253,13 @@ class HarnessSession:
         if stats:
             hits, misses, writes = stats["hits"], stats["misses"], stats["writes"]
             lines.append(f"store: {hits} hits, {misses} misses, {writes} writes ({self.options.store})")
+            kinds = stats.get("by_kind", {})
+            if kinds:
+                lines.append(
+                    "  by kind: "
+                    + "; ".join(f"{k} {c['hits']}/{c['misses']}/{c['writes']}" for k, c in sorted(kinds.items()))
+                    + " (hits/misses/writes)"
+                )
         lines += self.weights_lines()
         lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
         if write_report and self.options.write_report and (self.cases or self.top1):
@@ -292,6 +299,7 @@ class HarnessSession:
         from ..report.summary import build_report
 
         cases = {(c.model, c.explainer) for c in self.cases}
+        ordered = self.ordered_cases()
         return build_report(
             self.options.reports,
             new_run_id(),
@@ -301,19 +309,65 @@ class HarnessSession:
             cases_filter=cases,
             consensus_options=ConsensusOptions(same_prediction=self.options.same_prediction),
             session=dict(
-                cases=self.cases,
-                top1=self.top1,
+                cases=ordered,
+                top1=dict(sorted(self.top1.items())),
                 skipped_models=self.skipped_models,
                 bad_images=self.bad_images,
                 store_stats=self.store_stats(),
             ),
         )
 
-    def store_stats(self) -> dict[str, int]:
-        if self._runner is None:
+    def store_stats(self) -> dict[str, Any]:
+        """Store hits, misses and writes, in all and by kind (summed over pytest-xdist workers)."""
+        parts = list(self.worker_stats)
+        if self._runner is not None:
+            s = self._runner.store
+            parts.append({"hits": s.hits, "misses": s.misses, "writes": s.writes, "by_kind": s.by_kind})
+        if not parts:
             return {}
-        s = self._runner.store
-        return {"hits": s.hits, "misses": s.misses, "writes": s.writes}
+        out: dict[str, Any] = {"hits": 0, "misses": 0, "writes": 0, "by_kind": {}}
+        for p in parts:
+            for k in ("hits", "misses", "writes"):
+                out[k] += p.get(k, 0)
+            for kind, counts in p.get("by_kind", {}).items():
+                mine = out["by_kind"].setdefault(kind, {"hits": 0, "misses": 0, "writes": 0})
+                for k, v in counts.items():
+                    mine[k] = mine.get(k, 0) + v
+        return out
+
+    # -- pytest-xdist --------------------------------------------------------
+    def add_case(self, record: CaseRecord, nodeid: str) -> None:
+        self.cases.append(record)
+        self._case_nodeids.append(nodeid)
+
+    def ordered_cases(self) -> list[CaseRecord]:
+        """Case records in collection order, however the workers returned them (serial runs: as run)."""
+        order = {n.rsplit("@", 1)[0]: i for i, n in enumerate(self.collected)}
+        if not order:
+            return list(self.cases)
+        keyed = [(order.get(n.rsplit("@", 1)[0], len(order)), i) for i, n in enumerate(self._case_nodeids)]
+        keyed += [(len(order), i) for i in range(len(self._case_nodeids), len(self.cases))]
+        return [self.cases[i] for _, i in sorted(keyed)]
+
+    def worker_output(self) -> dict[str, Any]:
+        """What a pytest-xdist worker sends its controller (plain JSON-able values)."""
+        return {
+            "store": self.store_stats(),
+            "collected": list(self.collected),
+            "skipped_models": dict(self.skipped_models),
+            "deselected": dict(self.deselected),
+            "bad_images": dict(self.bad_images),
+        }
+
+    def merge_worker(self, out: dict[str, Any]) -> None:
+        """Merge one worker's output; every worker collects the same cases, so deselections are taken once."""
+        if out.get("store"):
+            self.worker_stats.append(out["store"])
+        if not self.collected:
+            self.collected = list(out.get("collected", []))
+            self.deselected.update(out.get("deselected", {}))
+        self.skipped_models.update(out.get("skipped_models", {}))
+        self.bad_images.update(out.get("bad_images", {}))
 
 
 def _relative(path: Path) -> str:

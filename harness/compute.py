@@ -1,0 +1,208 @@
+"""Explain one chunk of images on the model's device: batch size, out-of-memory retries, peak memory.
+
+:func:`explain_chunk` is what every engine calls (the runner in process,
+the grid's local and Ray engines): it splits the chunk into batches of the
+explainer's batch size for the device (``ExplainerCfg.batch_size``), halves
+the batch and retries when a batch runs out of memory, and records, for the
+chunk, the batch it ended with, how many halvings it took, the seconds and
+the peak memory (``torch.cuda.max_memory_allocated`` on a GPU, the
+process's peak resident set on the CPU, reset before the chunk where Linux
+allows it).  On a GPU the explainer's step batch (IG's
+``internal_batch_size``) is chosen from free memory.
+
+The store key keeps the requested parameters; what ran is in the meta
+(``batch``, ``oom_retries``, ``step_batch``, ``peak_memory_bytes``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+MEMORY_HEADROOM = 0.6  # share of free GPU memory a step batch may plan to use
+_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+class ChunkOOM(RuntimeError):
+    """A batch of one image still ran out of memory."""
+
+
+@dataclass
+class ChunkResult:
+    """Explanations of one chunk of images, with how they were computed."""
+
+    attributions: np.ndarray  # [B, H, W] float32
+    native: np.ndarray | None  # [B, h, w] or None
+    native_resolution: tuple[int, int]
+    extras: list[dict[str, Any]]  # per image
+    seconds: float
+    device: str
+    batch: int
+    oom_retries: int
+    peak_memory_bytes: int
+    memory_kind: str
+    step_batch: int | None = None
+    params_used: dict[str, Any] = field(default_factory=dict)
+
+    def image_meta(self, j: int) -> dict[str, Any]:
+        """Meta of the chunk's ``j``-th image (what the runner stores beside the map)."""
+        n = len(self.attributions)
+        return {
+            "native_resolution": list(self.native_resolution),
+            "seconds": self.seconds / max(n, 1),
+            "extras": self.extras[j],
+            "device": self.device,
+            "batch": self.batch,
+            "oom_retries": self.oom_retries,
+            "step_batch": self.step_batch,
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "memory_kind": self.memory_kind,
+        }
+
+
+def is_oom(exc: BaseException) -> bool:
+    """An out-of-memory error of torch (CUDA, MPS or the CPU allocator)."""
+    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    return isinstance(exc, oom) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+# -- peak memory -----------------------------------------------------------
+def reset_peak(device: torch.device) -> str:
+    """Start a peak-memory window on ``device``; returns how it is measured."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return "cuda_max_memory_allocated"
+    try:  # Linux: writing 5 resets the peak resident set (VmHWM) of this process
+        with open(_CLEAR_REFS, "w") as fh:
+            fh.write("5")
+        return "rss_peak"
+    except OSError:
+        return "rss_peak_since_start"
+
+
+def read_peak(device: torch.device) -> int:
+    """Peak bytes since :func:`reset_peak` (the process's peak RSS where it cannot be reset)."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+# -- step batch --------------------------------------------------------------
+def step_batch_for(free_bytes: int, per_row_bytes: int, *, rows: int, headroom: float = MEMORY_HEADROOM) -> int:
+    """Rows per internal pass that fit ``headroom`` of ``free_bytes`` at ``per_row_bytes`` each (1..rows)."""
+    if per_row_bytes <= 0:
+        return rows
+    return int(max(1, min(rows, (free_bytes * headroom) // per_row_bytes)))
+
+
+def _per_row_bytes(loaded, x: torch.Tensor) -> int:
+    """Peak GPU bytes of one forward + backward per input row, measured on two rows."""
+    dev = x.device
+    probe = x[:1].expand(2, *x.shape[1:]).clone().requires_grad_(True)
+    torch.cuda.synchronize(dev)
+    before = torch.cuda.memory_allocated(dev)
+    torch.cuda.reset_peak_memory_stats(dev)
+    with torch.enable_grad():
+        loaded.module(probe).sum().backward()
+    torch.cuda.synchronize(dev)
+    return max(1, (torch.cuda.max_memory_allocated(dev) - before) // 2)
+
+
+def choose_step_batch(loaded, explainer, x: torch.Tensor) -> int | None:
+    """On a GPU, the step batch that fits free memory; None elsewhere (the requested value runs)."""
+    name = explainer.cfg.step_batch_param
+    if not name or x.device.type != "cuda":
+        return None
+    steps = int(explainer.param_dict.get("n_steps", 1))
+    free, _total = torch.cuda.mem_get_info(x.device)
+    return step_batch_for(free, _per_row_bytes(loaded, x), rows=steps * x.shape[0])
+
+
+# -- the chunk ---------------------------------------------------------------
+def explain_chunk(
+    loaded, explainer, x: torch.Tensor, targets: torch.Tensor, *, batch: int | None = None
+) -> ChunkResult:
+    """Explain ``x`` (``[N, C, H, W]`` on the model's device) for ``targets`` in batches.
+
+    ``batch`` defaults to the explainer's batch size for the device.  A batch
+    that runs out of memory is halved and retried (down to one image, then
+    :class:`ChunkOOM`); later batches keep the halved size.
+    """
+    dev = x.device
+    batch = max(1, batch or explainer.cfg.batch_size(dev.type))
+    step = choose_step_batch(loaded, explainer, x)
+    run = explainer
+    if step is not None:
+        run = dataclasses.replace(
+            explainer,
+            params=tuple(sorted({**explainer.param_dict, explainer.cfg.step_batch_param: step}.items())),
+        )
+    kind = reset_peak(dev)
+    retries = 0
+    parts = []
+    start = time.perf_counter()
+    i = 0
+    while i < len(x):
+        xb, tb = x[i : i + batch], targets[i : i + batch]
+        try:
+            parts.append(run(loaded, xb, tb))
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+            if batch == 1:
+                raise ChunkOOM(
+                    f"{explainer.name} on {loaded.label}: out of memory on a single image "
+                    f"after {retries} halving(s) ({exc})"
+                ) from exc
+            batch, retries = max(1, batch // 2), retries + 1
+            continue
+        i += len(xb)
+    seconds = time.perf_counter() - start
+    peak = read_peak(dev)
+    attributions = np.concatenate([p.attributions for p in parts])
+    natives = [p.native for p in parts]
+    native = np.concatenate(natives) if all(n is not None for n in natives) else None
+    extras: list[dict[str, Any]] = []
+    for p in parts:
+        b = len(p.attributions)
+        extras += [
+            {k: (v[j] if isinstance(v, list) and len(v) == b else v) for k, v in p.extras.items()} for j in range(b)
+        ]
+    return ChunkResult(
+        attributions=attributions,
+        native=native,
+        native_resolution=parts[0].native_resolution,
+        extras=extras,
+        seconds=seconds,
+        device=str(dev),
+        batch=batch,
+        oom_retries=retries,
+        peak_memory_bytes=peak,
+        memory_kind=kind,
+        step_batch=step,
+        params_used=run.param_dict,
+    )
+
+
+def set_threads(threads: int | None) -> None:
+    """Torch intra-op threads for this process (None: leave as is)."""
+    if threads:
+        torch.set_num_threads(int(threads))
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))

@@ -1,0 +1,122 @@
+"""The Ray engine on a local Ray (one start for the module, 1 CPU per actor, toy models).
+
+One grid run covers both claims: an actor process is killed while it holds a
+chunk, the run completes, and every stored map and prediction equals the
+local engine's bit for bit (both run one torch thread, the same chunks).
+"""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from harness.engines import LocalEngine, Worker  # noqa: E402
+from harness.grid import plan_grid, run_grid  # noqa: E402
+from harness.images import image_folder  # noqa: E402
+from harness.ray_engine import RayEngine  # noqa: E402
+from harness.runner import Runner  # noqa: E402
+from harness.store import Store  # noqa: E402
+
+MODELS = ["toy_resnet", "toy_vit"]
+EXPLAINERS = ["gradcam", "saliency", "occlusion"]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _entries(store: Store) -> dict[str, dict[str, np.ndarray]]:
+    return {f"{kind}/{e.key}": e.arrays for kind in ("explanation", "logits") for e in store.entries(kind)}
+
+
+def test_ray_grid_equals_local_and_survives_a_killed_actor(local_ray, image_dir, tmp_path):
+    tasks = plan_grid(MODELS, EXPLAINERS, costly_images=2)
+    local = Runner(Store(tmp_path / "local"), image_folder(image_dir), device="cpu")
+    expected = run_grid(local, tasks, LocalEngine(Worker(device="cpu", threads=1)))
+    assert not expected.failures
+
+    engine = RayEngine(workers=2, threads=1)
+    killed: list[int] = []
+
+    def kill_one(done, total, what):
+        if not killed and done >= 4:  # the worker that just answered already holds its next chunk
+            killed.append(sorted(engine.pids)[0])
+            os.kill(killed[0], signal.SIGKILL)
+
+    remote = Runner(Store(tmp_path / "ray"), image_folder(image_dir), device="cpu")
+    try:
+        got = run_grid(remote, tasks, engine, progress=kill_one)
+    finally:
+        engine.close()
+    assert killed, "no actor was killed"
+    assert not got.failures, got.failures
+    assert got.computed == expected.computed and got.predictions_computed == expected.predictions_computed
+    assert len(set(got.loads) - set(killed)) >= 2, "the killed actor was restarted as a new process"
+    # a model is loaded once per actor (a restarted actor loads it again): never once per chunk
+    chunks = sum(1 for _ in remote.store.entries("explanation"))
+    assert sum(n for loads in got.loads.values() for n in loads.values()) < chunks / 2
+    a, b = _entries(local.store), _entries(remote.store)
+    assert a.keys() == b.keys() and len(a) > 20
+    for k in a:
+        for name in a[k]:
+            np.testing.assert_array_equal(a[k][name], b[k][name], err_msg=k)
+
+
+# -- benchmark: 2 Ray workers against the local engine (target >= 1.6x on 2 cores), one torch thread each ----------
+BENCH_IMAGES = int(os.environ.get("XAI_HARNESS_BENCH_GRID_IMAGES", "4"))
+_LOCAL: list[float] = []
+
+
+@pytest.fixture(scope="module")
+def bench_images(tmp_path_factory):
+    from conftest import write_png
+
+    root = tmp_path_factory.mktemp("bench") / "imgs"
+    for i in range(BENCH_IMAGES):
+        write_png(root / "n01440764" / f"img{i}.png", seed=i)
+    return root
+
+
+@pytest.mark.skipif(not os.environ.get("XAI_HARNESS_BENCH"), reason="timed benchmark: set XAI_HARNESS_BENCH=1")
+@pytest.mark.parametrize("engine_name", ["local", "ray"])
+def test_bench_ray_against_local(benchmark, local_ray, bench_images, tmp_path, engine_name):
+    """A CPU-bound grid (occlusion and KernelSHAP on two toy models, all images); stores compared after."""
+    tasks = plan_grid(MODELS, ["occlusion", "kernelshap"], costly_images=0)
+    engine = RayEngine(workers=2, threads=1) if engine_name == "ray" else LocalEngine(Worker(device="cpu", threads=1))
+    if engine_name == "ray":  # warm: actors up and the first model loaded, as in a long run
+        warm = Runner(Store(tmp_path / "warm"), image_folder(bench_images).head(2), device="cpu")
+        run_grid(warm, plan_grid(MODELS[:1], ["saliency"]), engine)
+    stores = []
+
+    def once():
+        store = Store(tmp_path / f"s{len(stores)}")
+        stores.append(store)
+        return run_grid(Runner(store, image_folder(bench_images), device="cpu"), tasks, engine)
+
+    benchmark.group = f"engine [{len(tasks)} tasks, {BENCH_IMAGES} images, 1 thread per worker]"
+    benchmark.extra_info.update(engine=engine_name, workers=2 if engine_name == "ray" else 1)
+    try:
+        report = benchmark.pedantic(once, rounds=1, iterations=1, warmup_rounds=0)
+    finally:
+        if engine_name == "ray":
+            engine.close()
+    assert not report.failures and report.computed > 0
+    test_bench_ray_against_local.stores = getattr(test_bench_ray_against_local, "stores", []) + [stores[-1]]
+    if engine_name == "ray":  # identical results
+        a, b = (_entries(s) for s in test_bench_ray_against_local.stores[-2:])
+        assert a.keys() == b.keys()
+        for k in a:
+            for name in a[k]:
+                np.testing.assert_array_equal(a[k][name], b[k][name], err_msg=k)
+    if benchmark.stats is None:
+        return
+    if engine_name == "local":
+        _LOCAL.append(benchmark.stats.stats.mean)
+    elif _LOCAL:
+        benchmark.extra_info["speedup_vs_local"] = round(_LOCAL[-1] / benchmark.stats.stats.mean, 3)
