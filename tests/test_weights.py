@@ -154,3 +154,20 @@ def test_pretrained_false_is_random_even_when_weights_exist():
     assert loaded.weights.is_random and loaded.label == "toy_linear_random"
     with_weights = load_model(TINY, weights=WeightsOptions(), random_ok=True, pretrained=False, device="cpu")
     assert with_weights.label == "tiny_timm_random"
+
+
+class _NotATensor:
+    """A class a pickle would have to import: what a weights file must not need."""
+
+
+def test_refused_pickle_names_model_file_and_reason(tmp_path):
+    from harness.models import WeightsLoadError
+
+    path = tmp_path / "tiny_timm.pth"
+    torch.save({"conv.weight": torch.zeros(1), "extra": _NotATensor()}, path)
+    with pytest.raises(WeightsLoadError) as info:
+        load_model(TINY, weights=WeightsOptions(locations=(str(tmp_path),)), device="cpu")
+    msg = str(info.value)
+    assert msg.startswith(f"tiny_timm: cannot load weights from {path}: refused: a pickle")
+    assert "_NotATensor" in msg and "safetensors" in msg
+    assert "UnpicklingError" not in msg and "weights_only=False" not in msg and "\n" not in msg

@@ -8,6 +8,8 @@ passes ``random_ok=True``, and then the result says so in ``label`` and
 
 from __future__ import annotations
 
+import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,25 @@ class WeightsLoadError(RuntimeError):
     """A weights file was found but does not load into the model; names both."""
 
 
+# torch's own wording ("Unsupported global: GLOBAL x") and timm's ("Unsupported globals: x, y").
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported globals?: (?:GLOBAL )?([\w.]+(?:, [\w.]+)*)")
+_REFUSED = ("Weights only load failed", "weights_only=True blocked")
+
+
+def _load_failure_reason(exc: BaseException) -> str:
+    """Why loading failed, in one line: a refused pickle says what it holds, not torch's advice text."""
+    if isinstance(exc, pickle.UnpicklingError) or any(r in str(exc) for r in _REFUSED):
+        found = _UNSUPPORTED_GLOBAL.search(str(exc))
+        what = f"it holds `{found.group(1)}`" if found else "it holds objects other than tensors"
+        return (
+            f"refused: a pickle that is not a plain state dict ({what}); torch.load(weights_only=True) "
+            "does not run code from a weights file. Re-save the state dict with "
+            "safetensors.torch.save_file, or torch.save(model.state_dict(), path), from a trusted copy"
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}"[:500]
+
+
 def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
     if source.path is None:
         raise ValueError(f"{cfg.name}: {source.kind} weights have no file to load")
@@ -133,7 +154,7 @@ def load_model(
             module = _load_file(cfg, source)
         except Exception as exc:  # corrupt file, wrong architecture, truncated download...
             raise WeightsLoadError(
-                f"{cfg.name}: cannot load weights from {source.path}: {type(exc).__name__}: {exc}"
+                f"{cfg.name}: cannot load weights from {source.path}: {_load_failure_reason(exc)}"
             ) from exc
     dev = pick_device(device)
     module = module.to(dev).eval()
