@@ -32,6 +32,19 @@ from harness.compare.alignment import (
     silhouette_by_family,
     verdict,
 )
+from harness.compare.bootstrap import (
+    BootstrapOptions,
+    ConsensusBootstrap,
+    Interval,
+    PairValues,
+    bootstrap_consensus,
+    format_interval,
+    images_needed,
+    pair_values,
+    percentile_interval,
+    resample_weights,
+    three_way,
+)
 from harness.compare.clustering import Clustering, as_dissimilarity, cluster, plot_dendrogram
 from harness.compare.communities import Communities, louvain, similarity_graph
 from harness.compare.kappa import binarize, cohens_kappa, levels, ordinal_kappa
@@ -42,12 +55,24 @@ from harness.compare.similarity import (
     dissimilarity,
     normalize_maps,
     rbf_similarity,
+    similarity_from_values,
     similarity_matrix,
     to_numpy,
 )
 
 __all__ = [
     "Alignment",
+    "BootstrapOptions",
+    "ConsensusBootstrap",
+    "Interval",
+    "PairValues",
+    "bootstrap_consensus",
+    "format_interval",
+    "images_needed",
+    "pair_values",
+    "percentile_interval",
+    "resample_weights",
+    "three_way",
     "Clustering",
     "Communities",
     "FamilySilhouette",
@@ -69,6 +94,7 @@ __all__ = [
     "rbf_similarity",
     "silhouette_by_family",
     "similarity_graph",
+    "similarity_from_values",
     "similarity_matrix",
     "to_numpy",
     "verdict",

@@ -354,3 +354,31 @@ def _predictions(
         if p.shape != (n_images,):
             raise ValueError(f"{name}: {p.shape[0]} predictions for {n_images} images")
     return preds
+
+
+def similarity_from_values(
+    names: tuple[str, ...],
+    pairs: tuple[tuple[int, int], ...],
+    values: np.ndarray,
+    mask: np.ndarray,
+    *,
+    fill: float = 0.0,
+) -> SimilarityMatrix:
+    """:func:`similarity_matrix` from per-image pair similarities already computed (``[N, P]`` values and mask).
+
+    What :func:`harness.compare.bootstrap.pair_values` gives; the result
+    equals ``similarity_matrix`` on the same maps, metric and predictions.
+    """
+    m, n_images = len(names), values.shape[0]
+    sim, std, dis = np.eye(m), np.zeros((m, m)), np.zeros((m, m))
+    counts = np.full((m, m), n_images, dtype=np.int64)
+    for p, (i, j) in enumerate(pairs):
+        sims = values[mask[:, p], p]
+        mean, sd = (float(sims.mean()), float(sims.std())) if sims.size else (float(fill), 0.0)
+        sim[i, j] = sim[j, i] = mean
+        std[i, j] = std[j, i] = sd
+        dis[i, j] = dis[j, i] = float(np.hypot(1.0 - mean, sd))
+        counts[i, j] = counts[j, i] = sims.size
+    for arr in (sim, std, dis, counts):
+        arr.setflags(write=False)
+    return SimilarityMatrix(names=names, similarity=sim, std=std, dissimilarity=dis, counts=counts)

@@ -32,6 +32,7 @@ class MapGroup:
     maps: dict[str, np.ndarray]  # model -> [N, side, side]
     predictions: dict[str, np.ndarray]  # model -> [N]
     label_space: str = "imagenet"  # models are only compared on the same images
+    labels: tuple[int | None, ...] = ()  # true class per image (None: unlabelled), for the class counts
 
     @property
     def title(self) -> str:
@@ -59,6 +60,7 @@ def collect_groups(
             int(f["target"]),
             meta.get("image_id", f["image"]),
             meta.get("family", "?"),
+            meta.get("label"),
         )
     groups = []
     for key, per_model in sorted(tree.items()):
@@ -81,6 +83,7 @@ def collect_groups(
                 image_ids=tuple(next(iter(chosen.values()))[d][2] for d in common),
                 maps={m: np.stack([resample_map(chosen[m][d][0], side) for d in common]) for m in models},
                 predictions={m: np.array([chosen[m][d][1] for d in common]) for m in models},
+                labels=tuple(next(iter(chosen.values()))[d][4] for d in common),
             )
         )
     return groups
