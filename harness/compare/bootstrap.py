@@ -24,7 +24,7 @@ Examples
 >>> w.shape, w.sum(axis=1).tolist()
 ((3, 4), [4.0, 4.0, 4.0])
 >>> lo, hi = percentile_interval(np.arange(101.0))
->>> float(lo), float(hi)
+>>> round(float(lo), 6), round(float(hi), 6)
 (2.5, 97.5)
 """
 
