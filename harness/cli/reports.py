@@ -23,7 +23,12 @@ def cmd_report(args) -> int:
         print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
         return 2
     opts = ConsensusOptions(
-        same_prediction=args.same_prediction, linkage=args.linkage, resolution=args.resolution, seed=args.seed
+        same_prediction=args.same_prediction,
+        linkage=args.linkage,
+        resolution=args.resolution,
+        seed=args.seed,
+        resamples=args.resamples,
+        bootstrap_seed=args.bootstrap_seed,
     )
     out, consensus = build_report(
         Path(args.out),
@@ -112,6 +117,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     rp.add_argument("--resolution", type=float, default=1.0, help="Louvain resolution (default: 1.0)")
     rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")
+    rp.add_argument(
+        "--resamples", type=int, default=1000, help="bootstrap resamples over images, B (default: 1000; 0: none)"
+    )
+    rp.add_argument("--bootstrap-seed", type=int, default=0, help="bootstrap seed (default: 0)")
     rp.set_defaults(func=cmd_report)
     lb = sub.add_parser("leaderboard", help="metric tables, aggregate rank and metric agreement from the store")
     lb.add_argument("--store", default=None, help="store path (default: $XAI_HARNESS_STORE or .harness/store)")

@@ -59,7 +59,7 @@ POWER_METHOD = (
 
 @dataclass(frozen=True)
 class BootstrapOptions:
-    """How the bootstrap runs: ``resamples`` (B), ``seed``, ``level`` and the verdict's ARI ``threshold``."""
+    """How the bootstrap runs: ``resamples`` (B; 0: no intervals), ``seed``, ``level``, the ARI ``threshold``."""
 
     resamples: int = RESAMPLES
     seed: int = 0
@@ -67,8 +67,8 @@ class BootstrapOptions:
     threshold: float = ARI_THRESHOLD
 
     def __post_init__(self) -> None:
-        if self.resamples < 1:
-            raise ValueError(f"resamples must be >= 1, got {self.resamples}")
+        if self.resamples < 0:
+            raise ValueError(f"resamples must be >= 0 (0: no intervals), got {self.resamples}")
         if not 0.0 < self.level < 1.0:
             raise ValueError(f"level must be in (0, 1), got {self.level}")
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import compare
 from ..compare.alignment import ARI_THRESHOLD
-from ..compare.bootstrap import LEVEL, RESAMPLES, BootstrapOptions
+from ..compare.bootstrap import LEVEL, RESAMPLES, BootstrapOptions, format_interval
 from ..compare.clustering import Method as Linkage
 from ..store import canonical_json
 from .collect import MapGroup
@@ -52,9 +52,8 @@ class ConsensusOptions:
     level: float = LEVEL
     ari_threshold: float = ARI_THRESHOLD
 
-    def bootstrap(self) -> BootstrapOptions | None:
-        if not self.resamples:
-            return None
+    def bootstrap(self) -> BootstrapOptions:
+        """The bootstrap settings (``resamples`` 0: no intervals), shared with the leaderboard."""
         return BootstrapOptions(
             resamples=self.resamples, seed=self.bootstrap_seed, level=self.level, threshold=self.ari_threshold
         )
@@ -80,6 +79,12 @@ def _pairs(sim: compare.SimilarityMatrix, boot: compare.ConsensusBootstrap | Non
                 ]
             out.append(pair)
     return sorted(out, key=lambda p: -p["similarity"])
+
+
+def interval_cell(pair: dict[str, Any], key: str) -> object:
+    """A pair's ``key`` as ``0.82 [0.75, 0.88]`` when it carries ``<key>_interval``, else the plain value."""
+    bounds = pair.get(f"{key}_interval")
+    return pair[key] if bounds is None else format_interval(pair[key], *bounds)
 
 
 def class_counts(group: MapGroup) -> dict[str, int]:
@@ -247,7 +252,7 @@ def _heatmap(path: Path, names: list[str], matrix: np.ndarray, title: str) -> No
 def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions | None = None) -> dict[str, Any]:
     """Write ``out/consensus/<explainer>/*`` and return the JSON-able summary."""
     options = options or ConsensusOptions()
-    boot = options.bootstrap()
+    boot: BootstrapOptions | None = options.bootstrap() if options.resamples else None
     summary: dict[str, Any] = {
         "options": vars(options),
         "bootstrap": boot.describe() if boot is not None else None,

@@ -12,7 +12,11 @@ PAIR_HEADERS = ("model A", "model B", "similarity", "dissimilarity", "images")
 
 
 def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
-    return [[p["a"], p["b"], p["similarity"], p["dissimilarity"], p["images"]] for p in pairs]
+    from .consensus import interval_cell  # ``0.82 [0.75, 0.88]`` where the pair carries its interval
+
+    return [
+        [p["a"], p["b"], interval_cell(p, "similarity"), interval_cell(p, "dissimilarity"), p["images"]] for p in pairs
+    ]
 
 
 def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:

@@ -73,7 +73,8 @@ def build_report(
     consensus = write_consensus(collect_groups(store, cases=cases_filter), out, consensus_options)
     from .leaderboard import write_leaderboard
 
-    has_leaderboard = write_leaderboard(out, store, cases=cases_filter) is not None
+    boot = (consensus_options or ConsensusOptions()).bootstrap()
+    has_leaderboard = write_leaderboard(out, store, cases=cases_filter, bootstrap=boot) is not None
     write_index(
         out,
         {
