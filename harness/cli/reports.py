@@ -30,13 +30,21 @@ def cmd_report(args) -> int:
         resamples=args.resamples,
         bootstrap_seed=args.bootstrap_seed,
     )
+    subsets = None
+    if args.zoo_images:
+        from ..zoo.shapes import LABEL_SPACE, shapes_images
+
+        shapes = shapes_images("test", args.zoo_images, root=store_path.parent / "datasets")
+        subsets = {LABEL_SPACE: tuple(r.id for r in shapes.records)}
+    settings = {"store": str(store_path), "source": "python -m harness report", "zoo_images": args.zoo_images}
     out, consensus = build_report(
         Path(args.out),
         new_run_id(),
         root=Path.cwd(),
         store=Store(store_path),
-        settings={"store": str(store_path), "source": "python -m harness report"},
+        settings=settings,
         consensus_options=opts,
+        image_subsets=subsets,
     )
     for line in consensus_lines(consensus):
         print(line)
@@ -119,6 +127,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--seed", type=int, default=0, help="Louvain seed (default: 0)")
     rp.add_argument(
         "--resamples", type=int, default=1000, help="bootstrap resamples over images, B (default: 1000; 0: none)"
+    )
+    rp.add_argument(
+        "--zoo-images",
+        type=int,
+        default=None,
+        metavar="N",
+        help="compare the zoo models on the first N balanced shapes test images only (as --harness-zoo-images N), "
+        "though the store holds more",
     )
     rp.add_argument("--bootstrap-seed", type=int, default=0, help="bootstrap seed (default: 0)")
     rp.set_defaults(func=cmd_report)

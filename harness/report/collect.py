@@ -87,3 +87,35 @@ def collect_groups(
             )
         )
     return groups
+
+
+def restrict_images(groups: list[MapGroup], keep: dict[str, tuple[str, ...]]) -> list[MapGroup]:
+    """Groups of a label space in ``keep`` cut down to those image ids, in that order (others unchanged).
+
+    How a report reads a subset of what the store holds, e.g. the zoo's first
+    8 balanced images of a store that has 64 (``python -m harness report
+    --zoo-images 8``); a group left with no image is dropped.
+    """
+    out = []
+    for g in groups:
+        if g.label_space not in keep:
+            out.append(g)
+            continue
+        pos = {i: k for k, i in enumerate(g.image_ids)}
+        idx = [pos[i] for i in keep[g.label_space] if i in pos]
+        if not idx:
+            continue
+        out.append(
+            MapGroup(
+                explainer=g.explainer,
+                params=g.params,
+                models=g.models,
+                families=g.families,
+                image_ids=tuple(g.image_ids[k] for k in idx),
+                maps={m: v[idx] for m, v in g.maps.items()},
+                predictions={m: v[idx] for m, v in g.predictions.items()},
+                label_space=g.label_space,
+                labels=tuple(g.labels[k] for k in idx) if g.labels else (),
+            )
+        )
+    return out

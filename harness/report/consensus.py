@@ -178,17 +178,18 @@ def analyse(
     else:
         line = compare.verdict(a_cut, silhouette=sil.score)
     state = boot.state if boot is not None else None
+    images = f"{len(group.image_ids)} images" + (f": {classes}" if classes else "")
     smallest = min(families.count(f) for f in set(families))
     if len(set(families)) < 2:
         state = "cannot tell"
         if boot is not None:
-            line = f"cannot tell whether clusters follow architecture: one family ({len(families)} models)"
+            line = f"cannot tell whether clusters follow architecture: one family ({len(families)} models; {images})"
     elif smallest < MIN_PER_FAMILY:
         # one model per family is trivially "its own cluster": no evidence either way
         state = "cannot tell"
         line = (
             f"cannot tell whether clusters follow architecture: a family has {smallest} model(s), "
-            f"need {MIN_PER_FAMILY} ({len(families)} models)"
+            f"need {MIN_PER_FAMILY} ({len(families)} models; {images})"
         )
     out: dict[str, Any] = {
         "metric": metric,

@@ -15,7 +15,7 @@ from typing import Any
 from ..atomic import write_json
 from ..provenance import git_commit, machine_info
 from ..store import Store, library_versions
-from .collect import collect_groups
+from .collect import collect_groups, restrict_images
 from .consensus import ConsensusOptions, write_consensus
 from .index import write_index
 from .properties import registry_family, write_properties
@@ -61,8 +61,13 @@ def build_report(
     cases_filter: set[tuple[str, str]] | None = None,
     consensus_options: ConsensusOptions | None = None,
     session: dict[str, Any] | None = None,
+    image_subsets: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Write the whole run directory; ``session`` holds pytest results when there are some."""
+    """Write the whole run directory; ``session`` holds pytest results when there are some.
+
+    ``image_subsets`` (label space -> image ids) limits the consensus of that
+    label space to those images (:func:`~harness.report.collect.restrict_images`).
+    """
     out = reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
     info = run_info(run_id, root, settings)
@@ -70,7 +75,10 @@ def build_report(
     if session is not None:
         write_summary(out, info, **session)
         has_properties = write_properties(out, session["cases"], family_of=registry_family)
-    consensus = write_consensus(collect_groups(store, cases=cases_filter), out, consensus_options)
+    groups = collect_groups(store, cases=cases_filter)
+    if image_subsets:
+        groups = restrict_images(groups, image_subsets)
+    consensus = write_consensus(groups, out, consensus_options)
     from .leaderboard import write_leaderboard
 
     boot = (consensus_options or ConsensusOptions()).bootstrap()
