@@ -168,7 +168,7 @@ def _metric_store(tmp_path, *, images=16):
 
 
 def test_leaderboard_rank_distribution_and_ties(tmp_path):
-    from harness.report.leaderboard import write_leaderboard
+    from harness.report.leaderboard import leaderboard_lines, write_leaderboard
 
     out = tmp_path / "out"
     out.mkdir()
@@ -186,6 +186,8 @@ def test_leaderboard_rank_distribution_and_ties(tmp_path):
     assert on_disk["agreement"]["kendall_tau_low"][0][1] <= on_disk["agreement"]["kendall_tau"][0][1]
     md = (out / "leaderboard.md").read_text()
     assert "2-3 (tie)" in md and " [" in md and "B=400, seed 3" in md
+    (terminal,) = leaderboard_lines(out)
+    assert "B=400, seed 3" in terminal and "2-3 (tie)" in terminal and "P(rank 1)" in terminal
 
 
 def test_bootstrap_is_seeded(tmp_path):

@@ -586,3 +586,31 @@ def write_leaderboard(
 def _nan_none(a: np.ndarray) -> list:
     """A matrix as nested lists with NaN as None (plain JSON, no NaN tokens)."""
     return [[None if not np.isfinite(v) else float(v) for v in row] for row in np.asarray(a, float)]
+
+
+def leaderboard_lines(out: Path) -> list[str]:
+    """Terminal lines from ``out/leaderboard.json``: the aggregate rank with its intervals and ties (none if absent)."""
+    path = out / "leaderboard.json"
+    if not path.is_file():
+        return []
+    summary = json.loads(path.read_text())
+    agg = summary.get("aggregate") or []
+    if not agg or summary.get("bootstrap") is None:
+        return []
+    b = summary["bootstrap"]
+    body = [
+        [
+            a["rank_shown"],
+            a["explainer"],
+            fmt_ci(a["median_standardised"], *a["median_standardised_interval"]),
+            f"{a['rank_median']:g} [{a['rank_low']:g}, {a['rank_high']:g}]",
+            f"{a['p_first']:.2f}",
+            a["cells"],
+        ]
+        for a in agg
+    ]
+    title = (
+        f"aggregate rank over metrics and models ({b['level']:.0%} intervals over images, "
+        f"B={b['resamples']}, seed {b['seed']}; 'tie': ranks the data cannot break)"
+    )
+    return [render_table(AGG_BOOT_HEADERS, body, title=title)]

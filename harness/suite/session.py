@@ -241,6 +241,7 @@ class HarnessSession:
         """The terminal summary; writes ``reports/<run-id>/`` first when the run has results and
         ``write_report`` (pytest-xdist workers pass False: their controller writes the one report)."""
         from ..report.index import consensus_lines
+        from ..report.leaderboard import leaderboard_lines
         from ..report.summary import TOP1_HEADERS, top1_rows
         from ..report.table import render_table
 
@@ -265,6 +266,7 @@ class HarnessSession:
         if write_report and self.options.write_report and (self.cases or self.top1):
             out, consensus = self.write_report()
             lines += consensus_lines(consensus)
+            lines += leaderboard_lines(out)
             lines.append(f"report: {_relative(out)}/index.md")
         return lines
 
