@@ -537,7 +537,7 @@ def write_leaderboard(
             for r in flagged(rows)
         ],
     }
-    (out / "leaderboard.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "leaderboard.json").write_text(json.dumps(_plain(summary), indent=2, default=str, allow_nan=False))
     md = [
         "# Leaderboard",
         "",
@@ -581,6 +581,21 @@ def write_leaderboard(
     ]
     (out / "leaderboard.md").write_text("\n".join(md))
     return summary
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON values: NaN and infinities as None, NumPy scalars as Python numbers, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
 
 
 def _nan_none(a: np.ndarray) -> list:
