@@ -60,14 +60,29 @@ def small_run(tmp: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def suite_run(tmp_path_factory) -> Path:
+    return small_run(tmp_path_factory.mktemp("viewer"))
+
+
+def test_figure_from_the_suite_run_computes_nothing(suite_run, tmp_path):
+    from harness.cli.figures import make_figure
+    from harness.store import Store
+
+    store = Store(suite_run.parent.parent / "store")
+    run = make_figure("cam-vs-rollout", store=store, out=tmp_path, models=f"{CNN},{VIT}", zoo_images=2, shown=2)
+    assert run.store["misses"] == 0 and run.computed == 0
+    assert [p.name for p in run.files] == ["shapes.png"]
+
+
+@pytest.fixture(scope="module")
+def report(suite_run) -> Path:
     if _browser() is None:
         pytest.skip(
             "no headless browser here: install Debian's chromium and chromium-driver "
             "(apt-get install chromium chromium-driver; .ci/run does it when missing)"
         )
     pytest.importorskip("selenium", reason="selenium is a test dependency (tox -e tests installs it)")
-    return small_run(tmp_path_factory.mktemp("viewer"))
+    return suite_run
 
 
 @pytest.fixture(scope="module")
