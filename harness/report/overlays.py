@@ -76,7 +76,7 @@ def normalise(attr: np.ndarray, style: Style) -> np.ndarray:
         hi = float(np.percentile(np.abs(a), CLIP_PERCENTILE)) if a.size else 0.0
         hi = hi if hi > 0 else float(np.abs(a).max(initial=0.0))
         return np.clip(a / hi, -1.0, 1.0) if hi > 0 else np.zeros_like(a)
-    shifted = a - a.min(initial=0.0) if a.size else a
+    shifted = a - a.min() if a.size else a
     hi = float(np.percentile(shifted, CLIP_PERCENTILE)) if a.size else 0.0
     hi = hi if hi > 0 else float(shifted.max(initial=0.0))
     return np.clip(shifted / hi, 0.0, 1.0) if hi > 0 else np.zeros_like(a)
@@ -124,12 +124,12 @@ def fit_image(pixels: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(im.convert("RGB"))
 
 
-def write_webp(path: Path, pixels: np.ndarray) -> int:
-    """Write RGB or RGBA ``pixels`` as WebP; returns the bytes written."""
+def write_webp(path: Path, pixels: np.ndarray, *, lossless: bool = False) -> int:
+    """Write RGB or RGBA ``pixels`` as WebP (lossy unless ``lossless``); returns the bytes written."""
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path, format="WEBP", quality=WEBP_QUALITY, method=4)
+    Image.fromarray(pixels).save(path, format="WEBP", quality=WEBP_QUALITY, method=4, lossless=lossless)
     return path.stat().st_size
 
 
@@ -141,8 +141,9 @@ def write_map(folder: Path, stem: str, attr: np.ndarray, style: Style, *, neares
     rgba = colorize(normalise(attr, style), style)
     full_side = max(THUMB, int(max(attr.shape))) if not nearest else THUMB * 2
     files = {"thumb": f"{stem}.t.webp", "full": f"{stem}.f.webp"}
-    write_webp(folder / files["thumb"], resize_rgba(rgba, THUMB, nearest=nearest))
-    write_webp(folder / files["full"], resize_rgba(rgba, full_side, nearest=nearest))
+    # blocks of a native map stay exact (lossless; they compress to little anyway)
+    write_webp(folder / files["thumb"], resize_rgba(rgba, THUMB, nearest=nearest), lossless=nearest)
+    write_webp(folder / files["full"], resize_rgba(rgba, full_side, nearest=nearest), lossless=nearest)
     return files
 
 
