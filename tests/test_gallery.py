@@ -145,3 +145,27 @@ def test_viewer_page_is_self_contained(store, tmp_path):
     for cell in data["gallery"]["sets"][0]["cells"].values():
         for c in cell.values():
             assert all((out / m["thumb"]).is_file() for m in c["maps"].values())
+
+
+def test_large_stores_show_progress_on_the_terminal(store, tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from harness.report import gallery
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    s, images = store
+    term = Terminal()
+    monkeypatch.setattr(sys, "__stderr__", term)
+    monkeypatch.setattr(gallery, "PROGRESS_FROM", 0)
+    write_galleries(tmp_path / "r", s, lookup=ImageLookup([images]), figures=False)
+    text = term.getvalue()
+    assert "report: index" in text and "report: gallery shapes" in text and "/12 " in text  # 12 maps
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "__stderr__", quiet)
+    monkeypatch.setattr(gallery, "PROGRESS_FROM", 10_000)
+    write_galleries(tmp_path / "q", s, lookup=ImageLookup([images]), figures=False)
+    assert quiet.getvalue() == ""

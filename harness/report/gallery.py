@@ -101,7 +101,10 @@ def index_store(store: Store, *, cases: set[tuple[str, str]] | None = None) -> G
     """Primary explanations (targets = top-1) of the store, one weights version per model
     (the one with the most maps), and the softmax of every stored logit row."""
     per_model: dict[str, dict[str, list[_Ref]]] = defaultdict(lambda: defaultdict(list))
+    folder = Path(store.root) / "explanation"
+    bar = _progress(sum(1 for _ in folder.glob("*/*.npz")) if folder.is_dir() else 0, "report: index", "entry")
     for path, f, meta in store.scan("explanation"):
+        bar.update(1)
         if meta.get("targets_mode") != "pred":
             continue
         if cases is not None and (f["model"], f["explainer"]) not in cases:
@@ -125,6 +128,7 @@ def index_store(store: Store, *, cases: set[tuple[str, str]] | None = None) -> G
                 native_resolution=meta.get("native_resolution"),
             )
         )
+    bar.close()
     out = GalleryIndex()
     for model in sorted(per_model):
         versions: list[list[_Ref]] = list(per_model[model].values())
@@ -233,11 +237,16 @@ def _class_name(space: str, index: int) -> str:
     return f"class {index}"
 
 
-def _progress(items: list, desc: str):
-    """tqdm on the terminal for large stores (silent when stderr is not a terminal)."""
+PROGRESS_FROM = 200  # entries: smaller reports build in seconds and print no bar
+
+
+def _progress(total: int, desc: str, unit: str = "map"):
+    """A tqdm bar on the terminal for large stores (none when stderr is not a terminal, as for explanation work)."""
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, unit="map", file=sys.stderr, disable=None, leave=False, mininterval=0.5)
+    stream = sys.__stderr__ or sys.stderr
+    quiet = total < PROGRESS_FROM or not (hasattr(stream, "isatty") and stream.isatty())
+    return tqdm(total=total, desc=desc, unit=unit, file=stream, disable=quiet, leave=False, mininterval=0.5)
 
 
 def write_galleries(
@@ -279,7 +288,7 @@ def _write_set(
     explainers = []
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # image slug -> model -> cell
     bases: dict[tuple[str, str], dict[str, str]] = {}
-    bar = _progress(refs, f"gallery {space}")
+    bar = _progress(len(refs), f"report: gallery {space}")
     for key in sorted(by_explainer, key=lambda k: (_group(by_explainer[k][0].explainer), k)):
         group = by_explainer[key]
         arrays: list[dict[str, np.ndarray] | None] = []

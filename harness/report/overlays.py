@@ -32,7 +32,8 @@ NORMALISATION = (
     f"({DIVERGING}, 0 = white), others (x - min) / p{CLIP_PERCENTILE:g}(x - min) in [0, 1] ({SEQUENTIAL}); "
     "alpha = sqrt(|value|)"
 )
-WEBP_QUALITY = 80
+WEBP_QUALITY = 75
+WEBP_ALPHA_QUALITY = 60  # the alpha plane, lossless by default, is most of a noisy map's bytes
 NEGATIVE_FLOOR = 1e-6  # a map whose most negative value is above -floor * max|x| counts as non-negative
 
 
@@ -129,7 +130,9 @@ def write_webp(path: Path, pixels: np.ndarray, *, lossless: bool = False) -> int
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path, format="WEBP", quality=WEBP_QUALITY, method=4, lossless=lossless)
+    Image.fromarray(pixels).save(
+        path, format="WEBP", quality=WEBP_QUALITY, alpha_quality=WEBP_ALPHA_QUALITY, method=4, lossless=lossless
+    )
     return path.stat().st_size
 
 
