@@ -46,47 +46,38 @@ def ordered_heatmap(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
 
     n = len(names)
     order = leaf_order(linkage, n)
     m = np.asarray(matrix)[np.ix_(order, order)]
     ordered = [names[i] for i in order]
-    fig = plt.figure(figsize=(3.0 + 0.45 * n, 2.6 + 0.45 * n))
-    grid = fig.add_gridspec(
-        2, 3, width_ratios=[0.15, 0.45 * n, 0.2], height_ratios=[0.15, 0.45 * n], wspace=0.05, hspace=0.05
-    )
-    ax = fig.add_subplot(grid[1, 1])
-    im = ax.imshow(m, vmin=vmin, vmax=vmax, cmap=cmap, aspect="auto")
+    fig, ax = plt.subplots(figsize=(3.0 + 0.45 * n, 2.4 + 0.45 * n))
+    im = ax.imshow(m, vmin=vmin, vmax=vmax, cmap=cmap)
     ax.set_xticks(range(n), ordered, rotation=90, fontsize=8)
-    ax.tick_params(left=False, labelleft=False)
-    if families is not None:
-        fams = [families[i] for i in order]
+    ax.set_yticks(range(n), ordered, fontsize=8)
+    if families is not None:  # one strip above and one left of the matrix, a cell per model
         colours = family_colours(families)
-        keys = list(colours)
-        strip = ListedColormap([colours[k] for k in keys])
-        codes = np.array([[keys.index(f) for f in fams]])
-        top = fig.add_subplot(grid[0, 1])
-        top.imshow(codes, cmap=strip, vmin=0, vmax=max(1, len(keys) - 1), aspect="auto")
-        top.set_axis_off()
-        left = fig.add_subplot(grid[1, 0])
-        left.imshow(codes.T, cmap=strip, vmin=0, vmax=max(1, len(keys) - 1), aspect="auto")
-        left.set_xticks([])
-        left.set_yticks(range(n), ordered, fontsize=8)
-        top.legend(
-            handles=[Patch(color=colours[k], label=k) for k in keys],
+        for i, k in enumerate(order):
+            c = colours[families[k]]
+            ax.add_patch(Rectangle((i - 0.5, -1.25), 1, 0.6, color=c, clip_on=False))
+            ax.add_patch(Rectangle((-1.25, i - 0.5), 0.6, 1, color=c, clip_on=False))
+        ax.set_xlim(-1.3, n - 0.5)
+        ax.set_ylim(n - 0.5, -1.3)
+        ax.tick_params(length=0)
+        for side in ("top", "left"):
+            ax.spines[side].set_visible(False)
+        ax.legend(
+            handles=[Patch(color=c, label=f) for f, c in colours.items()],
             title="family",
             fontsize="x-small",
-            loc="lower left",
-            bbox_to_anchor=(1.02, 0.0),
+            loc="upper left",
+            bbox_to_anchor=(1.25, 1.0),
         )
-    else:
-        ax.set_yticks(range(n), ordered, fontsize=8)
-    cax = fig.add_subplot(grid[1, 2])
-    fig.colorbar(im, cax=cax, label=label)
-    fig.suptitle(title + "\n(rows and columns in dendrogram leaf order)", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, label=label)
+    ax.set_title(title + "\n(rows and columns in dendrogram leaf order)", fontsize=9)
+    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return ordered
