@@ -169,3 +169,14 @@ def test_large_stores_show_progress_on_the_terminal(store, tmp_path, monkeypatch
     monkeypatch.setattr(gallery, "PROGRESS_FROM", 10_000)
     write_galleries(tmp_path / "q", s, lookup=ImageLookup([images]), figures=False)
     assert quiet.getvalue() == ""
+
+
+def test_the_set_with_cnns_and_vits_comes_first(store, tmp_path):
+    s, images = store
+    rec = images.records[0]
+    fields = {"model": "efficientnet_lite0", "weights": "w", "explainer": "gradcam", "params": {}, "image": "d0"}
+    meta = {"targets_mode": "pred", "image_id": "a/photo", "family": "cnn", "label_space": "imagenet"}
+    s.put("explanation", {**fields, "target": 3}, {"attribution": np.ones((SIDE, SIDE), np.float32)}, meta)
+    g = write_galleries(tmp_path / "r", s, lookup=ImageLookup([images]), figures=False)
+    assert [x["space"] for x in g["sets"]] == ["shapes", "imagenet"]
+    assert rec.id in [im["id"] for im in g["sets"][0]["images"]]

@@ -269,6 +269,8 @@ def write_galleries(
     result: dict[str, Any] = {"normalisation": overlays.NORMALISATION, "thumb": overlays.THUMB, "sets": []}
     for space in sorted(by_space):
         result["sets"].append(_write_set(root, store, space, by_space[space], index, lookup, figures=figures))
+    # the set with the most families and models first: the viewer opens on it (CNNs beside ViTs)
+    result["sets"].sort(key=lambda s: (-len({m["family"] for m in s["models"]}), -len(s["models"]), s["space"]))
     return result
 
 
