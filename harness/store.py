@@ -158,3 +158,22 @@ class Store:
                 yield self._read(kind, path.stem, path)
             except _READ_ERRORS:
                 continue
+
+    def scan(self, kind: str) -> Iterator[tuple[Path, dict[str, Any], dict[str, Any]]]:
+        """``(path, fields, meta)`` of every readable entry of ``kind``, arrays left unread (report indexes)."""
+        folder = self.root / kind
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.glob("*/*.npz")):
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    fields = json.loads(data[_FIELDS].tobytes().decode())
+                    meta = json.loads(data[_META].tobytes().decode())
+            except _READ_ERRORS:
+                continue
+            yield path, fields, meta
+
+    def arrays_at(self, path: Path) -> dict[str, np.ndarray]:
+        """The arrays of the entry at ``path`` (from :meth:`scan`); raises on a corrupt file."""
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files if k not in (_META, _FIELDS)}

@@ -5,6 +5,7 @@
 ``python -m harness leaderboard [--store PATH] [--out DIR]``: metric tables and agreement from the store
 ``python -m harness compare RUN_A RUN_B``: how the similarity matrices moved between runs
 ``python -m harness run --models P --explainers P [--preset thesis] [--engine ray]``: precompute into the store
+``python -m harness figure thesis-grid|cam-vs-rollout|cam-family``: the seed works' figures from the store
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
 """
 
@@ -14,7 +15,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo")
+COMMANDS = ("listing", "reports", "run", "zoo", "figures")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -232,22 +232,13 @@ def _write_matrix(path: Path, names: list[str], matrix: np.ndarray) -> None:
     pd.DataFrame(matrix, index=names, columns=names).to_csv(path, float_format="%.6g")
 
 
-def _heatmap(path: Path, names: list[str], matrix: np.ndarray, title: str) -> None:
-    import matplotlib
+def _heatmap(path: Path, names: list[str], matrix: np.ndarray, title: str, families=None, linkage=None) -> None:
+    """The matrix in the dendrogram's leaf order with a family colour bar (:mod:`harness.report.heatmaps`)."""
+    from .heatmaps import ordered_heatmap
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(names)
-    fig, ax = plt.subplots(figsize=(2.5 + 0.45 * n, 2 + 0.45 * n))
-    im = ax.imshow(matrix, vmin=min(0.0, float(matrix.min())), vmax=1.0, cmap="viridis")
-    ax.set_xticks(range(n), names, rotation=90, fontsize=8)
-    ax.set_yticks(range(n), names, fontsize=8)
-    ax.set_title(title, fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    ordered_heatmap(
+        path, names, matrix, title, families=families, linkage=linkage, vmin=min(0.0, float(matrix.min())), vmax=1.0
+    )
 
 
 def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions | None = None) -> dict[str, Any]:
@@ -302,6 +293,8 @@ def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions
                 res["names"],
                 sim.similarity,
                 f"{group.title}: mean {metric} similarity",
+                families=res["families"],
+                linkage=tree.linkage,
             )
             files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
             compare.plot_dendrogram(

@@ -1,12 +1,17 @@
-"""``index.md`` and ``index.html``: one page tying a run's files together."""
+"""``index.md`` and ``index.html``: one page tying a run's files together.
+
+``index.html`` is the interactive viewer (:mod:`~harness.report.viewer`)
+over the run's galleries (:mod:`~harness.report.gallery`); ``index.md`` is
+its plain-text twin: the same run, settings, versions and machine as
+tables, links to the gallery figures, and the consensus sections.
+"""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
-from .table import format_cell, render_markdown, render_table
+from .table import render_markdown, render_table
 
 PAIR_HEADERS = ("model A", "model B", "similarity", "dissimilarity", "images")
 
@@ -21,11 +26,13 @@ def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
 
 def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     """(heading, [(kind, payload)]) where kind is text, table or image."""
-    meta = [
-        ("text", f"commit `{run.get('commit', '?')}`; machine {run.get('machine', {})}"),
-        ("text", f"versions {run.get('versions', {})}"),
-        ("text", f"settings {run.get('settings', {})}"),
+    meta: list[tuple[str, Any]] = [
+        ("text", f"commit `{run.get('commit', '?')}`; open [index.html](index.html) for the interactive viewer"),
     ]
+    for name in ("settings", "versions", "machine"):
+        table = run.get(name) or {}
+        if table:
+            meta += [("subheading", name), ("table", (("name", "value"), [[k, v] for k, v in table.items()]))]
     if run.get("has_summary"):
         meta.append(("text", "cases, top-1 and skipped models: [summary.md](summary.md), [summary.json](summary.json)"))
     if run.get("has_properties"):
@@ -83,50 +90,61 @@ def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str,
     return sections
 
 
-def write_index(out: Path, run: dict[str, Any], consensus: dict[str, Any]) -> None:
+def gallery_section(gallery: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
+    """The galleries in plain text: per image set, its models, explainers and one figure per image."""
+    items: list[tuple[str, Any]] = [("text", f"normalisation: {gallery.get('normalisation', '')}")]
+    if not gallery.get("sets"):
+        items.append(("text", "no explanations in the store for this run"))
+    for s in gallery.get("sets", []):
+        models = ", ".join(f"{m['label']} [{m['family']}]" for m in s["models"])
+        items += [
+            ("subheading", f"{s['space']}: {len(s['images'])} images"),
+            ("text", f"models: {models}"),
+            ("text", "explainers: " + ", ".join(f"{e['key']} ({e['cmap']})" for e in s["explainers"])),
+        ]
+        rows = []
+        for im in s["images"]:
+            figs = s.get("figures", {}).get(im["slug"], {})
+            rows.append([im["id"], im.get("label_name") or "", " ".join(f"[{k}]({v})" for k, v in figs.items())])
+        items.append(("table", (("image", "label", "figures"), rows)))
+    return "Galleries", items
+
+
+def write_index(
+    out: Path,
+    run: dict[str, Any],
+    consensus: dict[str, Any],
+    *,
+    store: Any = None,
+    cases: set[tuple[str, str]] | None = None,
+) -> None:
+    """``index.md`` and ``index.html``; with a ``store``, the galleries too (``out/gallery/``)."""
+    from .gallery import write_galleries
+    from .viewer import write_viewer
+
     title = f"xai-harness run {run.get('run_id', out.name)}"
+    gallery = (
+        write_galleries(out, store, settings=run.get("settings") or {}, cases=cases)
+        if store is not None
+        else {"sets": []}
+    )
     sections = _sections(run, consensus)
+    sections.insert(1, gallery_section(gallery))
     md = [f"# {title}", ""]
-    body = [f"<h1>{html.escape(title)}</h1>"]
     for heading, items in sections:
         md += [f"## {heading}", ""]
-        body.append(f"<h2>{html.escape(heading)}</h2>")
         for kind, payload in items:
             if kind == "text":
                 md += [payload, ""]
-                body.append(f"<p>{_inline_html(payload)}</p>")
             elif kind == "subheading":
                 md += [f"### {payload}", ""]
-                body.append(f"<h3>{html.escape(payload)}</h3>")
             elif kind == "image":
                 md += [f"![{payload}]({payload})", ""]
-                body.append(f'<img src="{html.escape(payload)}" alt="{html.escape(payload)}">')
             elif kind == "table":
                 headers, rows = payload
                 md += [render_markdown(headers, rows), ""]
-                body.append(_html_table(headers, rows))
     (out / "index.md").write_text("\n".join(md))
-    (out / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:70em;margin:auto}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:45%}</style>"
-        "</head><body>" + "\n".join(body) + "</body></html>"
-    )
-
-
-def _inline_html(text: str) -> str:
-    import re
-
-    out = html.escape(text)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
-    out = re.sub(r"`(.+?)`", r"<code>\1</code>", out)
-    return re.sub(r"\[(.+?)\]\((.+?)\)", r'<a href="\2">\1</a>', out)
-
-
-def _html_table(headers, rows) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(format_cell(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    write_viewer(out, run, gallery)
 
 
 def consensus_lines(consensus: dict[str, Any]) -> list[str]:

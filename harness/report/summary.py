@@ -92,6 +92,8 @@ def build_report(
             "has_properties": has_properties,
         },
         consensus,
+        store=store,
+        cases=cases_filter,
     )
     _point_latest(reports_dir, run_id)
     return out, consensus
