@@ -9,6 +9,7 @@ token model's activations turn into a spatial grid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -133,3 +134,10 @@ class ModelCfg:
     @property
     def is_token_model(self) -> bool:
         return self.layout == "tokens"
+
+    @classmethod
+    def from_timm(cls, name: str, /, **overrides: Any) -> ModelCfg:
+        """Derive a config from timm itself (offline): see :func:`harness.models.from_timm.from_timm`."""
+        from .from_timm import from_timm
+
+        return from_timm(name, **overrides)
