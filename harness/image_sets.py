@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .images import ImageSet, builtin_images, foolbox_images, image_folder, imagenette
+from .images import ImageSet, builtin_images, class_folder, foolbox_images, image_folder, imagenette
 from .registry import Registry
 
 ImageSource = Callable[[str], ImageSet]
@@ -61,6 +61,13 @@ def _imagenette(arg: str) -> ImageSet:
 def _folder(arg: str) -> ImageSet:
     _needs_path("folder", arg)
     return image_folder(arg)
+
+
+@register_image_source("imagefolder")
+def _imagefolder(arg: str) -> ImageSet:
+    """``imagefolder:PATH``: class-name sub-folders (torchvision's ImageFolder layout), labelled by them."""
+    _needs_path("imagefolder", arg)
+    return class_folder(arg)
 
 
 def _shapes(arg: str, *, spurious: bool) -> ImageSet:

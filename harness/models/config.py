@@ -20,7 +20,7 @@ TF_LITE_MEAN = (127.0 / 255.0,) * 3
 TF_LITE_STD = (128.0 / 255.0,) * 3
 
 FAMILIES = ("cnn", "transformer", "hybrid")
-SOURCES = ("timm", "package", "toy", "zoo")
+SOURCES = ("timm", "package", "toy", "zoo", "checkpoint")
 LAYOUTS = ("nchw", "nhwc", "tokens")
 DEPTHS = (25, 50, 75, 100)
 # Structural facts some explainers need (ExplainerCfg.requires):
@@ -71,6 +71,12 @@ class ModelCfg:
         Hugging Face repository id of the canonical pretrained weights.
     traits:
         Structural facts from :data:`TRAITS` that explainers may require.
+    checkpoint:
+        For ``source="checkpoint"``: the user's weights file (``.safetensors``,
+        or a ``.pth`` state dict, read with ``weights_only=True``).
+    class_names:
+        Names of the classifier's outputs, in output order (empty for
+        ImageNet models); an ``ImageFolder`` image set is checked against them.
     init_from:
         Registry name of a model whose real weights initialise training
         (transfer learning, as the zoo's fine-tuned EfficientNet-Lite0);
@@ -104,6 +110,8 @@ class ModelCfg:
     create_kwargs: tuple[tuple[str, object], ...] = field(default=())
     traits: tuple[str, ...] = ()
     init_from: str = ""
+    checkpoint: str = ""
+    class_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -116,6 +124,10 @@ class ModelCfg:
             raise ValueError(f"{self.name}: unknown trait(s) {sorted(unknown)}; known: {TRAITS}")
         if len(self.target_layers) != len(DEPTHS) or len(self.strides) != len(DEPTHS):
             raise ValueError(f"{self.name}: target_layers and strides need one entry per depth {DEPTHS}")
+        if self.class_names and len(self.class_names) != self.num_classes:
+            raise ValueError(f"{self.name}: {len(self.class_names)} class names for num_classes={self.num_classes}")
+        if self.source == "checkpoint" and not self.checkpoint:
+            raise ValueError(f"{self.name}: source 'checkpoint' needs checkpoint=PATH")
         if self.layout == "tokens" and self.grid_size is None:
             raise ValueError(f"{self.name}: token models need grid_size")
 

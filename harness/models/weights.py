@@ -61,7 +61,7 @@ class WeightsOptions:
 class WeightsSource:
     """A resolved weights file (or a declared random/hand-set initialisation)."""
 
-    kind: str  # package | local | hf-cache | hub | zoo | random | hand
+    kind: str  # package | local | hf-cache | hub | zoo | checkpoint | random | hand
     path: Path | None
     sha256: str
 
@@ -173,6 +173,11 @@ def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> Wei
             path=None,
             sha256=f"{cfg.source}:{cfg.arch}:seed0",
         )
+    if cfg.source == "checkpoint":
+        path = Path(cfg.checkpoint)
+        if not path.is_file():
+            raise WeightsUnavailable(cfg.name, f"{cfg.name}: checkpoint {path} does not exist")
+        return _source("checkpoint", path)
     if cfg.source == "package":
         path = package_weights_file(cfg)
         if path is not None:
