@@ -174,10 +174,10 @@ def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> Wei
             sha256=f"{cfg.source}:{cfg.arch}:seed0",
         )
     if cfg.source == "checkpoint":
-        path = Path(cfg.checkpoint)
-        if not path.is_file():
-            raise WeightsUnavailable(cfg.name, f"{cfg.name}: checkpoint {path} does not exist")
-        return _source("checkpoint", path)
+        ckpt = Path(cfg.checkpoint)
+        if not ckpt.is_file():
+            raise WeightsUnavailable(cfg.name, f"{cfg.name}: checkpoint {ckpt} does not exist")
+        return _source("checkpoint", ckpt)
     if cfg.source == "package":
         path = package_weights_file(cfg)
         if path is not None:
