@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .adapters import Adapted, build_adapted, is_adapter
 from .config import ModelCfg
 from .packaged import remap_in_order
 from .registry import get_model_cfg
@@ -60,6 +61,8 @@ def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Mo
     kwargs: dict[str, Any] = dict(cfg.create_kwargs)
     if cfg.arch in TOY_BUILDERS:
         return TOY_BUILDERS[cfg.arch](**kwargs)
+    if is_adapter(cfg.arch):  # torchvision:NAME, transformers:CLASS
+        return build_adapted(cfg.arch, **kwargs)
     import timm
 
     if pretrained_file is not None:
@@ -112,7 +115,7 @@ def _load_failure_reason(exc: BaseException) -> str:
 def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
     if source.path is None:
         raise ValueError(f"{cfg.name}: {source.kind} weights have no file to load")
-    if source.kind in ("package", "zoo", "checkpoint"):
+    if source.kind in ("package", "zoo", "checkpoint") or is_adapter(cfg.arch):
         module = build_module(cfg)
         state = _read_state_dict(source.path)
         if not isinstance(state, dict):
@@ -121,6 +124,9 @@ def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
             state = remap_in_order(state, module.state_dict(), model=cfg.name)
         if source.kind == "checkpoint":
             state = {k.removeprefix("module."): v for k, v in state.items()}  # saved from DataParallel
+        if isinstance(module, Adapted):  # the foreign model's own state dict
+            module.model.load_state_dict(state)
+            return module
         module.load_state_dict(state)
         return module
     return build_module(cfg, pretrained_file=source.path)
