@@ -102,7 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--harness-regen",
         action="store_true",
         default=False,
-        help="rewrite the regression baselines of the selected cases instead of comparing",
+        help="rewrite the regression baselines of the selected cases and fail them (review, commit, rerun)",
+    )
+    g.addoption(
+        "--harness-regen-accept",
+        action="store_true",
+        default=False,
+        help="rewrite the regression baselines of the selected cases and pass",
     )
     g.addoption(
         "--harness-metric-images",
@@ -205,6 +211,7 @@ def options_from(config: pytest.Config) -> HarnessOptions:
         write_report=not opt.harness_no_report,
         baselines=Path(opt.harness_baselines) if opt.harness_baselines else root / "suites" / "baselines",
         regen=opt.harness_regen,
+        regen_accept=opt.harness_regen_accept,
         same_prediction=opt.harness_same_prediction,
         metric_images=opt.harness_metric_images or 4,
         metric_params=metric_params,
