@@ -19,6 +19,15 @@ ImageSource = Callable[[str], ImageSet]
 IMAGE_SOURCES: Registry[ImageSource] = Registry("image set", hint="see `python -m harness list images --help`")
 
 
+# label space -> the image set models of that label space see (a user's ImageFolder, bound by harness.project)
+LABEL_SPACE_SETS: dict[str, Callable[[], ImageSet]] = {}
+
+
+def bind_label_space(space: str, factory: Callable[[], ImageSet]) -> None:
+    """Models whose ``label_space`` is ``space`` see ``factory()`` in every run (a user's own classes)."""
+    LABEL_SPACE_SETS[space] = factory
+
+
 def register_image_source(kind: str):
     """Decorator: ``fn(argument: str) -> ImageSet`` answers specs ``kind`` and ``kind:argument``."""
 
@@ -122,4 +131,6 @@ def run_image_sets(
     images = {space: main}
     if space != LABEL_SPACE and zoo_images > 0:
         images[LABEL_SPACE] = shapes_images("test", zoo_images, root=datasets).head(max_images)
+    for bound, factory in LABEL_SPACE_SETS.items():
+        images.setdefault(bound, factory().head(max_images))
     return images
