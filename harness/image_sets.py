@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .images import ImageSet, builtin_images, foolbox_images, image_folder, imagenette
+from .images import ImageSet, builtin_images, class_folder, foolbox_images, image_folder, imagenette
 from .registry import Registry
 
 ImageSource = Callable[[str], ImageSet]
 IMAGE_SOURCES: Registry[ImageSource] = Registry("image set", hint="see `python -m harness list images --help`")
+
+
+# label space -> the image set models of that label space see (a user's ImageFolder, bound by harness.project)
+LABEL_SPACE_SETS: dict[str, Callable[[], ImageSet]] = {}
+
+
+def bind_label_space(space: str, factory: Callable[[], ImageSet]) -> None:
+    """Models whose ``label_space`` is ``space`` see ``factory()`` in every run (a user's own classes)."""
+    LABEL_SPACE_SETS[space] = factory
 
 
 def register_image_source(kind: str):
@@ -61,6 +70,13 @@ def _imagenette(arg: str) -> ImageSet:
 def _folder(arg: str) -> ImageSet:
     _needs_path("folder", arg)
     return image_folder(arg)
+
+
+@register_image_source("imagefolder")
+def _imagefolder(arg: str) -> ImageSet:
+    """``imagefolder:PATH``: class-name sub-folders (torchvision's ImageFolder layout), labelled by them."""
+    _needs_path("imagefolder", arg)
+    return class_folder(arg)
 
 
 def _shapes(arg: str, *, spurious: bool) -> ImageSet:
@@ -115,4 +131,6 @@ def run_image_sets(
     images = {space: main}
     if space != LABEL_SPACE and zoo_images > 0:
         images[LABEL_SPACE] = shapes_images("test", zoo_images, root=datasets).head(max_images)
+    for bound, factory in LABEL_SPACE_SETS.items():
+        images.setdefault(bound, factory().head(max_images))
     return images

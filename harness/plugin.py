@@ -102,7 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--harness-regen",
         action="store_true",
         default=False,
-        help="rewrite the regression baselines of the selected cases instead of comparing",
+        help="rewrite the regression baselines of the selected cases and fail them (review, commit, rerun)",
+    )
+    g.addoption(
+        "--harness-regen-accept",
+        action="store_true",
+        default=False,
+        help="rewrite the regression baselines of the selected cases and pass",
     )
     g.addoption(
         "--harness-metric-images",
@@ -143,6 +149,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, doc in (
         ("cnn", "convolutional models"),
@@ -155,6 +167,12 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", f"{name}: {doc}")
     xdist_defaults(config)
+    from .project import load_project  # [tool.xai-harness], xai_harness.plugins, pytest_harness_register
+
+    try:
+        load_project(config.rootpath, hook=config.hook)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        raise pytest.UsageError(f"xai-harness: {exc}") from None
     config.stash[SESSION_KEY] = HarnessSession(options_from(config), Path(config.rootpath))
     config.pluginmanager.register(HarnessReporter(config), "harness-reporter")
 
@@ -184,6 +202,7 @@ def xdist_defaults(config: pytest.Config) -> None:
 
 def options_from(config: pytest.Config) -> HarnessOptions:
     """Every ``--harness-*`` option, parsed once (a bad value is a usage error naming the option)."""
+    from .project import project_baselines
     from .store import Store
 
     root = Path(config.rootpath)
@@ -203,8 +222,11 @@ def options_from(config: pytest.Config) -> HarnessOptions:
         allow_download=opt.harness_allow_download,
         device=opt.harness_device,
         write_report=not opt.harness_no_report,
-        baselines=Path(opt.harness_baselines) if opt.harness_baselines else root / "suites" / "baselines",
+        baselines=Path(opt.harness_baselines)
+        if opt.harness_baselines
+        else (project_baselines(root) or root / "suites" / "baselines"),
         regen=opt.harness_regen,
+        regen_accept=opt.harness_regen_accept,
         same_prediction=opt.harness_same_prediction,
         metric_images=opt.harness_metric_images or 4,
         metric_params=metric_params,

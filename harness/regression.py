@@ -10,8 +10,17 @@ holding, per image, compact summaries of the explanation:
 
 Comparison uses tolerances stated per quantity (:class:`Tolerances`).  A
 missing baseline is written and the case fails, so nothing is accepted
-silently; ``--harness-regen`` rewrites it; what was obtained is kept beside
-it as ``<case>.obtained.json`` for diffing whenever a check fails.
+silently.  ``--harness-regen`` rewrites it and *fails* too (as
+pytest-regressions' ``--force-regen``), so a regenerated baseline is never
+accepted silently in CI; ``--harness-regen-accept`` rewrites it and passes.
+What was obtained is kept beside it as ``<case>.obtained.json`` for diffing
+whenever a check fails.
+
+Baselines are keyed by image set (:func:`baseline_dir_for`): the built-in
+sets (``builtin``, ``foolbox``, the zoo's ``shapes``) keep the flat layout
+``<root>/<explainer>-<model>.json``; any other set (a user's folder) gets a
+folder of its own, ``<root>/<image set>/<explainer>-<model>.json``, so a new
+folder writes new baselines instead of failing as "baseline entry missing".
 
 Tolerances and CPU/GPU: the defaults absorb float reordering between BLAS
 builds and devices (relative changes of 1e-5..1e-3 seen in practice), but
@@ -143,6 +152,17 @@ def compare_summaries(baseline: dict[str, Any], obtained: dict[str, Any], tol: T
     return drifts
 
 
+BUILTIN_SETS = ("builtin", "foolbox")
+
+
+def baseline_dir_for(root: Path, image_set: str) -> Path:
+    """Where the baselines of cases on ``image_set`` live under ``root`` (see the module docstring)."""
+    if not image_set or image_set in BUILTIN_SETS or image_set.startswith(("shapes:", "shapes-spurious:")):
+        return Path(root)
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in image_set).strip("._") or "images"
+    return Path(root) / slug
+
+
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(payload, indent=1, sort_keys=True) + "\n", sync=False)
 
@@ -154,13 +174,16 @@ def check_regression(
     *,
     tol: Tolerances,
     regen: bool = False,
+    accept: bool = False,
     versions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Compare ``result`` with its baseline, writing it when missing or ``regen``.
+    """Compare ``result`` with its baseline, writing it when missing, ``regen`` or ``accept``.
 
-    Raises :class:`RegressionFailure` on drift or a newly written baseline;
-    returns a small dict of what was compared otherwise.
+    Raises :class:`RegressionFailure` on drift, a newly written baseline or
+    a regenerated one (``regen``); ``accept`` regenerates and passes.
+    Returns a small dict of what was compared otherwise.
     """
+    regen = regen or accept
     __tracebackhide__ = True
     obtained = summarize(result, top_fraction=tol.top_fraction)
     obtained["tolerances"] = asdict(tol)
@@ -179,6 +202,11 @@ def check_regression(
             raise RegressionFailure(
                 f"{case_id}: no baseline existed; wrote {path} ({len(obtained['images'])} images). "
                 "Check it in and run again; nothing is accepted silently."
+            )
+        if not accept:
+            raise RegressionFailure(
+                f"{case_id}: regenerated {path} ({len(obtained['images'])} images) under --harness-regen; "
+                "review and commit it, then run again (--harness-regen-accept rewrites and passes)"
             )
         return {"regenerated": str(path)}
     baseline = json.loads(path.read_text())

@@ -130,7 +130,7 @@ class Runner:
                 self._pixels[rec.id] = px
                 self._digests[rec.id] = image_digest(px)
                 ok.append(rec)
-            self.image_sets[space] = ImageSet(image_set.name, tuple(ok))
+            self.image_sets[space] = ImageSet(image_set.name, tuple(ok), image_set.classes)
         self._main_space = "imagenet" if "imagenet" in self.image_sets else next(iter(self.image_sets))
         self.images = self.image_sets[self._main_space]
         self._model: LoadedModel | None = None

@@ -47,8 +47,8 @@ def run_suite(pytester, image_dir, tmp_path):
     return run
 
 
-def test_changed_parameter_fails_then_passes_after_regen(run_suite, tmp_path):
-    base = tmp_path / "baselines" / "ig-toy_linear.json"
+def test_changed_parameter_fails_then_passes_after_regen(run_suite, tmp_path, image_dir):
+    base = tmp_path / "baselines" / image_dir.name / "ig-toy_linear.json"  # keyed by the image set (a folder)
     first = run_suite("black")
     first.assert_outcomes(failed=1)  # no baseline yet: written, and the case fails
     first.stdout.fnmatch_lines(["*no baseline existed; wrote*ig-toy_linear.json*"])
@@ -68,9 +68,14 @@ def test_changed_parameter_fails_then_passes_after_regen(run_suite, tmp_path):
     obtained = base.with_name("ig-toy_linear.obtained.json")
     assert json.loads(obtained.read_text())["params"]["baseline"] == "blur"
 
-    run_suite("blur", "--harness-regen").assert_outcomes(passed=1)
+    regen = run_suite("blur", "--harness-regen")  # rewrites and fails, as pytest-regressions' --force-regen
+    regen.assert_outcomes(failed=1)
+    regen.stdout.fnmatch_lines(["*ig-toy_linear: regenerated*ig-toy_linear.json*--harness-regen*"])
     assert json.loads(base.read_text())["params"]["baseline"] == "blur" and not obtained.exists()
     run_suite("blur").assert_outcomes(passed=1)
+    run_suite("black", "--harness-regen-accept").assert_outcomes(passed=1)  # rewrites and passes
+    assert json.loads(base.read_text())["params"]["baseline"] == "black"
+    run_suite("black").assert_outcomes(passed=1)
 
 
 class _Result:

@@ -7,6 +7,7 @@
 ``python -m harness run --models P --explainers P [--preset thesis] [--engine ray]``: precompute into the store
 ``python -m harness figure thesis-grid|cam-vs-rollout|cam-family``: the seed works' figures from the store
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
+``python -m harness weights fetch|where --models study [--cache-dir DIR]``: fill a hub cache for offline use
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo", "figures")
+COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,6 +44,11 @@ def attention_capture(module: nn.Module) -> Iterator[list[torch.Tensor]]:
     """Context in which every forward appends each block's attention
     probabilities ``[B, heads, N, N]`` to the yielded list (graph kept when
     grad is enabled); ``fused_attn`` is off inside and restored after."""
+    own = getattr(module, "harness_attention_capture", None)  # an adapted torchvision/transformers model
+    if own is not None:
+        with own() as captured:
+            yield captured
+        return
     mods = attention_modules(module)
     if not mods:
         raise ExplainerError(f"{type(module).__name__}: no timm attention modules (qkv/attn_drop/fused_attn) found")

@@ -1,11 +1,23 @@
 """Image sets (built-in photos, Imagenette, folders) and per-model preprocessing."""
 
 from .builtin import builtin_images, foolbox_images
-from .folders import image_folder, imagenette, synset_to_index
+from .folders import (
+    ClassMismatch,
+    check_classes,
+    class_folder,
+    folder_classes,
+    image_folder,
+    imagenette,
+    synset_to_index,
+)
 from .preprocess import denormalize, normalize, preprocess, resize_crop, to_unit
 from .records import ImageLoadError, ImageRecord, ImageSet, image_digest, read_image, read_mask
 
 __all__ = [
+    "ClassMismatch",
+    "check_classes",
+    "class_folder",
+    "folder_classes",
     "ImageLoadError",
     "ImageRecord",
     "ImageSet",

@@ -87,3 +87,85 @@ def imagenette(root: str | Path, *, split: str = "val", per_class: int | None = 
             for p in files
         )
     return ImageSet(f"imagenette-{split}", tuple(records))
+
+
+class ClassMismatch(ValueError):
+    """An image folder's classes are not the model's; the message names both."""
+
+
+def folder_classes(root: str | Path) -> tuple[str, ...]:
+    """Class names of an ``ImageFolder`` layout: its sub-folders, sorted (as torchvision does)."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {root} does not exist")
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")))
+
+
+def check_classes(
+    model: str, model_classes: tuple[str, ...], root: str | Path, found: tuple[str, ...], *, subset_ok: bool = False
+) -> None:
+    """Raise :class:`ClassMismatch` naming both class lists unless the folder's classes are the model's.
+
+    ``subset_ok`` accepts a folder holding only some of the model's classes.
+    """
+    extra = [c for c in found if c not in model_classes]
+    missing = [c for c in model_classes if c not in found]
+    if extra or (missing and not subset_ok):
+        why = "; ".join(
+            part
+            for part in (
+                f"only in the folder: {extra}" if extra else "",
+                f"only in the model: {missing}" if missing else "",
+            )
+            if part
+        )
+        raise ClassMismatch(
+            f"classes of model {model} {list(model_classes)} do not match the class folders of {root} "
+            f"{list(found)}: {why}"
+        )
+
+
+def class_folder(
+    root: str | Path,
+    *,
+    classes: tuple[str, ...] | None = None,
+    model: str = "",
+    label_space: str | None = None,
+    name: str | None = None,
+    subset_ok: bool = False,
+    licence: str = "",
+) -> ImageSet:
+    """An ``ImageFolder`` layout (``root/<class name>/*.png``) as a labelled image set.
+
+    Labels index ``classes`` (the model's class names, in its output order)
+    when given, else the sorted folder names; the folders are checked against
+    ``classes`` (:func:`check_classes`).  The records' label space is
+    ``label_space`` (default: the set's name), so a model of that label space
+    sees this set.
+    """
+    root = Path(root).expanduser()
+    found = folder_classes(root)
+    if not found:
+        raise FileNotFoundError(f"no class folders under {root} (ImageFolder layout: {root}/<class>/<image>)")
+    if classes is not None:
+        check_classes(model or "?", tuple(classes), root, found, subset_ok=subset_ok)
+    names = tuple(classes) if classes is not None else found
+    set_name = name or root.name
+    space = label_space or set_name
+    records = []
+    for cls in found:
+        for path in _images_under(root / cls):
+            rel = path.relative_to(root).with_suffix("")
+            records.append(
+                ImageRecord(
+                    id=f"{set_name}/{rel.as_posix()}",
+                    path=path,
+                    label=names.index(cls),
+                    source=f"image folder {root}",
+                    licence=licence,
+                    label_space=space,
+                )
+            )
+    if not records:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in the class folders of {root}")
+    return ImageSet(set_name, tuple(records), names)

@@ -39,10 +39,15 @@ class ImageRecord:
 
 @dataclass(frozen=True)
 class ImageSet:
-    """A named, ordered collection of :class:`ImageRecord`."""
+    """A named, ordered collection of :class:`ImageRecord`.
+
+    ``classes`` names the labels (index -> class name) of a set in a label
+    space of its own, such as an ``ImageFolder`` with class-name folders.
+    """
 
     name: str
     records: tuple[ImageRecord, ...] = field(default=())
+    classes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.records)
@@ -51,7 +56,7 @@ class ImageSet:
         return iter(self.records)
 
     def head(self, n: int | None) -> ImageSet:
-        return self if n is None else ImageSet(self.name, self.records[:n])
+        return self if n is None else ImageSet(self.name, self.records[:n], self.classes)
 
     @property
     def labelled(self) -> tuple[ImageRecord, ...]:

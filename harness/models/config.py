@@ -9,6 +9,7 @@ token model's activations turn into a spatial grid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -19,7 +20,7 @@ TF_LITE_MEAN = (127.0 / 255.0,) * 3
 TF_LITE_STD = (128.0 / 255.0,) * 3
 
 FAMILIES = ("cnn", "transformer", "hybrid")
-SOURCES = ("timm", "package", "toy", "zoo")
+SOURCES = ("timm", "package", "toy", "zoo", "checkpoint", "adapter")
 LAYOUTS = ("nchw", "nhwc", "tokens")
 DEPTHS = (25, 50, 75, 100)
 # Structural facts some explainers need (ExplainerCfg.requires):
@@ -43,7 +44,9 @@ class ModelCfg:
     source:
         Where real weights come from: ``timm`` (local file, HF cache, hub),
         ``package`` (a pip package bundles them), ``toy`` (random or
-        hand-set weights for unit tests) or ``zoo`` (trained by us).
+        hand-set weights for unit tests), ``zoo`` (trained by us),
+        ``checkpoint`` (the user's file in ``checkpoint``) or ``adapter``
+        (a torchvision or transformers classifier: local file or random).
     input_size:
         Square input side in pixels.
     mean, std:
@@ -70,6 +73,12 @@ class ModelCfg:
         Hugging Face repository id of the canonical pretrained weights.
     traits:
         Structural facts from :data:`TRAITS` that explainers may require.
+    checkpoint:
+        For ``source="checkpoint"``: the user's weights file (``.safetensors``,
+        or a ``.pth`` state dict, read with ``weights_only=True``).
+    class_names:
+        Names of the classifier's outputs, in output order (empty for
+        ImageNet models); an ``ImageFolder`` image set is checked against them.
     init_from:
         Registry name of a model whose real weights initialise training
         (transfer learning, as the zoo's fine-tuned EfficientNet-Lite0);
@@ -103,6 +112,8 @@ class ModelCfg:
     create_kwargs: tuple[tuple[str, object], ...] = field(default=())
     traits: tuple[str, ...] = ()
     init_from: str = ""
+    checkpoint: str = ""
+    class_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -115,6 +126,10 @@ class ModelCfg:
             raise ValueError(f"{self.name}: unknown trait(s) {sorted(unknown)}; known: {TRAITS}")
         if len(self.target_layers) != len(DEPTHS) or len(self.strides) != len(DEPTHS):
             raise ValueError(f"{self.name}: target_layers and strides need one entry per depth {DEPTHS}")
+        if self.class_names and len(self.class_names) != self.num_classes:
+            raise ValueError(f"{self.name}: {len(self.class_names)} class names for num_classes={self.num_classes}")
+        if self.source == "checkpoint" and not self.checkpoint:
+            raise ValueError(f"{self.name}: source 'checkpoint' needs checkpoint=PATH")
         if self.layout == "tokens" and self.grid_size is None:
             raise ValueError(f"{self.name}: token models need grid_size")
 
@@ -133,3 +148,10 @@ class ModelCfg:
     @property
     def is_token_model(self) -> bool:
         return self.layout == "tokens"
+
+    @classmethod
+    def from_timm(cls, name: str, /, **overrides: Any) -> ModelCfg:
+        """Derive a config from timm itself (offline): see :func:`harness.models.from_timm.from_timm`."""
+        from .from_timm import from_timm
+
+        return from_timm(name, **overrides)

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .adapters import Adapted, build_adapted, is_adapter
 from .config import ModelCfg
 from .packaged import remap_in_order
 from .registry import get_model_cfg
@@ -60,6 +61,8 @@ def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Mo
     kwargs: dict[str, Any] = dict(cfg.create_kwargs)
     if cfg.arch in TOY_BUILDERS:
         return TOY_BUILDERS[cfg.arch](**kwargs)
+    if is_adapter(cfg.arch):  # torchvision:NAME, transformers:CLASS
+        return build_adapted(cfg.arch, **kwargs)
     import timm
 
     if pretrained_file is not None:
@@ -78,7 +81,11 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
         return load_file(str(path))
     state = torch.load(path, map_location="cpu", weights_only=True)
-    return state.get("state_dict", state) if isinstance(state, dict) else state
+    if isinstance(state, dict):
+        for key in ("state_dict", "model"):  # a training checkpoint that wraps the state dict
+            if isinstance(state.get(key), dict):
+                return state[key]
+    return state
 
 
 class WeightsLoadError(RuntimeError):
@@ -100,18 +107,26 @@ def _load_failure_reason(exc: BaseException) -> str:
             "does not run code from a weights file. Re-save the state dict with "
             "safetensors.torch.save_file, or torch.save(model.state_dict(), path), from a trusted copy"
         )
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    first = " ".join(lines[:3])  # load_state_dict's first line is only "Error(s) in loading state_dict for X:"
     return f"{type(exc).__name__}: {first}"[:500]
 
 
 def _load_file(cfg: ModelCfg, source: WeightsSource) -> nn.Module:
     if source.path is None:
         raise ValueError(f"{cfg.name}: {source.kind} weights have no file to load")
-    if source.kind in ("package", "zoo"):
+    if source.kind in ("package", "zoo", "checkpoint") or is_adapter(cfg.arch):
         module = build_module(cfg)
         state = _read_state_dict(source.path)
+        if not isinstance(state, dict):
+            raise TypeError(f"the file holds a {type(state).__name__}, not a state dict")
         if source.kind == "package":
             state = remap_in_order(state, module.state_dict(), model=cfg.name)
+        if source.kind == "checkpoint":
+            state = {k.removeprefix("module."): v for k, v in state.items()}  # saved from DataParallel
+        if isinstance(module, Adapted):  # the foreign model's own state dict
+            module.model.load_state_dict(state)
+            return module
         module.load_state_dict(state)
         return module
     return build_module(cfg, pretrained_file=source.path)

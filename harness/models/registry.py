@@ -8,6 +8,8 @@ entry up and names the close matches when it is unknown.
 
 from __future__ import annotations
 
+import fnmatch
+import warnings
 from collections.abc import Callable, Iterable
 
 from ..registry import Registry, UnknownNameError
@@ -18,7 +20,60 @@ class UnknownModelError(UnknownNameError):
     """Raised for a model name that is not registered."""
 
 
-MODELS: Registry[ModelCfg] = Registry("model", hint="see `python -m harness list models`", error=UnknownModelError)
+class ModelRegistry(Registry[ModelCfg]):
+    """The model registry; entries may be added lazily (:meth:`add_lazy`) and are built on first use.
+
+    Configs derived from timm (:func:`~harness.models.from_timm.from_timm`) build the architecture
+    on the meta device; registering them lazily keeps ``import harness`` from importing timm.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy: dict[str, Callable[[], ModelCfg]] = {}
+
+    def add_lazy(self, name: str, factory: Callable[[], ModelCfg]) -> None:
+        """Register ``factory()`` under ``name``; it runs on the first lookup or listing."""
+        if name in self._entries or name in self._lazy:
+            warnings.warn(f"{self.kind} {name!r} registered twice; keeping the newest", stacklevel=3)
+            self._entries.pop(name, None)
+        self._lazy[name] = factory
+
+    def _resolve(self, names: Iterable[str] | None = None) -> None:
+        for name in list(self._lazy) if names is None else [n for n in names if n in self._lazy]:
+            cfg = self._lazy.pop(name)()
+            if cfg.name != name:
+                raise ValueError(f"lazy model {name!r} built a config named {cfg.name!r}")
+            self._entries[name] = cfg
+
+    def add(self, name: str, entry: ModelCfg) -> ModelCfg:
+        self._lazy.pop(name, None)
+        return super().add(name, entry)
+
+    def remove(self, name: str) -> ModelCfg:
+        self._resolve([name])
+        return super().remove(name)
+
+    def get(self, name: str) -> ModelCfg:
+        self._resolve([name])
+        return super().get(name)
+
+    def names(self, filter="*", *, where=None) -> list[str]:
+        patterns = [filter] if isinstance(filter, str) else list(filter)
+        self._resolve([n for n in self._lazy if any(fnmatch.fnmatch(n, p) for p in patterns)])
+        return super().names(patterns, where=where)
+
+    def items(self):
+        self._resolve()
+        return super().items()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._lazy or super().__contains__(name)
+
+    def __len__(self) -> int:
+        return len(self._lazy) + super().__len__()
+
+
+MODELS = ModelRegistry("model", hint="see `python -m harness list models`", error=UnknownModelError)
 
 
 def register_model(fn: Callable[[], ModelCfg]) -> Callable[[], ModelCfg]:
@@ -34,6 +89,11 @@ def register_model(fn: Callable[[], ModelCfg]) -> Callable[[], ModelCfg]:
 def add_model(cfg: ModelCfg) -> ModelCfg:
     """Register ``cfg`` directly (for configs built in a loop, or a user's own model)."""
     return MODELS.add(cfg.name, cfg)
+
+
+def add_lazy_model(name: str, factory: Callable[[], ModelCfg]) -> None:
+    """Register a config built on first use (``lambda: from_timm("resnet50", name="resnet50")``)."""
+    MODELS.add_lazy(name, factory)
 
 
 def list_models(

@@ -1,145 +1,78 @@
-"""The models of the CNN-vs-transformer study, plus ResNet34 and ViT-B/16.
+"""The models of the CNN-vs-transformer study, plus ResNet34 and ViT-B/16, configured from timm.
 
-Target layers at 25/50/75/100 % depth are picked from each architecture's
-ordered stages.  For ViT/DeiT the target is a block's ``norm1``: the last
-block's *output* tokens other than CLS receive no gradient from the head,
-so Grad-CAM there would be identically zero.
+Each config is :func:`~harness.models.from_timm.from_timm` of the weights'
+tag, registered lazily (built on first lookup, so importing the harness does
+not import timm).  Overrides, only where the study needs them:
+
+* :data:`STUDY_PREPROCESSING` for every model: one resize-and-crop
+  (``crop_pct`` 0.875, bicubic) so that all models see the same field of
+  view and the cross-model comparisons compare maps of the same pixels
+  (timm's per-weights values range over 0.875..0.95, bilinear for Res2Net);
+* EfficientNet-B3/B4 at 224 px like every other study model (timm's
+  pretrained configs say 288 and 320), with the targets picked by depth over
+  the seven MBConv stages and ``bn2`` (the map the head pools, after
+  ``conv_head``) at 100 %, where ``feature_info`` stops at ``blocks.6``;
+* MobileNetV3 at 50 % on ``blocks.3`` (stride 16, by depth over the stages)
+  rather than ``feature_info``'s ``blocks.2`` (stride 8).
+
+``tests/test_from_timm.py`` holds the hand-written configs these replaced
+and checks every field that matters against them.
 """
 
 from __future__ import annotations
 
-from .config import IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, ModelCfg
-from .registry import add_model
+from functools import partial
+from typing import Any
 
+from .config import ModelCfg
+from .registry import add_lazy_model
 
-def _resnet(
-    name: str,
-    arch: str,
-    hub: str,
-    *,
-    traits: tuple[str, ...] = ("gap_linear_head", "timm_resnet_blocks"),
-) -> ModelCfg:
-    return ModelCfg(
-        name=name,
-        arch=arch,
-        family="cnn",
-        hf_hub_id=hub,
-        target_layers=("layer1", "layer2", "layer3", "layer4"),
-        traits=traits,
-    )
+STUDY_PREPROCESSING: dict[str, Any] = {"crop_pct": 0.875, "interpolation": "bicubic"}
 
+_EFFICIENTNET = {
+    "input_size": 224,
+    "target_layers": ("blocks.1", "blocks.3", "blocks.5", "bn2"),
+    "strides": (4, 16, 32, 32),
+}
 
-def _vit(name: str, arch: str, hub: str, *, patch: int, depth: int = 12, inception: bool = False) -> ModelCfg:
-    picks = tuple(f"blocks.{round(depth * f) - 1}.norm1" for f in (0.25, 0.5, 0.75, 1.0))
-    side = 224 // patch
-    mean, std = (INCEPTION_MEAN, INCEPTION_STD) if inception else (IMAGENET_MEAN, IMAGENET_STD)
-    return ModelCfg(
-        name=name,
-        arch=arch,
-        family="transformer",
-        hf_hub_id=hub,
-        target_layers=picks,
-        strides=(patch,) * 4,
-        layout="tokens",
-        num_prefix_tokens=1,
-        patch_size=patch,
-        grid_size=(side, side),
-        mean=mean,
-        std=std,
-    )
-
-
-def _efficientnet(name: str, arch: str, hub: str) -> ModelCfg:
-    # blocks.0..6 are the seven MBConv stages; bn2 (after conv_head) is the last map.
-    return ModelCfg(
-        name=name,
-        arch=arch,
-        family="cnn",
-        hf_hub_id=hub,
-        target_layers=("blocks.1", "blocks.3", "blocks.5", "bn2"),
-        strides=(4, 16, 32, 32),
-        traits=("gap_linear_head",),
-    )
-
-
-STUDY_MODELS: tuple[ModelCfg, ...] = (
+# registry name -> (timm name with the weights' tag, overrides)
+STUDY_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
     # CNNs
-    ModelCfg(
-        name="convnextv2_nano",
-        arch="convnextv2_nano",
-        family="cnn",
-        hf_hub_id="timm/convnextv2_nano.fcmae_ft_in22k_in1k",
-        target_layers=("stages.0", "stages.1", "stages.2", "stages.3"),
+    "convnextv2_nano": ("convnextv2_nano.fcmae_ft_in22k_in1k", {}),
+    "densenet121": ("densenet121.ra_in1k", {}),
+    "efficientnet_b3": ("efficientnet_b3.ra2_in1k", _EFFICIENTNET),
+    "efficientnet_b4": ("efficientnet_b4.ra2_in1k", _EFFICIENTNET),
+    "mobilenetv3_large": (
+        "mobilenetv3_large_100.ra_in1k",
+        {"target_layers": ("blocks.1", "blocks.3", "blocks.4", "blocks.6"), "strides": (4, 16, 16, 32)},
     ),
-    ModelCfg(
-        name="densenet121",
-        arch="densenet121",
-        family="cnn",
-        hf_hub_id="timm/densenet121.ra_in1k",
-        target_layers=(
-            "features.denseblock1",
-            "features.denseblock2",
-            "features.denseblock3",
-            "features.norm5",
-        ),
-        traits=("gap_linear_head",),
-    ),
-    _efficientnet("efficientnet_b3", "efficientnet_b3", "timm/efficientnet_b3.ra2_in1k"),
-    _efficientnet("efficientnet_b4", "efficientnet_b4", "timm/efficientnet_b4.ra2_in1k"),
-    ModelCfg(
-        # timm's MobileNetV3 pools *before* conv_head, so the last map is blocks.6.
-        name="mobilenetv3_large",
-        arch="mobilenetv3_large_100",
-        family="cnn",
-        hf_hub_id="timm/mobilenetv3_large_100.ra_in1k",
-        target_layers=("blocks.1", "blocks.3", "blocks.4", "blocks.6"),
-        strides=(4, 16, 16, 32),
-    ),
-    _resnet("resnet18", "resnet18", "timm/resnet18.a1_in1k"),
-    _resnet("resnet50", "resnet50", "timm/resnet50.a1_in1k"),
-    _resnet("resnext50", "resnext50_32x4d", "timm/resnext50_32x4d.a1h_in1k"),
-    # Res2Net's Bottle2neck blocks are not handled by the CNN LRP canonizer.
-    _resnet("res2net50", "res2net50_26w_4s", "timm/res2net50_26w_4s.in1k", traits=("gap_linear_head",)),
+    "resnet18": ("resnet18.a1_in1k", {}),
+    "resnet50": ("resnet50.a1_in1k", {}),
+    "resnext50": ("resnext50_32x4d.a1h_in1k", {}),
+    "res2net50": ("res2net50_26w_4s.in1k", {}),
     # Transformers
-    _vit("deit_small", "deit_small_patch16_224", "timm/deit_small_patch16_224.fb_in1k", patch=16),
-    _vit("deit_tiny", "deit_tiny_patch16_224", "timm/deit_tiny_patch16_224.fb_in1k", patch=16),
-    ModelCfg(
-        name="pvt_v2_b2",
-        arch="pvt_v2_b2",
-        family="transformer",
-        hf_hub_id="timm/pvt_v2_b2.in1k",
-        target_layers=("stages.0", "stages.1", "stages.2", "stages.3"),
-        traits=("gap_linear_head",),
-    ),
-    ModelCfg(
-        name="swin_tiny",
-        arch="swin_tiny_patch4_window7_224",
-        family="transformer",
-        hf_hub_id="timm/swin_tiny_patch4_window7_224.ms_in1k",
-        target_layers=("layers.0", "layers.1", "layers.2", "layers.3"),
-        layout="nhwc",
-    ),
-    _vit(
-        "vit_b32",
-        "vit_base_patch32_224",
-        "timm/vit_base_patch32_224.augreg_in21k_ft_in1k",
-        patch=32,
-        inception=True,
-    ),
-)
+    "deit_small": ("deit_small_patch16_224.fb_in1k", {}),
+    "deit_tiny": ("deit_tiny_patch16_224.fb_in1k", {}),
+    "pvt_v2_b2": ("pvt_v2_b2.in1k", {}),
+    "swin_tiny": ("swin_tiny_patch4_window7_224.ms_in1k", {}),
+    "vit_b32": ("vit_base_patch32_224.augreg_in21k_ft_in1k", {}),
+}
 
-EXTRA_MODELS: tuple[ModelCfg, ...] = (
-    _resnet("resnet34", "resnet34", "timm/resnet34.a1_in1k"),
-    _vit(
-        "vit_b16",
-        "vit_base_patch16_224",
-        "timm/vit_base_patch16_224.augreg2_in21k_ft_in1k",
-        patch=16,
-        inception=True,
-    ),
-)
+EXTRA_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
+    "resnet34": ("resnet34.a1_in1k", {}),
+    "vit_b16": ("vit_base_patch16_224.augreg2_in21k_ft_in1k", {}),
+}
 
-for _cfg in STUDY_MODELS + EXTRA_MODELS:
-    add_model(_cfg)
 
-STUDY_NAMES = tuple(c.name for c in STUDY_MODELS)
+def study_cfg(name: str) -> ModelCfg:
+    """The study's config of ``name``, derived from timm now (what the registry holds)."""
+    from .from_timm import from_timm
+
+    timm_name, overrides = {**STUDY_SPECS, **EXTRA_SPECS}[name]
+    return from_timm(timm_name, name=name, **{**STUDY_PREPROCESSING, **overrides})
+
+
+for _name in (*STUDY_SPECS, *EXTRA_SPECS):
+    add_lazy_model(_name, partial(study_cfg, _name))
+
+STUDY_NAMES = tuple(STUDY_SPECS)

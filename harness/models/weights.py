@@ -2,7 +2,9 @@
 
 1. a pip package that bundles them (``source="package"``);
 2. an explicit local file or directory (``--harness-weights`` option or the
-   ``XAI_HARNESS_WEIGHTS`` environment variable);
+   ``XAI_HARNESS_WEIGHTS`` environment variable); a directory may also be a
+   Hugging Face cache (``models--org--name/snapshots/<rev>/``), as
+   ``python -m harness weights fetch`` fills one;
 3. the Hugging Face cache (``HF_HUB_CACHE``; filled by an earlier download
    or by ``huggingface-cli download``);
 4. the hub, only when downloads are allowed (``--harness-allow-download``).
@@ -61,7 +63,7 @@ class WeightsOptions:
 class WeightsSource:
     """A resolved weights file (or a declared random/hand-set initialisation)."""
 
-    kind: str  # package | local | hf-cache | hub | zoo | random | hand
+    kind: str  # package | local | hf-cache | hub | zoo | checkpoint | random | hand
     path: Path | None
     sha256: str
 
@@ -109,6 +111,9 @@ def _find_local(cfg: ModelCfg, locations: tuple[str, ...]) -> Path | None:
             if p.stem in stems:
                 return p
         elif p.is_dir():
+            hub = _find_hf_cache(cfg, cache_dir=str(p)) if _is_hub_cache(p, cfg) else None
+            if hub is not None:  # a Hugging Face cache given as a weights directory
+                return hub
             for stem in stems:
                 for cand in [p / f"{stem}{s}" for s in _SUFFIXES] + [p / stem / f for f in _HF_FILES]:
                     if cand.is_file():
@@ -125,13 +130,17 @@ def hf_cache_dir() -> str | None:
     return None  # huggingface_hub's default (~/.cache/huggingface/hub)
 
 
-def _find_hf_cache(cfg: ModelCfg) -> Path | None:
+def _is_hub_cache(folder: Path, cfg: ModelCfg) -> bool:
+    return bool(cfg.hf_hub_id) and (folder / f"models--{cfg.hf_hub_id.replace('/', '--')}").is_dir()
+
+
+def _find_hf_cache(cfg: ModelCfg, cache_dir: str | None = None) -> Path | None:
     if not cfg.hf_hub_id:
         return None
     from huggingface_hub import try_to_load_from_cache
 
     for filename in _HF_FILES:
-        hit = try_to_load_from_cache(cfg.hf_hub_id, filename, cache_dir=hf_cache_dir())
+        hit = try_to_load_from_cache(cfg.hf_hub_id, filename, cache_dir=cache_dir or hf_cache_dir())
         if isinstance(hit, str) and Path(hit).is_file():
             return Path(hit)
     return None
@@ -173,6 +182,11 @@ def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> Wei
             path=None,
             sha256=f"{cfg.source}:{cfg.arch}:seed0",
         )
+    if cfg.source == "checkpoint":
+        ckpt = Path(cfg.checkpoint)
+        if not ckpt.is_file():
+            raise WeightsUnavailable(cfg.name, f"{cfg.name}: checkpoint {ckpt} does not exist")
+        return _source("checkpoint", ckpt)
     if cfg.source == "package":
         path = package_weights_file(cfg)
         if path is not None:

@@ -22,7 +22,7 @@ from ..checks import yield_checks
 from ..explainers import ExplainerCfg, get_explainer_cfg, list_explainers
 from ..grid import case_params
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
-from ..regression import check_regression, tolerances_for
+from ..regression import baseline_dir_for, check_regression, tolerances_for
 from ..report.records import CaseRecord
 from ..runner import CaseResult
 from ..store import library_versions
@@ -175,12 +175,14 @@ def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case
     """Compare the case with its baseline (or write it: see :mod:`harness.regression`)."""
     __tracebackhide__ = True
     record, result = start_case(request, harness, case, "check_regression")
+    root = harness.options.baselines or harness.rootdir / "suites" / "baselines"
     out = check_regression(
         result,
         case.id,
-        harness.options.baselines or harness.rootdir / "suites" / "baselines",
+        baseline_dir_for(root, harness.runner.images_for(case.model).name),
         tol=tolerances_for(get_explainer_cfg(case.explainer)),
         regen=harness.options.regen,
+        accept=harness.options.regen_accept,
         versions=library_versions(),
     )
     record.value = out

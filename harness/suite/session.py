@@ -49,6 +49,7 @@ class HarnessOptions:
     write_report: bool = True
     baselines: Path | None = None
     regen: bool = False
+    regen_accept: bool = False
     same_prediction: bool = False
     metric_images: int = 4
     metric_params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
