@@ -92,3 +92,11 @@ def test_class_mismatch_names_both(tmp_path):
     assert "only in the folder: ['hexagon']" in msg and "only in the model: ['square', 'triangle']" in msg
     part = _folder(tmp_path / "part", ("circle",))
     assert len(class_folder(part, classes=CLASSES, subset_ok=True)) == 2
+
+
+def test_imagefolder_spec(tmp_path):
+    from harness.image_sets import image_set_from_spec
+
+    root = _folder(tmp_path / "val", ("b", "a"))
+    s = image_set_from_spec(f"imagefolder:{root}")
+    assert s.classes == ("a", "b") and sorted({r.label for r in s}) == [0, 1]

@@ -121,3 +121,15 @@ def test_entry_point_plugins_get_the_registry(monkeypatch, tmp_path):
     finally:
         project.unload_project(tmp_path)
     assert not is_registered("ep_model")
+
+
+def test_bad_declarations_name_the_entry(tmp_path):
+    from harness.project import HarnessRegistry, ProjectConfigError, apply_section
+
+    reg = HarnessRegistry(root=tmp_path)
+    with pytest.raises(ProjectConfigError, match=r"\[tool.xai-harness.models.m\] needs arch"):
+        apply_section({"models": {"m": {"checkpoint": "x.pth"}}}, reg)
+    with pytest.raises(ProjectConfigError, match=r"image set val: folder .*nowhere does not exist"):
+        apply_section({"images": {"val": {"folder": "nowhere"}}}, reg)
+    with pytest.raises(ProjectConfigError, match=r"explainer 'no_such_module': cannot import"):
+        apply_section({"explainers": ["no_such_module"]}, reg)

@@ -46,7 +46,8 @@ class ModelRegistry(Registry[ModelCfg]):
             self._entries[name] = cfg
 
     def add(self, name: str, entry: ModelCfg) -> ModelCfg:
-        self._lazy.pop(name, None)
+        if self._lazy.pop(name, None) is not None:
+            warnings.warn(f"{self.kind} {name!r} registered twice; keeping the newest", stacklevel=3)
         return super().add(name, entry)
 
     def remove(self, name: str) -> ModelCfg:
