@@ -77,7 +77,7 @@ def make_figure(
     from ..images.preprocess import resize_crop
     from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg
     from ..report import figure_sets, overlays
-    from ..report.gallery import _class_name
+    from ..report.gallery import class_name
     from ..runner import Runner
 
     spec = figure_sets.SPECS[name]
@@ -116,7 +116,7 @@ def make_figure(
                 image_ids=[r.id for r in res.records],
                 views=[resize_crop(read_image(r.path), mcfg) for r in res.records],
                 maps=list(res.attributions),
-                preds=[_class_name(space, int(t)) for t in res.targets],
+                preds=[class_name(space, int(t)) for t in res.targets],
                 probs=[float(probs[i, int(t)]) for i, t in enumerate(res.targets)],
             )
     for per_model in panels.values():  # one style per explainer, judged on all its maps

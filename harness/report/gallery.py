@@ -228,10 +228,11 @@ def _family_rank(family: str) -> tuple[int, str]:
     return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), family)
 
 
-def _class_name(space: str, index: int) -> str:
-    if space == "shapes":
-        from ..zoo.shapes import CLASS_NAMES
+def class_name(space: str, index: int) -> str:
+    """A class index as a name where the label space has names (the zoo's shapes), else ``class N``."""
+    from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE
 
+    if space == LABEL_SPACE:
         if 0 <= index < len(CLASS_NAMES):
             return CLASS_NAMES[index]
     return f"class {index}"
@@ -282,7 +283,7 @@ def _write_set(
     for r in refs:
         images.setdefault(r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label})
     for im in images.values():
-        im["label_name"] = _class_name(space, im["label"]) if im["label"] is not None else None
+        im["label_name"] = class_name(space, im["label"]) if im["label"] is not None else None
     models = sorted({(r.family, r.model, r.model_label) for r in refs}, key=lambda t: (_family_rank(t[0]), t[1]))
     by_explainer: dict[str, list[_Ref]] = defaultdict(list)
     for r in refs:
@@ -318,7 +319,7 @@ def _write_set(
             cell = cells[im["slug"]].setdefault(r.model, {"maps": {}})
             probs = index.probs.get((r.model, r.weights, r.image))
             cell["pred"] = r.target
-            cell["pred_name"] = _class_name(space, r.target)
+            cell["pred_name"] = class_name(space, r.target)
             cell["prob"] = float(probs[r.target]) if probs is not None and r.target < len(probs) else None
             attr = arr["attribution"]
             if "image" not in cell:

@@ -131,8 +131,8 @@
 
   function overlayCell(base, entry, size, caption) {
     var lay = layer(entry);
-    var cell = el("div", { class: "cell" + (lay ? "" : " empty") });
-    if (base) cell.appendChild(el("img", { class: "base", src: size === "full" ? base.full : base.thumb, alt: "image" }));
+    var cell = el("div", { class: "cell" + (lay ? "" : " empty"), title: lay ? caption : "not run for this model" });
+    if (base && lay) cell.appendChild(el("img", { class: "base", src: size === "full" ? base.full : base.thumb, alt: "image" }));
     if (lay) {
       var img = el("img", { class: "map", src: size === "full" ? lay.full : lay.thumb, alt: caption || "map" });
       img.style.opacity = state.opacity;
