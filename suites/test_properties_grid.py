@@ -20,7 +20,7 @@ from harness.checks import artefacts
 from harness.checks.basic import CheckFailure
 from harness.explainers import create_explainer
 from harness.models import WeightsUnavailable, get_model_cfg
-from harness.suite import CaseRecord, case_param, record_case, skip_without_weights, suite_models
+from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights, suite_models
 
 GRID_IMAGES = 4  # scored per model
 # the shapes test samples used to design the detector: explained when the set holds them, never scored
@@ -50,10 +50,24 @@ def _scores(harness, model):
     return _CACHE[model]
 
 
+def _held_out(harness, model) -> list[int]:
+    records = harness.runner.images_for(model).records
+    return [i for i, r in enumerate(records) if r.id not in DESIGN_IMAGES][:GRID_IMAGES]
+
+
+def _inputs(harness, model) -> dict | None:
+    """What a model's grid score reads: the store keys of its IG maps (None when it has no held-out image)."""
+    held_out = _held_out(harness, model)
+    if not held_out:
+        return None
+    keys = harness.runner.explanation_keys(model, create_explainer("ig", **dict(IG_PARAMS)), held_out[-1] + 1)
+    return {"explanations": keys, "held_out": held_out}
+
+
 def _compute(harness, model):
     """(label, image ids, per-period per-image scores, spectral scores) on the held-out images."""
     records = harness.runner.images_for(model).records
-    held_out = [i for i, r in enumerate(records) if r.id not in DESIGN_IMAGES][:GRID_IMAGES]
+    held_out = _held_out(harness, model)
     if not held_out:
         pytest.skip(
             f"grid: {model} sees {len(records)} images, all of them design images "
@@ -82,6 +96,14 @@ def test_grid_control(request):
 @pytest.mark.parametrize("model", [case_param(m, model=m, explainer="ig", check="check_grid_artefact") for m in MODELS])
 def test_grid_score(request, harness, model):
     skip_without_weights(request, harness, model)
+    inputs = _inputs(harness, model)
+    if inputs is None:
+        _grid_score(request, harness, model)  # skips, saying why
+    else:
+        replay_case(request, harness, "check_grid_artefact", inputs, lambda: _grid_score(request, harness, model))
+
+
+def _grid_score(request, harness, model):
     label, ids, per_period, spectral = _scores(harness, model)
     cfg = get_model_cfg(model)
     score, period = _summary(per_period)
@@ -122,6 +144,21 @@ def test_grid_score(request, harness, model):
 )
 def test_grid_separation(request, harness, space):
     """Every uniform-patch transformer (ViT, DeiT) scores above every CNN and hierarchical transformer."""
+    inputs = {}
+    for m in MODELS:
+        if get_model_cfg(m).label_space == space:
+            try:
+                harness.require_weights(m)
+            except WeightsUnavailable:
+                continue
+            inputs[m] = _inputs(harness, m)
+    if any(v is None for v in inputs.values()):
+        _separation(request, harness, space)  # a model without held-out images skips, saying why
+    else:
+        replay_case(request, harness, "check_grid_separation", inputs, lambda: _separation(request, harness, space))
+
+
+def _separation(request, harness, space):
     scores, patch = {}, set()
     for m in MODELS:
         if get_model_cfg(m).label_space != space:
