@@ -12,8 +12,10 @@ Models are loaded only on a cache miss, so a fully cached run loads none.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,10 +38,13 @@ from .models import (
     resolve_weights,
 )
 from .models.loading import pick_device, random_weights
-from .store import Store, library_versions
+from .replay import CheckCache
+from .store import Store, content_key, library_versions
 
 Progress = Callable[[str, int, int, float], None]  # (what, done, total, seconds so far)
 CHUNK = CPU_BATCH  # images per explainer call on the CPU, by cost class
+ENV_KEEP_MODELS = "XAI_HARNESS_KEEP_MODELS"  # loaded models kept in memory (least recently used dropped)
+KEEP_MODELS = 3
 
 
 def _preprocessing_fields(name: str) -> dict[str, Any]:
@@ -133,7 +138,10 @@ class Runner:
             self.image_sets[space] = ImageSet(image_set.name, tuple(ok), image_set.classes)
         self._main_space = "imagenet" if "imagenet" in self.image_sets else next(iter(self.image_sets))
         self.images = self.image_sets[self._main_space]
-        self._model: LoadedModel | None = None
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()  # least recently used first
+        self.keep_models = max(1, int(os.environ.get(ENV_KEEP_MODELS, KEEP_MODELS)))
+        self.loads = 0  # models built and loaded by this runner (a warm rerun loads none)
+        self._checks: CheckCache | None = None
         self._sources: dict[str, WeightsSource] = {}
         self._predictions: dict[str, Predictions] = {}
         self._batches: dict[str, int] = {}  # "<explainer> x <model>" -> batch that fitted after an out-of-memory
@@ -161,11 +169,42 @@ class Runner:
         return self._sources[name]
 
     def model(self, name: str) -> LoadedModel:
-        """Load lazily, keeping one model in memory at a time."""
-        if self._model is None or self._model.name != name:
-            self._model = None
-            self._model = load_model(name, weights=self.weights, device=self.device, random_ok=self.random_ok)
-        return self._model
+        """Load lazily (only on a store miss), keeping the ``keep_models`` most recently used in memory
+        (``$XAI_HARNESS_KEEP_MODELS``, default 3): the suites visit each model once per suite module,
+        so a model is not reloaded for its neighbours' cases."""
+        if name in self._models:
+            self._models.move_to_end(name)
+            return self._models[name]
+        while len(self._models) >= self.keep_models:
+            self._models.popitem(last=False)
+        loaded = load_model(name, weights=self.weights, device=self.device, random_ok=self.random_ok)
+        self.loads += 1
+        self._models[name] = loaded
+        return loaded
+
+    def random_model(self, name: str) -> LoadedModel:
+        """``name`` on its declared random weights (structure checks), loaded now and counted, not kept."""
+        self.loads += 1
+        return load_model(name, pretrained=False, device=self.device)
+
+    @property
+    def checks(self) -> CheckCache:
+        """The session's stored check outcomes (:class:`harness.replay.CheckCache`) on this store."""
+        if self._checks is None:
+            self._checks = CheckCache(self.store, device=pick_device(self.device).type)
+        return self._checks
+
+    def digest(self, rec: ImageRecord) -> str:
+        """The pixel digest of a record of the run's image sets (decoded once, at start)."""
+        return self._digests[rec.id]
+
+    def pixels(self, rec: ImageRecord) -> np.ndarray:
+        return self._pixels[rec.id]
+
+    def model_fields(self, name: str) -> dict[str, Any]:
+        """What identifies ``name``'s outputs in the store (name, arch, weights hash, preprocessing,
+        versions), without loading it."""
+        return self._model_fields(name)
 
     def _model_fields(self, name: str) -> dict[str, Any]:
         src = self.weights_for(name)
@@ -181,7 +220,7 @@ class Runner:
         """The model's preprocessed input for ``records``, on its device."""
         cfg = get_model_cfg(name)
         x = preprocess([self._pixels[r.id] for r in records], cfg)
-        return x.to(self.model(name).device)
+        return x.to(pick_device(self.device))  # load_model's device; asking the model would load it
 
     def _report(self, what: str, done: int, total: int, start: float) -> None:
         if self.progress is not None:
@@ -241,6 +280,13 @@ class Runner:
             "params": explainer.param_dict,
         }
         return [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, targets)]
+
+    def explanation_keys(self, name: str, explainer: Explainer, limit: int | None = None) -> list[str]:
+        """Store keys of the top-1 explanations ``explain(name, explainer, limit=limit)`` reads
+        (predictions from the store; nothing is explained or loaded when they are stored)."""
+        records = self.images_for(name).records[:limit]
+        tgt, _ = self.targets_for(name, records, "pred")
+        return [content_key("explanation", f) for f in self.explanation_fields(name, explainer, records, tgt)]
 
     def input_array(self, name: str, records) -> np.ndarray:
         """The model's preprocessed input for ``records`` as a CPU float32 array (what engines ship)."""

@@ -36,7 +36,9 @@ from harness.models import get_model_cfg
 from harness.suite import (
     CaseRecord,
     case_param,
+    model_inputs,
     record_case,
+    replay_case,
     seed_for,
     skip_without_weights,
     suite_models,
@@ -112,85 +114,104 @@ def _fixed(harness, fixed_runs, explainer, loaded):
 
 @pytest.mark.parametrize(("explainer", "model"), _params(MODELS, "check_completeness"))
 def test_completeness(request, harness, fixed_runs, explainer, model):
-    loaded = _load(request, harness, model)
-    _, target, c = _fixed(harness, fixed_runs, explainer, loaded)
-    try:
-        axioms.assert_complete(c, case=f"{explainer} on {loaded.label}, baseline black, target {int(target[0])}")
-    finally:
-        _record(
-            request,
-            loaded,
-            explainer,
-            "check_completeness",
-            {
-                **c.summary(),
-                "n_steps": N_STEPS,
-                "rtol": axioms.COMPLETENESS_RTOL,
-                "atol": axioms.COMPLETENESS_ATOL,
-                "baseline": "black",
-                "target": int(target[0]),
-            },
-        )
+    skip_without_weights(request, harness, model)
 
-
-@pytest.mark.parametrize(("explainer", "model"), _params(HYPOTHESIS_MODELS, "check_completeness_hypothesis"))
-def test_completeness_hypothesis(request, harness, explainer, model):
-    loaded = _load(request, harness, model)
-    cfg = loaded.cfg
-    case = f"{explainer} on {loaded.label}"
-    seen: list[dict] = []
-    runs: dict[tuple, axioms.Completeness] = {}  # Hypothesis replays the failing example once: no second IG run
-
-    @seed(seed_for(request.node.nodeid))
-    @EXPENSIVE
-    @given(x=shapes_inputs(cfg).map(lambda t: t[0]), baseline=baselines, target=targets(cfg.num_classes))
-    def prop(x, baseline, target):
-        key = (hash(x.numpy().tobytes()), baseline, target)
-        if key not in runs:
-            ex = create_explainer(explainer, baseline=baseline, n_steps=N_STEPS)
-            runs[key] = axioms.measure(loaded, ex, x.to(loaded.device), torch.tensor([target]))
-            seen.append({**runs[key].summary(), "baseline": baseline, "target": target})
-        axioms.assert_complete(runs[key], case=f"{case}, baseline {baseline}, target {target}")
-
-    try:
-        prop()
-    finally:
-        if seen:
+    def body():
+        loaded = _load(request, harness, model)
+        _, target, c = _fixed(harness, fixed_runs, explainer, loaded)
+        try:
+            axioms.assert_complete(c, case=f"{explainer} on {loaded.label}, baseline black, target {int(target[0])}")
+        finally:
             _record(
                 request,
                 loaded,
                 explainer,
-                "check_completeness_hypothesis",
+                "check_completeness",
                 {
-                    "examples": len(seen),
+                    **c.summary(),
                     "n_steps": N_STEPS,
                     "rtol": axioms.COMPLETENESS_RTOL,
                     "atol": axioms.COMPLETENESS_ATOL,
-                    "max_rel_error": max(s["max_rel_error"] for s in seen),
-                    "max_abs_error": max(s["max_abs_error"] for s in seen),
-                    "min_abs_gap": min(s["min_abs_gap"] for s in seen),
+                    "baseline": "black",
+                    "target": int(target[0]),
                 },
             )
+
+    replay_case(request, harness, "check_completeness", model_inputs(harness.runner, model, 1), body)
+
+
+@pytest.mark.parametrize(("explainer", "model"), _params(HYPOTHESIS_MODELS, "check_completeness_hypothesis"))
+def test_completeness_hypothesis(request, harness, explainer, model):
+    skip_without_weights(request, harness, model)
+
+    def body():
+        loaded = _load(request, harness, model)
+        cfg = loaded.cfg
+        case = f"{explainer} on {loaded.label}"
+        seen: list[dict] = []
+        runs: dict[tuple, axioms.Completeness] = {}  # Hypothesis replays the failing example once: no second IG run
+
+        @seed(seed_for(request.node.nodeid))
+        @EXPENSIVE
+        @given(x=shapes_inputs(cfg).map(lambda t: t[0]), baseline=baselines, target=targets(cfg.num_classes))
+        def prop(x, baseline, target):
+            key = (hash(x.numpy().tobytes()), baseline, target)
+            if key not in runs:
+                ex = create_explainer(explainer, baseline=baseline, n_steps=N_STEPS)
+                runs[key] = axioms.measure(loaded, ex, x.to(loaded.device), torch.tensor([target]))
+                seen.append({**runs[key].summary(), "baseline": baseline, "target": target})
+            axioms.assert_complete(runs[key], case=f"{case}, baseline {baseline}, target {target}")
+
+        try:
+            prop()
+        finally:
+            if seen:
+                _record(
+                    request,
+                    loaded,
+                    explainer,
+                    "check_completeness_hypothesis",
+                    {
+                        "examples": len(seen),
+                        "n_steps": N_STEPS,
+                        "rtol": axioms.COMPLETENESS_RTOL,
+                        "atol": axioms.COMPLETENESS_ATOL,
+                        "max_rel_error": max(s["max_rel_error"] for s in seen),
+                        "max_abs_error": max(s["max_abs_error"] for s in seen),
+                        "min_abs_gap": min(s["min_abs_gap"] for s in seen),
+                    },
+                )
+
+    # the examples come from the seed and the profile's budget, not from the image set
+    inputs = model_inputs(
+        harness.runner, model, 0, seed=seed_for(request.node.nodeid), max_examples=EXPENSIVE.max_examples
+    )
+    replay_case(request, harness, "check_completeness_hypothesis", inputs, body)
 
 
 @pytest.mark.parametrize(("explainer", "model"), _params(CONVERGENCE_MODELS, "check_convergence_completeness"))
 def test_convergence(request, harness, fixed_runs, explainer, model):
-    loaded = _load(request, harness, model)
-    x, target, c = _fixed(harness, fixed_runs, explainer, loaded)
-    errs = axioms.check_convergence(
-        loaded,
-        explainer,
-        x,
-        target,
-        baseline="black",
-        steps=(16, 64, N_STEPS),
-        measured={N_STEPS: c},
-        case=f"{explainer} on {loaded.label}, baseline black",
-    )
-    _record(
-        request,
-        loaded,
-        explainer,
-        "check_convergence_completeness",
-        {f"n_steps={k}": round(v, 6) for k, v in errs.items()},
-    )
+    skip_without_weights(request, harness, model)
+
+    def body():
+        loaded = _load(request, harness, model)
+        x, target, c = _fixed(harness, fixed_runs, explainer, loaded)
+        errs = axioms.check_convergence(
+            loaded,
+            explainer,
+            x,
+            target,
+            baseline="black",
+            steps=(16, 64, N_STEPS),
+            measured={N_STEPS: c},
+            case=f"{explainer} on {loaded.label}, baseline black",
+        )
+        _record(
+            request,
+            loaded,
+            explainer,
+            "check_convergence_completeness",
+            {f"n_steps={k}": round(v, 6) for k, v in errs.items()},
+        )
+
+    replay_case(request, harness, "check_convergence_completeness", model_inputs(harness.runner, model, 1), body)

@@ -15,7 +15,15 @@ import torch
 from harness.checks import conservation, conservation_vit
 from harness.explainers import list_explainers
 from harness.models import get_model_cfg
-from harness.suite import CaseRecord, case_param, record_case, skip_without_weights, suite_models
+from harness.suite import (
+    CaseRecord,
+    case_param,
+    model_inputs,
+    record_case,
+    replay_case,
+    skip_without_weights,
+    suite_models,
+)
 
 N_IMAGES = 4
 CNN_MODELS = [m for m in suite_models() if conservation.supports(get_model_cfg(m))]
@@ -54,9 +62,15 @@ def _record(request, loaded, explainer, value):
     ],
 )
 def test_cnn_conservation(request, harness, model, composite):
-    loaded, x, target = _inputs(request, harness, model)
-    out = conservation.check_conservation(loaded, x, target, composite=composite, case=request.node.callspec.id)
-    _record(request, loaded, f"lrp_zennit_{composite}", {**out, "rtol": conservation.CONSERVATIVE_RTOL})
+    skip_without_weights(request, harness, model)
+
+    def body():
+        loaded, x, target = _inputs(request, harness, model)
+        out = conservation.check_conservation(loaded, x, target, composite=composite, case=request.node.callspec.id)
+        _record(request, loaded, f"lrp_zennit_{composite}", {**out, "rtol": conservation.CONSERVATIVE_RTOL})
+
+    inputs = model_inputs(harness.runner, model, N_IMAGES, composite=composite)
+    replay_case(request, harness, "check_conservation", inputs, body)
 
 
 @pytest.mark.skipif("lrp_vit" not in list_explainers(), reason="no transformer LRP explainer registered")
@@ -64,6 +78,11 @@ def test_cnn_conservation(request, harness, model, composite):
     "model", [case_param(m, model=m, explainer="lrp_vit_cp", check="check_conservation") for m in VIT_MODELS]
 )
 def test_vit_conservation(request, harness, model):
-    loaded, x, target = _inputs(request, harness, model)
-    out = conservation_vit.check_conservation(loaded, x, target, rule="cp", case=request.node.callspec.id)
-    _record(request, loaded, "lrp_vit_cp", out)
+    skip_without_weights(request, harness, model)
+
+    def body():
+        loaded, x, target = _inputs(request, harness, model)
+        out = conservation_vit.check_conservation(loaded, x, target, rule="cp", case=request.node.callspec.id)
+        _record(request, loaded, "lrp_vit_cp", out)
+
+    replay_case(request, harness, "check_conservation", model_inputs(harness.runner, model, N_IMAGES), body)

@@ -13,7 +13,15 @@ from harness.checks import sanity
 from harness.checks.basic import CheckFailure
 from harness.explainers import create_explainer
 from harness.explainers.registry import Explainer, ExplainerCfg, RawExplanation
-from harness.suite import CaseRecord, case_param, record_case, seed_for, skip_without_weights
+from harness.suite import (
+    CaseRecord,
+    case_param,
+    model_inputs,
+    record_case,
+    replay_case,
+    seed_for,
+    skip_without_weights,
+)
 
 N_IMAGES = 2
 MODELS = ("zoo_resnet", "zoo_vit_p16", "zoo_swin")
@@ -35,26 +43,29 @@ def _inputs(request, harness, model):
     [case_param(e, m, model=m, explainer=e, check=CHECK) for e in EXPLAINERS for m in MODELS],
 )
 def test_randomisation(request, harness, explainer, model):
-    loaded, x, target = _inputs(request, harness, model)
-    curve = sanity.check_randomisation(
-        loaded,
-        create_explainer(explainer, **EXPLAINERS[explainer]),
-        x,
-        target,
-        seed=seed_for(request.node.callspec.id),
-    )
-    value = dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve]))
-    record_case(
-        request,
-        CaseRecord(
-            id=request.node.callspec.id,
-            model=model,
-            explainer=explainer,
-            check=CHECK,
-            value=value,
-            model_label=loaded.label,
-        ),
-    )
+    skip_without_weights(request, harness, model)
+    seed = seed_for(request.node.callspec.id)
+
+    def body():
+        loaded, x, target = _inputs(request, harness, model)
+        curve = sanity.check_randomisation(
+            loaded, create_explainer(explainer, **EXPLAINERS[explainer]), x, target, seed=seed
+        )
+        value = dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve]))
+        record_case(
+            request,
+            CaseRecord(
+                id=request.node.callspec.id,
+                model=model,
+                explainer=explainer,
+                check=CHECK,
+                value=value,
+                model_label=loaded.label,
+            ),
+        )
+
+    inputs = model_inputs(harness.runner, model, N_IMAGES, explainer=EXPLAINERS[explainer], seed=seed)
+    replay_case(request, harness, CHECK, inputs, body)
 
 
 def _input_intensity(model, x, target):
@@ -65,13 +76,18 @@ def _input_intensity(model, x, target):
     "model", [case_param("zoo_resnet", model="zoo_resnet", explainer="input_intensity", check=CHECK)]
 )
 def test_model_independent_explainer_is_flagged(request, harness, model):
-    loaded, x, target = _inputs(request, harness, model)
-    control = Explainer(
-        cfg=ExplainerCfg(name="input_intensity", title="control", group="control"), params=(), fn=_input_intensity
-    )
-    with pytest.raises(
-        CheckFailure,
-        match=r"randomisation: Spearman similarity to the original map is 1\.000 "
-        r">= 0\.70 .*\[input_intensity on zoo_resnet\]",
-    ):
-        sanity.check_randomisation(loaded, control, x, target, seed=0)
+    skip_without_weights(request, harness, model)
+
+    def body():
+        loaded, x, target = _inputs(request, harness, model)
+        control = Explainer(
+            cfg=ExplainerCfg(name="input_intensity", title="control", group="control"), params=(), fn=_input_intensity
+        )
+        with pytest.raises(
+            CheckFailure,
+            match=r"randomisation: Spearman similarity to the original map is 1\.000 "
+            r">= 0\.70 .*\[input_intensity on zoo_resnet\]",
+        ):
+            sanity.check_randomisation(loaded, control, x, target, seed=0)
+
+    replay_case(request, harness, CHECK, model_inputs(harness.runner, model, N_IMAGES), body)

@@ -7,9 +7,10 @@ id and report), on one real photo, so this needs no downloaded weights.
 import pytest
 
 from harness.checks.resolution import check_resolution
-from harness.images import builtin_images, preprocess, read_image
-from harness.models import load_model
-from harness.suite import CaseRecord, case_param, record_case, suite_models
+from harness.images import builtin_images, image_digest, preprocess, read_image
+from harness.models import get_model_cfg
+from harness.models.loading import random_weights
+from harness.suite import CaseRecord, case_param, record_case, replay_case, suite_models
 
 
 @pytest.fixture(scope="module")
@@ -32,24 +33,29 @@ def photo():
     ],
 )
 def test_resolution(request, harness, photo, model):
-    loaded = load_model(model, pretrained=False, device=harness.options.device)
-    assert loaded.label == f"{model}_random"
-    measured = check_resolution(loaded, preprocess([photo], loaded.cfg).to(loaded.device))
-    value = {
-        "measured": {f"{d}%": list(v) for d, v in measured.items()},
-        "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured},
-    }
-    record_case(
-        request,
-        CaseRecord(
-            id=request.node.callspec.id,
-            model=model,
-            explainer="gradcam",
-            check="check_resolution",
-            value=value,
-            model_label=loaded.label,
-        ),
-    )
+    def body():
+        loaded = harness.runner.random_model(model)
+        assert loaded.label == f"{model}_random"
+        measured = check_resolution(loaded, preprocess([photo], loaded.cfg).to(loaded.device))
+        value = {
+            "measured": {f"{d}%": list(v) for d, v in measured.items()},
+            "expected": {f"{d}%": list(loaded.cfg.native_grid(d)) for d in measured},
+        }
+        record_case(
+            request,
+            CaseRecord(
+                id=request.node.callspec.id,
+                model=model,
+                explainer="gradcam",
+                check="check_resolution",
+                value=value,
+                model_label=loaded.label,
+            ),
+        )
+
+    cfg = get_model_cfg(model)
+    inputs = {"model": model, "config": repr(cfg), "weights": random_weights(cfg).sha256, "image": image_digest(photo)}
+    replay_case(request, harness, "check_resolution", inputs, body)
 
 
 def test_study_models_last_grid_resolution(request):

@@ -21,7 +21,7 @@ def test_second_run_is_all_cache_hits_and_loads_no_model(tmp_path, image_dir):
     second = _runner(tmp_path, image_dir)
     b = second.explain("toy_resnet", create_explainer("gradcam"))
     assert b.computed == 0 and b.cached == 4
-    assert second._model is None, "a fully cached case must not load the model"
+    assert second.loads == 0, "a fully cached case must not load the model"
     np.testing.assert_array_equal(a.attributions, b.attributions)
     assert b.native_resolution == (2, 2) and b.model_label == "toy_resnet_random"
 

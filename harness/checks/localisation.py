@@ -48,6 +48,10 @@ def localisation_scores(attributions: np.ndarray, masks: np.ndarray) -> dict[str
     """Per-image Quantus scores of ``[N, H, W]`` maps against ``[N, H, W]`` boolean masks."""
     import quantus
 
+    from ..quantus_asserts import install
+
+    install()  # Quantus's input assertion without its set of every float (harness.quantus_asserts)
+
     a = attributions[:, None].astype(np.float32)
     s = masks[:, None].astype(np.float32)
     x = np.zeros((len(a), 3) + a.shape[2:], np.float32)  # unused by these metrics, but required

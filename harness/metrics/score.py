@@ -16,7 +16,7 @@ import numpy as np
 from ..explainers import Explainer
 from ..images import image_digest, preprocess, read_image
 from ..runner import CHUNK, CaseResult, Runner
-from .evaluate import CONTROL, MetricResult, control_maps, evaluate_case
+from .evaluate import CONTROL, MetricResult, control_maps, evaluate_case, fetch_case
 from .inputs import MetricInputs
 from .registry import get_metric_cfg
 
@@ -52,18 +52,36 @@ def score_result(
     ``result`` is what ``runner.explain(model, explainer)`` returned;
     explanations of other targets (RandomLogit) and of a randomised model
     (MPRT) go through the same explainer.  Fetched from and written to the
-    runner's store.
+    runner's store.  A stored score (and its control) is returned without loading the model or
+    preparing any input.
     """
     from ..checks.localisation import case_masks
+    from ..models import get_model_cfg
 
     model = result.model
     n = min(n_images, len(result.records))
     records = result.records[:n]
+    src = runner.weights_for(model)
+    cfg = get_model_cfg(model)
+    base = {"model": model, "arch": cfg.arch, "weights": src.sha256}
+    digests = [
+        runner.digest(r) if r in runner.images_for(model).records else image_digest(read_image(r.path)) for r in records
+    ]
+    stored = fetch_case(
+        runner.store,
+        metric,
+        result.targets[:n],
+        base=base,
+        explainer=explainer.name,
+        explainer_params=explainer.param_dict,
+        explainer_version=explainer.cfg.version,
+        digests=digests,
+        **(overrides or {}),
+    )
+    if stored is not None:
+        return stored
     loaded = runner.model(model)
-    cfg = loaded.cfg
-    pixels = [read_image(r.path) for r in records]
-    digests = [image_digest(p) for p in pixels]
-    x = preprocess(pixels, cfg).numpy()
+    x = preprocess([read_image(r.path) for r in records], cfg).numpy()
     masks = None
     if get_metric_cfg(metric).needs_masks:
         all_masks = case_masks(result, runner)
@@ -80,8 +98,6 @@ def score_result(
     inp = MetricInputs(
         loaded.module, x, result.targets[:n], cfg.num_classes, masks=masks, explain=explain, explain_model=explain_model
     )
-    src = runner.weights_for(model)
-    base = {"model": model, "arch": cfg.arch, "weights": src.sha256}
     meta = {
         "family": cfg.family,
         "label_space": cfg.label_space,

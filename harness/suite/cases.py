@@ -14,17 +14,19 @@ Stochastic explainers are seeded from the case id (``<explainer>-<model>``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
 
 from ..checks import yield_checks
-from ..explainers import ExplainerCfg, get_explainer_cfg, list_explainers
+from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg, list_explainers
 from ..grid import case_params
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
 from ..regression import baseline_dir_for, check_regression, tolerances_for
+from ..replay import code_digest, file_digest
 from ..report.records import CaseRecord
-from ..runner import CaseResult
+from ..runner import CaseResult, Runner
 from ..store import library_versions
 from .known import xfail_marks
 from .session import Case, HarnessSession
@@ -162,31 +164,112 @@ def _shown(value: object) -> object:
     return value if isinstance(value, (int, float, dict, list)) else str(value)
 
 
-def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> object:
-    """Compute (or fetch) the case, run ``check`` and record its value for the report."""
+def replay_case(
+    request: pytest.FixtureRequest, harness: HarnessSession, check: str, inputs: dict[str, Any], body: Callable[[], Any]
+) -> bool:
+    """Run ``body`` (which records the case through :func:`record_case` and may fail), or replay it.
+
+    ``inputs`` names everything the check reads that is not code: store keys of the explanations,
+    weights hashes (:meth:`Runner.model_fields`), image digests, and the check's parameters.  With the
+    case id, a digest of ``harness/`` and of the test's module and the library versions it keys a
+    ``check`` store entry (:mod:`harness.replay`) holding the outcome and the records; a rerun with
+    the same key appends the stored records and passes, or raises the stored failure again (so an
+    xfail stays an xfail), without loading a model or computing anything.  Returns whether it replayed.
+    """
     __tracebackhide__ = True
-    record, result = start_case(request, harness, case, check.__name__)
-    value = check(result, harness.runner)
-    record.value = _shown(value)
-    return value
+    props = request.node.user_properties
+    start = len(props)
+    cache = harness.runner.checks
+    fields = cache.fields(request.node.nodeid, check, inputs, code_digest(request.node.path))
+
+    def payload() -> list:
+        return [[k, v.to_dict()] for k, v in props[start:] if k == PROP_CASE and isinstance(v, CaseRecord)]
+
+    def restore(stored: list) -> None:
+        for _, doc in stored:
+            record = CaseRecord.from_dict(doc)
+            if record.computed or record.cached:  # nothing is computed on a replay: all of it is stored
+                record.computed, record.cached = 0, (record.computed or 0) + (record.cached or 0)
+            props.append((PROP_CASE, record))
+
+    return cache.run(fields, body, payload, restore)
 
 
-def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> dict:
-    """Compare the case with its baseline (or write it: see :mod:`harness.regression`)."""
+def mask_digests(records) -> list[str | None]:
+    """Digests of the records' object masks (None where an image has none): a localisation check's input."""
+    return [file_digest(str(r.mask)) if r.mask is not None else None for r in records]
+
+
+def case_inputs(runner: Runner, case: Case, limit: int | None) -> dict[str, Any]:
+    """What a check of ``case`` reads: its top-1 explanations' store keys and its images' masks.
+
+    Target probes and predictions are functions of the same model fields and images, so they need
+    no key of their own."""
+    explainer = create_explainer(case.explainer, **dict(case.params))
+    records = runner.images_for(case.model).records[:limit]
+    return {
+        "explanations": runner.explanation_keys(case.model, explainer, limit),
+        "masks": mask_digests(records),
+    }
+
+
+def model_inputs(runner: Runner, model: str, n_images: int | None, **params: Any) -> dict[str, Any]:
+    """A structural check's inputs: the model's store identity (weights hash, preprocessing, versions),
+    the digests of the first ``n_images`` images of its set, and the check's ``params``."""
+    records = runner.images_for(model).records[:n_images]
+    return {
+        "model": runner.model_fields(model),
+        "images": [runner.digest(r) for r in records],
+        "params": params,
+    }
+
+
+def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> None:
+    """Compute (or fetch) the case, run ``check`` and record its value for the report (replayed when stored)."""
     __tracebackhide__ = True
-    record, result = start_case(request, harness, case, "check_regression")
+    skip_without_weights(request, harness, case.model)
+    limit = harness.image_limit(create_explainer(case.explainer, **dict(case.params)))
+
+    def body() -> None:
+        __tracebackhide__ = True
+        record, result = start_case(request, harness, case, check.__name__)
+        record.value = _shown(check(result, harness.runner))
+
+    replay_case(request, harness, check.__name__, case_inputs(harness.runner, case, limit), body)
+
+
+def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> None:
+    """Compare the case with its baseline (or write it: see :mod:`harness.regression`); replayed when
+    the explanations and the baseline file are the ones stored (never under ``--harness-regen``)."""
+    __tracebackhide__ = True
+    skip_without_weights(request, harness, case.model)
     root = harness.options.baselines or harness.rootdir / "suites" / "baselines"
-    out = check_regression(
-        result,
-        case.id,
-        baseline_dir_for(root, harness.runner.images_for(case.model).name),
-        tol=tolerances_for(get_explainer_cfg(case.explainer)),
-        regen=harness.options.regen,
-        accept=harness.options.regen_accept,
-        versions=library_versions(),
-    )
-    record.value = out
-    return out
+    folder = baseline_dir_for(root, harness.runner.images_for(case.model).name)
+    tol = tolerances_for(get_explainer_cfg(case.explainer))
+
+    def body() -> None:
+        __tracebackhide__ = True
+        record, result = start_case(request, harness, case, "check_regression")
+        record.value = check_regression(
+            result,
+            case.id,
+            folder,
+            tol=tol,
+            regen=harness.options.regen,
+            accept=harness.options.regen_accept,
+            versions=library_versions(),
+        )
+
+    if harness.options.regen or harness.options.regen_accept:
+        body()
+        return
+    baseline = folder / f"{case.id}.json"
+    inputs = {
+        **case_inputs(harness.runner, case, harness.image_limit(create_explainer(case.explainer, **dict(case.params)))),
+        "baseline": file_digest(str(baseline)) if baseline.is_file() else None,
+        "tolerances": str(tol),
+    }
+    replay_case(request, harness, "check_regression", inputs, body)
 
 
 def run_top1(request: pytest.FixtureRequest, harness: HarnessSession, model: str) -> dict:
