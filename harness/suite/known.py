@@ -54,18 +54,40 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
     ("gradcampp", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
     ("scorecam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
     ("ablationcam", "zoo_pvt_v2", "check_localisation"): "last-stage CAM on the zoo PVT-v2 does not localise",
-    # Same on the zoo ConvNeXt (mass 0.022-0.043 vs 0.049) and ViT-p32 (0.039-0.040 vs 0.049) last maps.
-    # Plain Grad-CAM at the last stage too (8 shapes images): relevance mass 0.049 vs control 0.049 on both;
-    # pointing game 0/8 vs 1/8 (ConvNeXt) and 0/8 vs 0/8 (PVT-v2).  The maps are not zero, they miss the object.
-    ("gradcam", "zoo_convnext", "check_localisation"): "last-stage Grad-CAM on the zoo ConvNeXt does not localise",
-    ("gradcam", "zoo_pvt_v2", "check_localisation"): "last-stage Grad-CAM on the zoo PVT-v2 does not localise",
-    ("gradcampp", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
-    ("scorecam", "zoo_convnext", "check_localisation"): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    # The zoo ConvNeXt's last-stage Ablation-CAM (the class-balanced default images, one per class, since
+    # 2026-12-01; Grad-CAM, Grad-CAM++ and Score-CAM there now beat the control and their entries went).
     (
         "ablationcam",
         "zoo_convnext",
         "check_localisation",
-    ): "last-stage CAM variant on the zoo ConvNeXt does not localise",
+    ): "last-stage Ablation-CAM on the zoo ConvNeXt does not localise",
+    ("gradcam", "zoo_pvt_v2", "check_localisation"): "last-stage Grad-CAM on the zoo PVT-v2 does not localise",
+    # Measured on the class-balanced default images (8 shapes test images, one per class), 2026-12-01,
+    # `pytest suites -k "zoo and check_localisation"`: relevance mass on the object vs the random control.
+    # Ablation-CAM scores channels by the logit drop when each is zeroed; on transformers and Swin these
+    # drops are near-uniform, so the map spreads off the object.
+    ("ablationcam", "zoo_deit_distilled", "check_localisation"): (
+        "Ablation-CAM on the zoo DeiT: mass 0.054 vs control 0.068 (pointing game 0.25 vs 0.12)"
+    ),
+    ("ablationcam", "zoo_vit_p16", "check_localisation"): (
+        "Ablation-CAM on the zoo ViT-p16: mass 0.058 vs control 0.069 (pointing game 0.25 vs 0.00)"
+    ),
+    ("ablationcam", "zoo_vit_p32", "check_localisation"): (
+        "Ablation-CAM on the zoo ViT-p32: mass 0.062 vs control 0.069 (pointing game 0.50 vs 0.12)"
+    ),
+    ("ablationcam", "zoo_swin", "check_localisation"): (
+        "Ablation-CAM on the zoo Swin: mass 0.061 vs control 0.069 (pointing game 0.38 vs 0.00)"
+    ),
+    ("scorecam", "zoo_swin", "check_localisation"): (
+        "Score-CAM on the zoo Swin: mass 0.060 vs control 0.069 (pointing game 0.50 vs 0.00)"
+    ),
+    ("gradcampp", "zoo_deit_distilled", "check_localisation"): (
+        "Grad-CAM++ on the zoo DeiT's last block: mass 0.049 vs control 0.069 (pointing game 0.12 vs 0.12)"
+    ),
+    ("gradcam_d50", "zoo_efficientnet_lite0", "check_localisation"): (
+        "Grad-CAM at 50 % depth of the fine-tuned Lite0: mass 0.069 vs control 0.069, a tie "
+        "(pointing game 0.12 vs 0.00); 25, 75 and 100 % depth localise"
+    ),
     # Plain Grad-CAM on the zoo ViT-p32's 7x7 tokens (8 shapes images): mass 0.038 vs control 0.050.
     ("gradcam", "zoo_vit_p32", "check_localisation"): "last-block Grad-CAM on the zoo ViT-p32 does not localise",
     ("gradcampp", "zoo_vit_p32", "check_localisation"): "Grad-CAM++ on the zoo ViT-p32's 7x7 tokens does not localise",
