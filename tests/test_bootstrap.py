@@ -253,3 +253,20 @@ def test_cli_report_reads_the_first_zoo_images_of_a_larger_store(tmp_path, capsy
     plain = json.loads((tmp_path / "r" / "latest" / "consensus.json").read_text())
     assert plain["bootstrap"] is None and len(plain["explainers"][0]["images"]) == 16
     assert "ari_interval" not in plain["explainers"][0]["metrics"][0]["alignment_cut2"]
+
+
+def test_stochastic_explainers_are_compared_across_their_per_model_seeds(tmp_path):
+    """KernelSHAP's seed is ``seed_for('<explainer>-<model>')``, different per model: one group all the same."""
+    from harness.report.collect import collect_groups
+    from harness.store import Store
+
+    store = Store(tmp_path / "store")
+    rng = np.random.default_rng(0)
+    for k, model in enumerate(("a", "b", "c")):
+        for i in range(3):
+            params = {"n_samples": 8, "seed": 1000 + k}
+            fields = {"model": model, "weights": "w", "explainer": "kernelshap", "params": params, "image": f"d{i}"}
+            meta = {"targets_mode": "pred", "family": "cnn", "image_id": f"set/{i}"}
+            store.put("explanation", fields | {"target": 0}, {"attribution": rng.random((8, 8))}, meta)
+    (group,) = collect_groups(store, side=8)
+    assert group.models == ("a", "b", "c") and group.params == {"n_samples": 8}
