@@ -227,3 +227,46 @@ def test_consensus_json_carries_intervals_settings_and_class_counts(tmp_path):
     assert pair["similarity_interval"][0] <= pair["similarity"] <= pair["similarity_interval"][1]
     assert len(cosine["pairs"]) == 11 * 10 // 2
     assert (out / "consensus" / "ig-shapes" / "cosine_similarity_low.csv").is_file()
+
+
+def test_cli_report_reads_the_first_zoo_images_of_a_larger_store(tmp_path, capsys):
+    from harness.cli import main as cli
+    from harness.store import Store
+    from harness.zoo.shapes import shapes_images
+
+    records = shapes_images("test", 16, root=tmp_path / "datasets").records  # where the CLI looks: next to the store
+    store = Store(tmp_path / "store")
+    maps = planted(9, n=16)
+    for model, family in zip(maps, FAMILIES):
+        for rec, attr in zip(records, maps[model]):
+            fields = {"model": model, "weights": "w", "explainer": "ig", "params": {}, "image": rec.id, "target": 0}
+            meta = {"targets_mode": "pred", "family": family, "image_id": rec.id, "label": rec.label}
+            store.put("explanation", fields, {"attribution": attr.astype(np.float32)}, meta | {"label_space": "shapes"})
+    args = ["report", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "r"), "--resamples", "200"]
+    assert cli([*args, "--zoo-images", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "ig-shapes [cosine]: clusters follow architecture (ARI 1.00 [" in out and "8 images (8 classes x 1)" in out
+    consensus = json.loads((tmp_path / "r" / "latest" / "consensus.json").read_text())
+    assert consensus["explainers"][0]["images"] == [r.id for r in records[:8]]
+    assert consensus["bootstrap"]["resamples"] == 200
+    assert cli([*args, "--resamples", "0"]) == 0
+    plain = json.loads((tmp_path / "r" / "latest" / "consensus.json").read_text())
+    assert plain["bootstrap"] is None and len(plain["explainers"][0]["images"]) == 16
+    assert "ari_interval" not in plain["explainers"][0]["metrics"][0]["alignment_cut2"]
+
+
+def test_stochastic_explainers_are_compared_across_their_per_model_seeds(tmp_path):
+    """KernelSHAP's seed is ``seed_for('<explainer>-<model>')``, different per model: one group all the same."""
+    from harness.report.collect import collect_groups
+    from harness.store import Store
+
+    store = Store(tmp_path / "store")
+    rng = np.random.default_rng(0)
+    for k, model in enumerate(("a", "b", "c")):
+        for i in range(3):
+            params = {"n_samples": 8, "seed": 1000 + k}
+            fields = {"model": model, "weights": "w", "explainer": "kernelshap", "params": params, "image": f"d{i}"}
+            meta = {"targets_mode": "pred", "family": "cnn", "image_id": f"set/{i}"}
+            store.put("explanation", fields | {"target": 0}, {"attribution": rng.random((8, 8))}, meta)
+    (group,) = collect_groups(store, side=8)
+    assert group.models == ("a", "b", "c") and group.params == {"n_samples": 8}

@@ -36,7 +36,22 @@ def cmd_report(args) -> int:
 
         shapes = shapes_images("test", args.zoo_images, root=store_path.parent / "datasets")
         subsets = {LABEL_SPACE: tuple(r.id for r in shapes.records)}
-    settings = {"store": str(store_path), "source": "python -m harness report", "zoo_images": args.zoo_images}
+    cases = None
+    if args.models:
+        from ..explainers import list_explainers
+        from ..models import list_models
+
+        models = {m for pat in args.models.split(",") for m in list_models(pat.strip())}
+        if not models:
+            print(f"no model matches {args.models} (see `python -m harness list models`)", file=sys.stderr)
+            return 2
+        cases = {(m, e) for m in models for e in list_explainers()}
+    settings = {
+        "store": str(store_path),
+        "source": "python -m harness report",
+        "zoo_images": args.zoo_images,
+        "models": args.models,
+    }
     out, consensus = build_report(
         Path(args.out),
         new_run_id(),
@@ -45,6 +60,7 @@ def cmd_report(args) -> int:
         settings=settings,
         consensus_options=opts,
         image_subsets=subsets,
+        cases_filter=cases,
     )
     for line in consensus_lines(consensus):
         print(line)
@@ -136,6 +152,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="compare the zoo models on the first N balanced shapes test images only (as --harness-zoo-images N), "
         "though the store holds more",
     )
+    rp.add_argument("--models", default=None, help="only these models: fnmatch pattern(s), comma-separated")
     rp.add_argument("--bootstrap-seed", type=int, default=0, help="bootstrap seed (default: 0)")
     rp.set_defaults(func=cmd_report)
     lb = sub.add_parser("leaderboard", help="metric tables, aggregate rank and metric agreement from the store")

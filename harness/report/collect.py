@@ -1,8 +1,10 @@
 """Read explanations back from the store, grouped for cross-model comparison.
 
 Only primary explanations (targets = each model's top-1 prediction) are
-used; probes such as the second-class maps of ``check_target_respected`` are
-left out.  Models of different input sizes see the same field of view
+used, grouped by explainer and parameters other than the per-case ``seed``
+of stochastic explainers (KernelSHAP's differs per model by design); probes
+such as the second-class maps of ``check_target_respected`` are left out.
+Models of different input sizes see the same field of view
 (resize-and-centre-crop with the same ``crop_pct``), so their maps are
 area-resampled to a common ``side`` before comparison.
 """
@@ -53,8 +55,10 @@ def collect_groups(
             continue
         if cases is not None and (f["model"], f["explainer"]) not in cases:
             continue
-        key = (f["explainer"], canonical_json(f["params"]), meta.get("label_space", "imagenet"))
-        params_of[key] = f["params"]
+        # a stochastic explainer's seed differs per case (``<explainer>-<model>``): not a setting to group on
+        params = {k: v for k, v in f["params"].items() if k != "seed"}
+        key = (f["explainer"], canonical_json(params), meta.get("label_space", "imagenet"))
+        params_of[key] = params
         tree[key][f["model"]][f["weights"]][f["image"]] = (
             entry.arrays["attribution"],
             int(f["target"]),
