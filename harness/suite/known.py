@@ -154,7 +154,7 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
     ),
     ("ig", "zoo_efficientnet_lite0", "faithfulness_pixel_flipping"): (
         "IG 6.999 vs random 6.17 at 4 balanced images (lower is better): the fine-tuned Lite0 breaks as fast "
-        "under random black pixels, as the ImageNet Lites do"
+        "under random black pixels, as the ImageNet Lites do under Grad-CAM, KernelSHAP and Saliency"
     ),
     ("kernelshap", "zoo_mobilenetv3", "faithfulness_pixel_flipping"): (
         "KernelSHAP 1.336 vs random 1.332 at 4 balanced images (lower is better): a tie"
