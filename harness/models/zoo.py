@@ -40,10 +40,13 @@ class ZooCfg(ModelCfg):
         Kept out of the generic suites (explanations, regression, properties):
         the spurious models are there to be probed for bias by
         ``suites/test_bias.py``, and have no regression baselines.
+    twin:
+        For a spurious model: the clean model of the same architecture and recipe.
     """
 
     trained_on: str = "shapes"
     probe_only: bool = False
+    twin: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -185,7 +188,7 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
         init_from="efficientnet_lite0",
     ),
     # The bias probe: clean twins' architectures trained on shapes-spurious.
-    _resnet("zoo_resnet_spurious", trained_on="shapes-spurious", probe_only=True),
+    _resnet("zoo_resnet_spurious", trained_on="shapes-spurious", probe_only=True, twin="zoo_resnet"),
     _zoo_vit(
         "zoo_vit_p16_spurious",
         "vit_tiny_patch16_224",
@@ -194,6 +197,7 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
         heads=2,
         trained_on="shapes-spurious",
         probe_only=True,
+        twin="zoo_vit_p16",
     ),
 )
 
