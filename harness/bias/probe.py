@@ -66,7 +66,7 @@ def cue_accuracy(model, data: BiasSet) -> dict[str, float]:
     return out
 
 
-def counterfactual_effect(model, data: BiasSet) -> dict[str, float]:
+def counterfactual_effect(model, data: BiasSet) -> dict[str, Any]:
     """How much recolouring the background moves the prediction (on the model's own condition)."""
     base = base_condition(model.cfg)
     p0 = probabilities(model, data.condition(base))

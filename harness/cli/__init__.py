@@ -6,6 +6,7 @@
 ``python -m harness compare RUN_A RUN_B``: how the similarity matrices moved between runs
 ``python -m harness run --models P --explainers P [--preset thesis] [--engine ray]``: precompute into the store
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
+``python -m harness concepts tune|dissect|bias``: concept labels of units and the spurious-cue bias probe
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo")
+COMMANDS = ("listing", "reports", "run", "zoo", "concepts")
 
 
 def build_parser() -> argparse.ArgumentParser:

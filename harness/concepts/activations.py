@@ -30,7 +30,10 @@ LAYERS = (*(str(d) for d in DEPTHS), LOGITS)
 # are CAM exactly for GAP + linear heads.  ``maps["logits:<variant>"]``.
 # ``head`` applies the classifier head to each position of the last feature map on its own (CAM's
 # construction, for any head: timm's forward_head on a one-position input).
-LOGIT_MAPS = ("gradcam", "gradxact", "head")
+# ``gradcam_d50``/``gradcam_d75``: the logit's Grad-CAM at the 50 / 75 % layer; ``inputgrad``:
+# |gradient x input| summed over colour channels, averaged over 8 x 8 pixel blocks (28 x 28).
+LOGIT_MAPS = ("gradcam", "gradxact", "head", "gradcam_d50", "gradcam_d75", "inputgrad")
+CAM_DEPTHS = ("50", "75", "100")
 
 
 @torch.no_grad()
@@ -102,10 +105,17 @@ def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activation
                 logits = model.module(x.requires_grad_(True))
                 cams: dict[str, list[torch.Tensor]] = {v: [] for v in LOGIT_MAPS}
                 for k in range(logits.shape[1]):
-                    (g,) = torch.autograd.grad(logits[:, k].sum(), store[last], retain_graph=True)
-                    a, gg = to_grid(store[last].detach(), cfg), to_grid(g, cfg)
-                    cams["gradcam"].append(torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a)))
-                    cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
+                    grads = torch.autograd.grad(
+                        logits[:, k].sum(), [store[d] for d in CAM_DEPTHS] + [x], retain_graph=True
+                    )
+                    for d, g in zip(CAM_DEPTHS, grads):
+                        a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
+                        cam = torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
+                        cams["gradcam" if d == last else f"gradcam_d{d}"].append(cam)
+                        if d == last:
+                            cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
+                    gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
+                    cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
         finally:
             for h in handles:
                 h.remove()
@@ -116,7 +126,7 @@ def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activation
         pooled[LOGITS].append(logits.detach().float().cpu().numpy())
         cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
         for v in LOGIT_MAPS:
-            maps[f"{LOGITS}:{v}"].append(torch.stack(cams[v], 1).float().cpu().numpy())
+            maps[f"{LOGITS}:{v}"].append(torch.stack(cams[v], 1).detach().float().cpu().numpy())
     return Activations(
         model=model.label,
         family=cfg.family,

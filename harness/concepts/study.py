@@ -73,7 +73,7 @@ def label_layers(
     return out
 
 
-def logit_hits(labels: dict[str, Labels], concepts: tuple[str, ...] = CONCEPTS) -> list[bool]:
+def logit_hits(labels: Labels, concepts: tuple[str, ...] = CONCEPTS) -> list[bool]:
     """Per class: is the logit unit's label one of the class's own concepts?"""
     return [concepts[int(c)] in class_concepts(k) for k, c in enumerate(labels.concept)]
 

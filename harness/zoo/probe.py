@@ -170,7 +170,7 @@ class ProbeSet:
     @property
     def object_masks(self) -> np.ndarray:
         """[n, r, r] bool: the object's pixels (the union of the shape masks)."""
-        return self.masks[:, : len(SHAPES)].any(axis=1)
+        return np.asarray(self.masks[:, : len(SHAPES)].any(axis=1))
 
 
 def _pool_mask(mask: np.ndarray, res: int) -> np.ndarray:
