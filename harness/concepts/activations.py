@@ -122,7 +122,7 @@ def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activation
         for d in names:
             act = store[d].detach()
             pooled[d].append(_pool(act, cfg).float().cpu().numpy())
-            maps[d].append(to_grid(act, cfg).float().cpu().numpy())
+            maps[d].append(to_grid(act, cfg).half().cpu().numpy())  # float16: the 25 % maps are large
         pooled[LOGITS].append(logits.detach().float().cpu().numpy())
         cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
         for v in LOGIT_MAPS:

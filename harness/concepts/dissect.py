@@ -84,9 +84,11 @@ def dissection_iou(
 
     ``maps`` ``[N, U, h, w]`` activations; ``masks`` ``[N, C, r, r]`` bool.
     """
-    m = torch.from_numpy(np.ascontiguousarray(maps)).float()
+    m = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
     n, u = m.shape[:2]
-    thresholds = torch.quantile(m.transpose(0, 1).reshape(u, -1), 1 - quantile, dim=1)  # per unit, native maps
+    flat = m.transpose(0, 1).reshape(u, -1)  # per unit, over every position of every image (native maps)
+    k = max(1, min(flat.shape[1], math.ceil((1 - quantile) * flat.shape[1])))
+    thresholds = torch.stack([torch.kthvalue(row, k).values for row in flat])
     res = masks.shape[-1]
     inter = torch.zeros(u, masks.shape[1], dtype=torch.float64)
     unit_area = torch.zeros(u, 1, dtype=torch.float64)

@@ -41,7 +41,7 @@ def parts(n: int = PROBE_N, tune_n: int = TUNE_N) -> tuple[np.ndarray, np.ndarra
     return np.arange(tune_n), np.arange(tune_n, n)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=2)
 def activations_of(name: str, pretrained: bool = True, device: str = "auto") -> Activations:
     """One activation pass of ``name`` (``pretrained=False``: its seeded random-weight control) over the probe set."""
     from ..models import load_model
@@ -107,7 +107,20 @@ def dissect(
     similarity: np.ndarray | None = None,
     device: str = "auto",
 ) -> Dissection:
-    """Dissect ``name`` on the held-out probe images with the chosen parameters."""
+    """Dissect ``name`` on the held-out probe images with the chosen parameters (cached for ``annotations``)."""
+    if similarity is None:
+        return _dissect_annotations(name, pretrained, device)
+    return _dissect(name, pretrained=pretrained, source=source, similarity=similarity, device=device)
+
+
+@lru_cache(maxsize=64)
+def _dissect_annotations(name: str, pretrained: bool, device: str) -> Dissection:
+    return _dissect(name, pretrained=pretrained, source="annotations", similarity=None, device=device)
+
+
+def _dissect(
+    name: str, *, pretrained: bool, source: str, similarity: np.ndarray | None, device: str
+) -> Dissection:
     probe = probe_set(PROBE_SEED, PROBE_N)
     acts = activations_of(name, pretrained, device)
     sim = probe.presence if similarity is None else similarity
