@@ -3,10 +3,16 @@
 ``check_background_reliance`` fails (flags the model) when an explainer puts
 more than :data:`MAX_OUTSIDE` of its attribution mass outside the object
 mask, on :data:`BIAS_N` class-balanced images of the model's own world
-(:func:`~harness.bias.data.base_condition`).  The shares are stated per
-explainer: the background covers 93 % of these images on average, so a map
-spread evenly would put 0.93 outside; the thresholds sit between what the
-clean zoo twins and the spurious models measured (docs/concepts.md).
+(:func:`~harness.bias.data.base_condition`).  The background covers about
+93 % of these images, so a map spread evenly would put 0.93 outside.
+
+The shares are stated per explainer and family (a CNN's IG spreads far more
+over the background than a ViT's, whatever the model learnt).  They were
+set once, between what the clean twins and the spurious models measured on
+the *calibration* images (the first 16 balanced test images,
+:data:`CALIBRATION`); the checks run on the next 16 (:data:`HELD_OUT_START`),
+so the thresholds never saw the images they judge.  docs/concepts.md has
+both sets of numbers.
 """
 
 from __future__ import annotations
@@ -30,7 +36,28 @@ from .probe import (
 )
 
 BIAS_N = 16
-MAX_OUTSIDE: dict[str, float] = {"gradcam": 0.6, "ig": 0.8, "lime": 0.7, "kernelshap": 0.7, "rollout": 0.85}
+HELD_OUT_START = 16  # the checks' images: balanced test images 16-31
+# Calibration (images 0-15, 2026-12-01): outside share, clean twin -> spurious model
+#   gradcam     resnet 0.606 -> 0.833   vit 0.738 -> 0.699 (reversed: Grad-CAM cannot separate the ViT pair)
+#   ig          resnet 0.842 -> 0.898   vit 0.439 -> 0.697
+#   lime        resnet 0.744 -> 0.833   vit 0.695 -> 0.738
+#   kernelshap  resnet 0.862 -> 0.879   vit 0.764 -> 0.807
+#   rollout                             vit 0.387 -> 0.467
+MAX_OUTSIDE: dict[tuple[str, str], float] = {
+    ("gradcam", "cnn"): 0.72,
+    ("gradcam", "transformer"): 0.75,
+    ("ig", "cnn"): 0.87,
+    ("ig", "transformer"): 0.6,
+    ("lime", "cnn"): 0.79,
+    ("lime", "transformer"): 0.72,
+    ("kernelshap", "cnn"): 0.87,
+    ("kernelshap", "transformer"): 0.785,
+    ("rollout", "transformer"): 0.43,
+}
+
+
+def threshold(explainer: str, family: str) -> float:
+    return MAX_OUTSIDE[(explainer, family)]
 
 
 def bias_models() -> tuple[str, ...]:
@@ -47,7 +74,7 @@ def _loaded(name: str, device: str):
 @lru_cache(maxsize=16)
 def model_probe(name: str, device: str = "auto") -> dict[str, Any]:
     """Cue accuracy and the counterfactual effect of one model."""
-    model, data = _loaded(name, device), bias_set(BIAS_N)
+    model, data = _loaded(name, device), bias_set(BIAS_N, start=HELD_OUT_START)
     return dict(
         model=name,
         trained_on=trained_on(model.cfg),
@@ -57,8 +84,8 @@ def model_probe(name: str, device: str = "auto") -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def reliance(name: str, explainer: str, device: str = "auto") -> dict[str, Any]:
-    model, data = _loaded(name, device), bias_set(BIAS_N)
+def reliance(name: str, explainer: str, device: str = "auto", start: int = HELD_OUT_START) -> dict[str, Any]:
+    model, data = _loaded(name, device), bias_set(BIAS_N, start=start)
     return background_reliance(model, explainer, data)
 
 
@@ -78,14 +105,15 @@ def check_cue_accuracy(name: str, *, device: str = "auto") -> dict[str, Any]:
 def check_background_reliance(name: str, explainer: str, *, device: str = "auto") -> dict[str, Any]:
     __tracebackhide__ = True
     r, p = reliance(name, explainer, device), model_probe(name, device)
+    limit = threshold(explainer, get_model_cfg(name).family)
     value = dict(
         model=name,
         explainer=explainer,
         trained_on=p["trained_on"],
         outside=r["outside"],
-        threshold=MAX_OUTSIDE[explainer],
-        background_area=round(background_area(bias_set(BIAS_N)), 4),
-        flagged=r["outside"] > MAX_OUTSIDE[explainer],
+        threshold=limit,
+        background_area=round(background_area(bias_set(BIAS_N, start=HELD_OUT_START)), 4),
+        flagged=r["outside"] > limit,
         counterfactual=p["counterfactual"],
         params=EXPLAINER_PARAMS.get(explainer, {}),
         n=r["n"],
@@ -93,7 +121,7 @@ def check_background_reliance(name: str, explainer: str, *, device: str = "auto"
     if value["flagged"]:
         raise CheckFailure(
             f"background reliance: {explainer} puts {r['outside']:.3f} of its mass outside the object "
-            f"> {MAX_OUTSIDE[explainer]} (background area {value['background_area']:.3f}) [{explainer} on {name}]"
+            f"> {limit} (background area {value['background_area']:.3f}) [{explainer} on {name}]"
         )
     return value
 
@@ -106,4 +134,10 @@ def bias_study(models: tuple[str, ...] | None = None, *, device: str = "auto") -
         row = dict(model_probe(name, device))
         row["reliance"] = {ex: reliance(name, ex, device) for ex in BIAS_EXPLAINERS if applicable(cfg, ex)}
         rows[name] = row
-    return dict(models=rows, spearman=rank_agreement(rows), thresholds=MAX_OUTSIDE, n_images=BIAS_N)
+    return dict(
+        models=rows,
+        spearman=rank_agreement(rows),
+        thresholds={f"{e}/{f}": t for (e, f), t in MAX_OUTSIDE.items()},
+        n_images=BIAS_N,
+        images=f"balanced shapes test images {HELD_OUT_START}-{HELD_OUT_START + BIAS_N - 1}",
+    )

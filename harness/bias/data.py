@@ -85,9 +85,9 @@ def rotate_hue(images: np.ndarray, masks: np.ndarray, turn: float) -> np.ndarray
 
 
 @lru_cache(maxsize=4)
-def bias_set(n: int = 64, seed: int = BIAS_SEED) -> BiasSet:
-    """The first ``n`` class-balanced clean test samples (the zoo's test split)."""
-    idx = balanced_indices(seed, BIAS_SPLIT, n)
+def bias_set(n: int = 64, seed: int = BIAS_SEED, start: int = 0) -> BiasSet:
+    """``n`` class-balanced clean test samples (the zoo's test split), from the ``start``-th on."""
+    idx = balanced_indices(seed, BIAS_SPLIT, start + n)[start:]
     samples = [make_sample(seed, BIAS_SPLIT, i) for i in idx]
     return BiasSet(
         np.stack([s.image for s in samples]),

@@ -118,9 +118,7 @@ def _dissect_annotations(name: str, pretrained: bool, device: str) -> Dissection
     return _dissect(name, pretrained=pretrained, source="annotations", similarity=None, device=device)
 
 
-def _dissect(
-    name: str, *, pretrained: bool, source: str, similarity: np.ndarray | None, device: str
-) -> Dissection:
+def _dissect(name: str, *, pretrained: bool, source: str, similarity: np.ndarray | None, device: str) -> Dissection:
     probe = probe_set(PROBE_SEED, PROBE_N)
     acts = activations_of(name, pretrained, device)
     sim = probe.presence if similarity is None else similarity
