@@ -13,7 +13,10 @@ def cmd_tune(args) -> int:
     from ..concepts.study import tune
     from ..models.zoo import CLEAN_ZOO
 
-    json.dump(tune(args.models or list(CLEAN_ZOO), device=args.device), sys.stdout, indent=1)
+    result = tune(
+        args.models or list(CLEAN_ZOO), device=args.device, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
+    json.dump(result, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
 

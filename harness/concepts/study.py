@@ -42,12 +42,14 @@ def parts(n: int = PROBE_N, tune_n: int = TUNE_N) -> tuple[np.ndarray, np.ndarra
 
 
 @lru_cache(maxsize=2)
-def activations_of(name: str, pretrained: bool = True, device: str = "auto") -> Activations:
-    """One activation pass of ``name`` (``pretrained=False``: its seeded random-weight control) over the probe set."""
+def activations_of(name: str, pretrained: bool = True, device: str = "auto", part: str = "held") -> Activations:
+    """One activation pass of ``name`` (``pretrained=False``: its seeded random-weight control) over one part
+    of the probe set (``tune`` or ``held``)."""
     from ..models import load_model
 
     model = load_model(name, pretrained=pretrained, device=device)
-    return activation_pass(model, probe_set(PROBE_SEED, PROBE_N).images)
+    idx = dict(zip(("tune", "held"), parts()))[part]
+    return activation_pass(model, probe_set(PROBE_SEED, PROBE_N).images[idx])
 
 
 def label_layers(
@@ -61,7 +63,7 @@ def label_layers(
     layers: tuple[str, ...] = LAYERS,
 ) -> dict[str, dict[str, Labels]]:
     """``{layer: {method: Labels}}`` on the images ``idx`` of the probe set."""
-    sub = acts.subset(idx)
+    sub = acts if len(acts.pooled[LOGITS]) == len(idx) else acts.subset(idx)
     top_k = top_k_for(len(idx), top_k_share)
     out: dict[str, dict[str, Labels]] = {}
     for layer in layers:
@@ -120,7 +122,7 @@ def _dissect_annotations(name: str, pretrained: bool, device: str) -> Dissection
 
 def _dissect(name: str, *, pretrained: bool, source: str, similarity: np.ndarray | None, device: str) -> Dissection:
     probe = probe_set(PROBE_SEED, PROBE_N)
-    acts = activations_of(name, pretrained, device)
+    acts = activations_of(name, pretrained, device, "held")
     sim = probe.presence if similarity is None else similarity
     _, held = parts()
     labelled = label_layers(acts, sim, probe, held)
@@ -185,7 +187,7 @@ def summarise(d: Dissection) -> dict[str, Any]:
     )
 
 
-def tune(models: list[str], *, device: str = "auto") -> dict[str, Any]:
+def tune(models: list[str], *, device: str = "auto", log=None) -> dict[str, Any]:
     """Logit ground-truth share on the *tuning* part for each candidate parameter (never the held-out part)."""
     probe = probe_set(PROBE_SEED, PROBE_N)
     tune_idx, _ = parts()
@@ -193,7 +195,7 @@ def tune(models: list[str], *, device: str = "auto") -> dict[str, Any]:
     nd: dict[str, list[bool]] = {v: [] for v in LOGIT_MAPS}
     per_model: dict[str, dict[str, float]] = {}
     for name in models:
-        acts = activations_of(name, True, device)
+        acts = activations_of(name, True, device, "tune")
         for share in TOP_K_SHARES:
             lab = label_layers(acts, probe.presence, probe, tune_idx, top_k_share=share, layers=(LOGITS,))
             cd[share] += logit_hits(lab[LOGITS]["clip_dissect"])
@@ -202,6 +204,8 @@ def tune(models: list[str], *, device: str = "auto") -> dict[str, Any]:
             hits = logit_hits(lab[LOGITS]["netdissect"])
             nd[variant] += hits
             per_model.setdefault(name, {})[f"netdissect:{variant}"] = float(np.mean(hits))
+        if log is not None:
+            log(f"[concepts tune] {name}: {per_model[name]}")
     return dict(
         per_model=per_model,
         n_tune=len(tune_idx),

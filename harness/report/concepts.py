@@ -108,7 +108,7 @@ def bias_tables(cases: list[CaseRecord]) -> dict[str, Any]:
                 cf.get("flip_rate"),
                 *(
                     (
-                        f"{r['reliance'][e]:.3f}{' FLAG' if r['flagged'][e] else ''}"
+                        f"{r['reliance'][e]:.3f} ({'>' if r['flagged'][e] else '<='} {r['threshold'][e]})"
                         if e in r.get("reliance", {})
                         else "-"
                     )
@@ -117,9 +117,17 @@ def bias_tables(cases: list[CaseRecord]) -> dict[str, Any]:
             ]
         )
     spearman = {v["explainer"]: v.get("spearman") for v in rel if "spearman" in v}
-    return dict(
-        explainers=explainers, table=table, spearman=spearman, thresholds={v["explainer"]: v["threshold"] for v in rel}
-    )
+    return dict(explainers=explainers, table=table, spearman=spearman, lime_vs_cam=_lime_vs_cam(rows))
+
+
+def _lime_vs_cam(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Mean background share of LIME against the CAM family (Grad-CAM) over the models that have both."""
+    both = [r for r in rows.values() if "lime" in r["reliance"] and "gradcam" in r["reliance"]]
+    if not both:
+        return {}
+    lime = float(np.mean([r["reliance"]["lime"] for r in both]))
+    cam = float(np.mean([r["reliance"]["gradcam"] for r in both]))
+    return dict(models=len(both), lime=round(lime, 4), gradcam=round(cam, 4), lime_more=lime > cam)
 
 
 def write_concepts(out: Path, cases: list[CaseRecord]) -> bool:

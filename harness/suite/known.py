@@ -30,6 +30,20 @@ class KnownFailure:
 _LITE_PF = "PixelFlipping on EfficientNet-Lite: random's scattered black pixels break the model faster"
 
 KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
+    # -- bias probe (suites/test_bias.py): a spurious-cue model that an explainer fails to flag ------------
+    # issue 17: outside-object share on 16 held-out balanced test images (calibration images 0-15 in
+    # parentheses), threshold 0.75 / 0.72 for transformers; the clean twin zoo_vit_p16 scores
+    # Grad-CAM 0.738 and LIME 0.695 on the calibration images.
+    (
+        "gradcam",
+        "zoo_vit_p16_spurious",
+        "check_background_reliance",
+    ): "Grad-CAM at the ViT's last block is as spread for the clean twin as for the spurious ViT (0.738 vs 0.699)",
+    (
+        "lime",
+        "zoo_vit_p16_spurious",
+        "check_background_reliance",
+    ): "LIME separates the ViT pair by 0.04 on the calibration images (0.695 vs 0.738), not on the held-out ones",
     # -- explanation checks and properties ----------------------------------------------------------------
     # (issue 4: lrp_vit's default AttnLRP rules are not conservative by design; the suite checks the
     # CP rules with additive constants zeroed and records the AttnLRP leak, so no entry here.)
