@@ -31,7 +31,7 @@ PROBE_SEED, PROBE_N, TUNE_N = 0, 400, 160
 METHODS = ("clip_dissect", "netdissect")
 CHANCE = 3 / len(CONCEPTS)
 # Chosen on the tuning part (``python -m harness concepts tune``; docs/concepts.md has the table).
-TOP_K_SHARE = 0.05
+TOP_K_SHARE = 0.1
 LOGIT_MAP = "gradcam"
 TOP_UNITS = 50
 

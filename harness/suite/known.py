@@ -31,19 +31,20 @@ _LITE_PF = "PixelFlipping on EfficientNet-Lite: random's scattered black pixels 
 
 KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
     # -- bias probe (suites/test_bias.py): a spurious-cue model that an explainer fails to flag ------------
-    # issue 17: outside-object share on 16 held-out balanced test images (calibration images 0-15 in
-    # parentheses), threshold 0.75 / 0.72 for transformers; the clean twin zoo_vit_p16 scores
-    # Grad-CAM 0.738 and LIME 0.695 on the calibration images.
+    # issue 17: outside-object share on the 16 held-out balanced test images 16-31 (2026-12-01), thresholds
+    # for transformers set on calibration images 0-15: Grad-CAM 0.684 (twin zoo_vit_p16 0.642) <= 0.75,
+    # LIME 0.688 (twin 0.674) <= 0.72; on the calibration images Grad-CAM even ranked them the other way
+    # (0.699 vs twin 0.738).  The spurious ViT leans on the cue only mildly (counterfactual drop 0.18).
     (
         "gradcam",
         "zoo_vit_p16_spurious",
         "check_background_reliance",
-    ): "Grad-CAM at the ViT's last block is as spread for the clean twin as for the spurious ViT (0.738 vs 0.699)",
+    ): "Grad-CAM at the ViT's last block spreads as much for the clean twin as for the spurious ViT (0.642 vs 0.684)",
     (
         "lime",
         "zoo_vit_p16_spurious",
         "check_background_reliance",
-    ): "LIME separates the ViT pair by 0.04 on the calibration images (0.695 vs 0.738), not on the held-out ones",
+    ): "LIME separates the ViT pair by 0.014 on held-out images (0.674 vs 0.688), under the 0.72 threshold",
     # -- explanation checks and properties ----------------------------------------------------------------
     # (issue 4: lrp_vit's default AttnLRP rules are not conservative by design; the suite checks the
     # CP rules with additive constants zeroed and records the AttnLRP leak, so no entry here.)
