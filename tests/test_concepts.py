@@ -167,3 +167,13 @@ def test_chance_level():
     from harness.concepts.study import CHANCE
 
     assert math.isclose(CHANCE, 3 / 22) and len(CONCEPTS) == 22 and len(SHAPES) == 8
+
+
+def test_concepts_command_parses():
+    from harness.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["concepts", "dissect", "zoo_resnet", "--source", "clip", "--clip-weights", "w.pt"]
+    )
+    assert args.models == ["zoo_resnet"] and args.source == "clip" and args.clip_model == "ViT-B-16"
+    assert build_parser().parse_args(["concepts", "bias", "--json"]).json
