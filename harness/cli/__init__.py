@@ -8,6 +8,7 @@
 ``python -m harness figure thesis-grid|cam-vs-rollout|cam-family``: the seed works' figures from the store
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
 ``python -m harness weights fetch|where --models study [--cache-dir DIR]``: fill a hub cache for offline use
+``python -m harness concepts tune|dissect|bias``: concept labels of units and the spurious-cue bias probe
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights")
+COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights", "concepts")
 
 
 def build_parser() -> argparse.ArgumentParser:

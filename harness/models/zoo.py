@@ -17,15 +17,55 @@ ResNet34/ViT CIFAR-10 study.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .config import TF_LITE_MEAN, TF_LITE_STD, ModelCfg
 from .registry import add_model
 
 ZOO_CLASSES = 8
 ZOO_LABEL_SPACE = "shapes"
+ZOO_DATASETS = ("shapes", "shapes-spurious")
+
+
+@dataclass(frozen=True)
+class ZooCfg(ModelCfg):
+    """A zoo model's config: a :class:`ModelCfg` plus the data it was trained on.
+
+    Attributes
+    ----------
+    trained_on:
+        ``shapes`` (the clean world) or ``shapes-spurious`` (backgrounds tinted
+        with a class-specific hue 90 % of the time: the bias probe's models).
+    probe_only:
+        Kept out of the generic suites (explanations, regression, properties):
+        the spurious models are there to be probed for bias by
+        ``suites/test_bias.py``, and have no regression baselines.
+    twin:
+        For a spurious model: the clean model of the same architecture and recipe.
+    """
+
+    trained_on: str = "shapes"
+    probe_only: bool = False
+    twin: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.trained_on not in ZOO_DATASETS:
+            raise ValueError(f"{self.name}: trained_on {self.trained_on!r} not in {ZOO_DATASETS}")
+
+
+def trained_on(cfg: ModelCfg) -> str:
+    """The shapes variant a zoo model was trained on (``shapes`` for configs without the field)."""
+    return getattr(cfg, "trained_on", "shapes")
+
+
+def probe_only(cfg: ModelCfg) -> bool:
+    """Whether the model belongs to a dedicated probe suite only (see :class:`ZooCfg`)."""
+    return bool(getattr(cfg, "probe_only", False))
 
 
 def _zoo(name: str, arch: str, family: str, layers: tuple[str, ...], kwargs: dict, **kw) -> ModelCfg:
-    return ModelCfg(
+    return ZooCfg(
         name=name,
         arch=arch,
         family=family,
@@ -41,7 +81,9 @@ def _zoo(name: str, arch: str, family: str, layers: tuple[str, ...], kwargs: dic
     )
 
 
-def _zoo_vit(name: str, arch: str, *, patch: int, dim: int, heads: int, depth: int = 4, prefix: int = 1) -> ModelCfg:
+def _zoo_vit(
+    name: str, arch: str, *, patch: int, dim: int, heads: int, depth: int = 4, prefix: int = 1, **kw
+) -> ModelCfg:
     side = 224 // patch
     return _zoo(
         name,
@@ -54,19 +96,25 @@ def _zoo_vit(name: str, arch: str, *, patch: int, dim: int, heads: int, depth: i
         num_prefix_tokens=prefix,
         patch_size=patch,
         grid_size=(side, side),
+        **kw,
     )
 
 
-ZOO_MODELS: tuple[ModelCfg, ...] = (
-    # CNNs
-    _zoo(
-        "zoo_resnet",
+def _resnet(name: str, **kw) -> ModelCfg:
+    return _zoo(
+        name,
         "resnet18",
         "cnn",
         ("layer1", "layer2", "layer3", "layer4"),
         dict(layers=(1, 1, 1, 1), channels=(16, 32, 64, 128)),
         traits=("gap_linear_head", "timm_resnet_blocks"),
-    ),
+        **kw,
+    )
+
+
+ZOO_MODELS: tuple[ModelCfg, ...] = (
+    # CNNs
+    _resnet("zoo_resnet"),
     _zoo(
         "zoo_densenet",
         "densenet121",
@@ -120,7 +168,7 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
         traits=("gap_linear_head",),
     ),
     # Transfer learning from real ImageNet weights.
-    ModelCfg(
+    ZooCfg(
         name="zoo_efficientnet_lite0",
         arch="tf_efficientnet_lite0",
         family="cnn",
@@ -139,9 +187,24 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
         traits=("gap_linear_head",),
         init_from="efficientnet_lite0",
     ),
+    # The bias probe: clean twins' architectures trained on shapes-spurious.
+    _resnet("zoo_resnet_spurious", trained_on="shapes-spurious", probe_only=True, twin="zoo_resnet"),
+    _zoo_vit(
+        "zoo_vit_p16_spurious",
+        "vit_tiny_patch16_224",
+        patch=16,
+        dim=64,
+        heads=2,
+        trained_on="shapes-spurious",
+        probe_only=True,
+        twin="zoo_vit_p16",
+    ),
 )
 
 for _cfg in ZOO_MODELS:
     add_model(_cfg)
 
 ZOO_NAMES = tuple(c.name for c in ZOO_MODELS)
+# The clean zoo (the 11 models trained on ``shapes``) and the spurious-cue models of the bias probe.
+CLEAN_ZOO = tuple(c.name for c in ZOO_MODELS if trained_on(c) == "shapes")
+SPURIOUS_ZOO = tuple(c.name for c in ZOO_MODELS if trained_on(c) == "shapes-spurious")

@@ -16,6 +16,7 @@ from ..atomic import write_json
 from ..provenance import git_commit, machine_info
 from ..store import Store, library_versions
 from .collect import collect_groups, restrict_images
+from .concepts import write_concepts
 from .consensus import ConsensusOptions, write_consensus
 from .index import write_index
 from .properties import registry_family, write_properties
@@ -75,6 +76,7 @@ def build_report(
     if session is not None:
         write_summary(out, info, **session)
         has_properties = write_properties(out, session["cases"], family_of=registry_family)
+        write_concepts(out, session["cases"])  # concepts.md/json when the run had dissect or bias cases
     groups = collect_groups(store, cases=cases_filter)
     if image_subsets:
         groups = restrict_images(groups, image_subsets)

@@ -23,6 +23,7 @@ from ..checks import yield_checks
 from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg, list_explainers
 from ..grid import case_params
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
+from ..models.zoo import probe_only
 from ..regression import baseline_dir_for, check_regression, tolerances_for
 from ..replay import code_digest, file_digest
 from ..report.records import CaseRecord
@@ -40,7 +41,8 @@ PROP_PROGRESS = "harness_progress"
 
 
 def suite_models() -> list[str]:
-    return list_models(source=SUITE_SOURCES)
+    """Models of the generic suites: all but those a dedicated probe suite owns (``ZooCfg.probe_only``)."""
+    return [m for m in list_models(source=SUITE_SOURCES) if not probe_only(get_model_cfg(m))]
 
 
 def supports(model_cfg: ModelCfg, explainer_cfg: ExplainerCfg) -> bool:

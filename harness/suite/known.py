@@ -30,6 +30,46 @@ class KnownFailure:
 _LITE_PF = "PixelFlipping on EfficientNet-Lite: random's scattered black pixels break the model faster"
 
 KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
+    # -- concept labels (suites/test_concepts.py) ---------------------------------------------------------
+    # issue 17, 2026-12-01, 240 held-out probe images: CLIP-Dissect labels 0.966 of the zoo's logit units
+    # with their class's own concept, Network Dissection 0.500 (its logit maps are the class's Grad-CAM at
+    # the last layer, chosen on the tuning part); zoo-wide 0.733 of 176 < target 0.9.  Network Dissection
+    # fails where the last-layer Grad-CAM does not localise (see the check_localisation entries above):
+    # share of 16 (8 classes x 2 methods) = CLIP-Dissect 1.0 with Network Dissection 0.0 (ConvNeXt),
+    # 0.125 (ViT-p32), 0.0 (DeiT), 0.25 (Swin), 0.25 (PVT-v2).
+    (
+        "dissect",
+        "zoo",
+        "check_concept_share",
+    ): "0.733 of 176 logit units carry their own concept < 0.9 (NetDissect 0.50)",
+    (
+        "dissect",
+        "zoo_convnext",
+        "check_concept_labels",
+    ): "Network Dissection 0/8 on the logits: Grad-CAM misses the object",
+    (
+        "dissect",
+        "zoo_vit_p32",
+        "check_concept_labels",
+    ): "Network Dissection 1/8 on the logits: Grad-CAM misses the object",
+    ("dissect", "zoo_deit_distilled", "check_concept_labels"): "Network Dissection 0/8 on the logits (Grad-CAM maps)",
+    ("dissect", "zoo_swin", "check_concept_labels"): "Network Dissection 2/8 on the logits (Grad-CAM maps)",
+    ("dissect", "zoo_pvt_v2", "check_concept_labels"): "Network Dissection 2/8 on the logits (Grad-CAM maps)",
+    # -- bias probe (suites/test_bias.py): a spurious-cue model that an explainer fails to flag ------------
+    # issue 17: outside-object share on the 16 held-out balanced test images 16-31 (2026-12-01), thresholds
+    # for transformers set on calibration images 0-15: Grad-CAM 0.684 (twin zoo_vit_p16 0.642) <= 0.75,
+    # LIME 0.688 (twin 0.674) <= 0.72; on the calibration images Grad-CAM even ranked them the other way
+    # (0.699 vs twin 0.738).  The spurious ViT leans on the cue only mildly (counterfactual drop 0.18).
+    (
+        "gradcam",
+        "zoo_vit_p16_spurious",
+        "check_background_reliance",
+    ): "Grad-CAM at the ViT's last block spreads as much for the clean twin as for the spurious ViT (0.642 vs 0.684)",
+    (
+        "lime",
+        "zoo_vit_p16_spurious",
+        "check_background_reliance",
+    ): "LIME separates the ViT pair by 0.014 on held-out images (0.674 vs 0.688), under the 0.72 threshold",
     # -- explanation checks and properties ----------------------------------------------------------------
     # (issue 4: lrp_vit's default AttnLRP rules are not conservative by design; the suite checks the
     # CP rules with additive constants zeroed and records the AttnLRP leak, so no entry here.)

@@ -18,6 +18,7 @@ from torch import nn
 from ..models import WeightsUnavailable, get_model_cfg, list_models, load_model
 from ..models.config import ModelCfg
 from ..models.weights import ZOO_DIR
+from ..models.zoo import trained_on
 from .manifest import read_manifest
 from .shapes import CLASS_NAMES, NUM_CLASSES, make_split
 
@@ -60,14 +61,16 @@ def evaluate_module(module: nn.Module, cfg: ModelCfg, images: torch.Tensor, labe
     return metrics_from_logits(logits_of(module, cfg, images), labels.numpy())
 
 
-def load_test_split(manifest: dict, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """The test split recorded in the manifest (or its first ``n`` images)."""
+def load_test_split(
+    manifest: dict, n: int | None = None, *, spurious: bool = False
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The test split recorded in the manifest (or its first ``n`` images); ``spurious``: of ``shapes-spurious``."""
     seeds = {m["data"]["seed"] for m in manifest.get("models", {}).values()} or {0}
     sizes = {m["data"]["n_test"] for m in manifest.get("models", {}).values()} or {1000}
     if len(seeds) > 1:
         raise ValueError(f"zoo manifest mixes data seeds {sorted(seeds)}; retrain so they agree")
     seed, size = seeds.pop(), min(sizes)
-    images, _, labels = make_split(seed, "test", n or size)
+    images, _, labels = make_split(seed, "test", n or size, spurious=spurious)
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels), seed
 
 
@@ -90,12 +93,17 @@ def evaluate_zoo(
 
     manifest = read_manifest(ZOO_DIR)
     images, labels, seed = load_test_split(manifest, n)
+    splits = {"shapes": (images, labels)}  # each model is tested on the test split of the data it learnt
     rows = {}
     names = models or list_models(source="zoo")
     for i, name in enumerate(names, 1):
         start = time.perf_counter()
         cfg = get_model_cfg(name)
         entry = manifest["models"].get(name, {})
+        dataset = trained_on(cfg)
+        if dataset not in splits:
+            splits[dataset] = load_test_split(manifest, n, spurious=dataset == "shapes-spurious")[:2]
+        images, labels = splits[dataset]
         try:
             loaded = load_model(name, device=device)
         except WeightsUnavailable as exc:
@@ -105,6 +113,7 @@ def evaluate_zoo(
         row = dict(
             family=cfg.family,
             arch=cfg.arch,
+            dataset=dataset,
             weights=str(loaded.weights.path),
             **m,
             recorded_top1=entry.get("test", {}).get("top1"),

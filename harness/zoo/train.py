@@ -37,6 +37,7 @@ from ..models import get_model_cfg, list_models, load_model, pick_device
 from ..models.config import ModelCfg
 from ..models.loading import build_module
 from ..models.weights import ZOO_DIR
+from ..models.zoo import trained_on
 from ..provenance import git_commit
 from .evaluate import evaluate_module
 from .manifest import read_manifest, update_manifest
@@ -60,6 +61,8 @@ PLAN: dict[str, tuple[int, float]] = {
     "zoo_swin": (5, 1e-3),
     "zoo_pvt_v2": (5, 1e-3),
     "zoo_efficientnet_lite0": (6, 1e-3),
+    "zoo_resnet_spurious": (3, 2e-3),
+    "zoo_vit_p16_spurious": (20, 1e-3),
 }
 
 
@@ -76,11 +79,14 @@ class Split:
         return len(self.labels)
 
 
-def make_data(seed: int, n_train: int, n_val: int, n_test: int) -> dict[str, Split]:
+def make_data(seed: int, n_train: int, n_val: int, n_test: int, *, spurious: bool = False) -> dict[str, Split]:
+    """The train/val/test splits of ``shapes`` (``spurious``: of ``shapes-spurious``)."""
     out = {}
     for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
         t0 = time.perf_counter()
-        images, _, labels = make_split(seed, split, n, progress=lambda i, k, s=split: log(f"  {s}: {i}/{k}"))
+        images, _, labels = make_split(
+            seed, split, n, spurious=spurious, progress=lambda i, k, s=split: log(f"  {s}: {i}/{k}")
+        )
         out[split] = Split(torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels))
         log(f"data {split}: {n} images in {time.perf_counter() - t0:.1f}s")
     return out
@@ -317,10 +323,14 @@ def train_zoo(
     unknown = [m for m in models if m not in zoo]
     if unknown:
         raise ValueError(f"not zoo models: {unknown}; choose from {sorted(zoo)}")
-    data = make_data(data_seed, n_train, n_val, n_test)
+    datasets: dict[str, dict[str, Split]] = {}  # one per shapes variant the models were trained on
     commit = git_commit(Path(__file__).resolve().parents[2])
     for name in models:
         log(f"== {name} ==")
+        dataset = trained_on(get_model_cfg(name))
+        if dataset not in datasets:
+            datasets[dataset] = make_data(data_seed, n_train, n_val, n_test, spurious=dataset == "shapes-spurious")
+        data = datasets[dataset]
         plan_epochs, plan_lr = PLAN.get(name, (10, 1e-3))
         module, info = train_one(
             name,
@@ -338,7 +348,7 @@ def train_zoo(
         sha = save_weights(
             module,
             path,
-            {"model": name, "arch": cfg.arch, "dataset": "shapes", "data_seed": str(data_seed), "commit": commit},
+            {"model": name, "arch": cfg.arch, "dataset": dataset, "data_seed": str(data_seed), "commit": commit},
         )
         # Measure what was saved: reload the float16 file before testing.
         reloaded = build_module(cfg)
@@ -356,7 +366,7 @@ def train_zoo(
             bytes=path.stat().st_size,
             dtype="float16",
             commit=commit,
-            data=dict(dataset="shapes", seed=data_seed, n_train=n_train, n_val=n_val, n_test=n_test),
+            data=dict(dataset=dataset, seed=data_seed, n_train=n_train, n_val=n_val, n_test=n_test),
             training=info,
             test=dict(top1=metrics["top1"], macro_auc=metrics["macro_auc"], per_class=metrics["per_class"]),
             torch=torch.__version__,

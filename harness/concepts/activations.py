@@ -1,0 +1,136 @@
+"""One activation pass over the probe set, shared by CLIP-Dissect and Network Dissection.
+
+For each model the pass records, at the four target layers (25/50/75/100 %
+depth) and at the logits:
+
+* ``pooled[layer]``: ``[N, U]`` one value per image and unit, as CLIP-Dissect
+  uses them: the spatial mean of a conv map (or of a token grid without a
+  class token: Swin, PVT), the CLS token of a ViT block; the logits as they are;
+* ``maps[layer]``: ``[N, U, h, w]`` the unit's spatial map, as Network
+  Dissection uses it: the layer's activation grid; for the logits, which
+  have no map, the class's Grad-CAM at the 100 % layer (exact CAM for
+  GAP + linear heads), ReLU'd.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..explainers.tokens import to_grid
+from ..images.preprocess import normalize
+from ..models.config import DEPTHS
+
+LOGITS = "logits"
+LAYERS = (*(str(d) for d in DEPTHS), LOGITS)
+# The logits' spatial maps (Network Dissection needs one): Grad-CAM at the 100 % layer (channel
+# weights = mean gradient) or gradient x activation summed over channels at each position; both
+# are CAM exactly for GAP + linear heads.  ``maps["logits:<variant>"]``.
+# ``head`` applies the classifier head to each position of the last feature map on its own (CAM's
+# construction, for any head: timm's forward_head on a one-position input).
+# ``gradcam_d50``/``gradcam_d75``: the logit's Grad-CAM at the 50 / 75 % layer; ``inputgrad``:
+# |gradient x input| summed over colour channels, averaged over 8 x 8 pixel blocks (28 x 28).
+LOGIT_MAPS = ("gradcam", "gradxact", "head", "gradcam_d50", "gradcam_d75", "inputgrad")
+CAM_DEPTHS = ("50", "75", "100")
+
+
+@torch.no_grad()
+def head_maps(module, cfg, x: torch.Tensor) -> torch.Tensor:
+    """``[B, K, h, w]``: the logits that the head gives each position of the final features alone."""
+    f = module.forward_features(x)
+    if f.ndim == 3:  # tokens [B, N, C]: patch tokens, each standing in for the prefix token(s)
+        p = cfg.num_prefix_tokens
+        tok = f[:, p:, :]
+        b, n, c = tok.shape
+        out = module.forward_head(tok.reshape(b * n, 1, c).expand(-1, max(p, 1), -1))
+        h, w = cfg.grid_size if cfg.grid_size and cfg.grid_size[0] * cfg.grid_size[1] == n else (int(n**0.5),) * 2
+        return out.reshape(b, h, w, -1).permute(0, 3, 1, 2)
+    if cfg.layout == "nhwc":
+        b, h, w, c = f.shape
+        out = module.forward_head(f.reshape(b * h * w, 1, 1, c))
+    else:
+        b, c, h, w = f.shape
+        out = module.forward_head(f.permute(0, 2, 3, 1).reshape(b * h * w, c, 1, 1))
+    return out.reshape(b, h, w, -1).permute(0, 3, 1, 2)
+
+
+@dataclass
+class Activations:
+    """What one model's units did on the probe set (see the module docstring)."""
+
+    model: str  # the model's label (``_random`` for random weights)
+    family: str
+    layer_names: dict[str, str]  # depth ("25") -> module name; "logits" -> "logits"
+    pooled: dict[str, np.ndarray]
+    maps: dict[str, np.ndarray]
+
+    def subset(self, idx: np.ndarray) -> Activations:
+        return Activations(
+            self.model,
+            self.family,
+            self.layer_names,
+            {k: v[idx] for k, v in self.pooled.items()},
+            {k: v[idx] for k, v in self.maps.items()},
+        )
+
+
+def _pool(act: torch.Tensor, cfg) -> torch.Tensor:
+    if act.ndim == 3 and cfg.num_prefix_tokens > 0:  # ViT block: the CLS token
+        return act[:, 0, :]
+    return to_grid(act, cfg).mean(dim=(2, 3))
+
+
+def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activations:
+    """Run ``model`` (a :class:`~harness.models.LoadedModel`) over ``[N, 224, 224, 3]`` uint8 probe images."""
+    cfg = model.cfg
+    names = {str(d): cfg.target_layer(d) for d in DEPTHS}
+    modules = {d: model.module.get_submodule(n) for d, n in names.items()}
+    pooled: dict[str, list[np.ndarray]] = {k: [] for k in LAYERS}
+    maps: dict[str, list[np.ndarray]] = {k: [] for k in (*LAYERS[:-1], *(f"{LOGITS}:{v}" for v in LOGIT_MAPS))}
+    last = str(DEPTHS[-1])
+    for start in range(0, len(images), batch):
+        x = torch.from_numpy(images[start : start + batch]).to(model.device).permute(0, 3, 1, 2).float() / 255
+        x = normalize(x, cfg)
+        store: dict[str, torch.Tensor] = {}
+        handles = [
+            m.register_forward_hook(
+                lambda _m, _i, out, d=d, store=store: store.__setitem__(d, out[0] if isinstance(out, tuple) else out)
+            )
+            for d, m in modules.items()
+        ]
+        try:
+            with torch.enable_grad():
+                logits = model.module(x.requires_grad_(True))
+                cams: dict[str, list[torch.Tensor]] = {v: [] for v in LOGIT_MAPS}
+                for k in range(logits.shape[1]):
+                    grads = torch.autograd.grad(
+                        logits[:, k].sum(), [store[d] for d in CAM_DEPTHS] + [x], retain_graph=True
+                    )
+                    for d, g in zip(CAM_DEPTHS, grads):
+                        a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
+                        cam = torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
+                        cams["gradcam" if d == last else f"gradcam_d{d}"].append(cam)
+                        if d == last:
+                            cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
+                    gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
+                    cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
+        finally:
+            for h in handles:
+                h.remove()
+        for d in names:
+            act = store[d].detach()
+            pooled[d].append(_pool(act, cfg).float().cpu().numpy())
+            maps[d].append(to_grid(act, cfg).half().cpu().numpy())  # float16: the 25 % maps are large
+        pooled[LOGITS].append(logits.detach().float().cpu().numpy())
+        cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
+        for v in LOGIT_MAPS:
+            maps[f"{LOGITS}:{v}"].append(torch.stack(cams[v], 1).detach().float().cpu().numpy())
+    return Activations(
+        model=model.label,
+        family=cfg.family,
+        layer_names={**names, LOGITS: LOGITS},
+        pooled={k: np.concatenate(v) for k, v in pooled.items()},
+        maps={k: np.concatenate(v) for k, v in maps.items()},
+    )
