@@ -17,7 +17,7 @@ torch is never imported here.  Results are NumPy ``float64``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -284,24 +284,30 @@ def similarity_matrix(
             raise ValueError(f"{name}: maps of shape {arr.shape} differ from {names[0]}: {arrays[0].shape}")
     preds = _predictions(same_prediction, names, n_images)
 
+    def pair_sims() -> Iterator[tuple[int, int, np.ndarray]]:
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                sims = np.asarray(pair_metric(arrays[i], arrays[j]), dtype=np.float64).ravel()
+                if sims.shape != (n_images,):
+                    raise ValueError(f"metric returned shape {sims.shape} for {n_images} images")
+                yield i, j, sims if preds is None else sims[preds[i] == preds[j]]
+
+    return _assemble(names, n_images, pair_sims(), fill)
+
+
+def _assemble(
+    names: tuple[str, ...], n_images: int, pair_sims: Iterable[tuple[int, int, np.ndarray]], fill: float
+) -> SimilarityMatrix:
+    """The symmetric matrices from each pair's per-image similarities (``fill`` where a pair has none)."""
     m = len(names)
     sim, std, dis = np.eye(m), np.zeros((m, m)), np.zeros((m, m))
     counts = np.full((m, m), n_images, dtype=np.int64)
-    for i in range(m):
-        for j in range(i + 1, m):
-            sims = np.asarray(pair_metric(arrays[i], arrays[j]), dtype=np.float64).ravel()
-            if sims.shape != (n_images,):
-                raise ValueError(f"metric returned shape {sims.shape} for {n_images} images")
-            if preds is not None:
-                sims = sims[preds[i] == preds[j]]
-            if sims.size:
-                mean, sd = float(sims.mean()), float(sims.std())
-            else:
-                mean, sd = float(fill), 0.0
-            sim[i, j] = sim[j, i] = mean
-            std[i, j] = std[j, i] = sd
-            dis[i, j] = dis[j, i] = float(np.hypot(1.0 - mean, sd))
-            counts[i, j] = counts[j, i] = sims.size
+    for i, j, sims in pair_sims:
+        mean, sd = (float(sims.mean()), float(sims.std())) if sims.size else (float(fill), 0.0)
+        sim[i, j] = sim[j, i] = mean
+        std[i, j] = std[j, i] = sd
+        dis[i, j] = dis[j, i] = float(np.hypot(1.0 - mean, sd))
+        counts[i, j] = counts[j, i] = sims.size
     for arr in (sim, std, dis, counts):
         arr.setflags(write=False)
     return SimilarityMatrix(names=names, similarity=sim, std=std, dissimilarity=dis, counts=counts)
@@ -369,16 +375,5 @@ def similarity_from_values(
     What :func:`harness.compare.bootstrap.pair_values` gives; the result
     equals ``similarity_matrix`` on the same maps, metric and predictions.
     """
-    m, n_images = len(names), values.shape[0]
-    sim, std, dis = np.eye(m), np.zeros((m, m)), np.zeros((m, m))
-    counts = np.full((m, m), n_images, dtype=np.int64)
-    for p, (i, j) in enumerate(pairs):
-        sims = values[mask[:, p], p]
-        mean, sd = (float(sims.mean()), float(sims.std())) if sims.size else (float(fill), 0.0)
-        sim[i, j] = sim[j, i] = mean
-        std[i, j] = std[j, i] = sd
-        dis[i, j] = dis[j, i] = float(np.hypot(1.0 - mean, sd))
-        counts[i, j] = counts[j, i] = sims.size
-    for arr in (sim, std, dis, counts):
-        arr.setflags(write=False)
-    return SimilarityMatrix(names=names, similarity=sim, std=std, dissimilarity=dis, counts=counts)
+    sims = ((i, j, values[mask[:, p], p]) for p, (i, j) in enumerate(pairs))
+    return _assemble(names, values.shape[0], sims, fill)

@@ -89,6 +89,21 @@ def _quantus_version() -> str:
     return version("quantus")
 
 
+def _stored_result(cfg, metric: str, base: dict[str, Any], explainer: str, params, hit: dict) -> MetricResult:
+    """A :class:`MetricResult` from the stored entries of the explainer and its control."""
+    return MetricResult(
+        metric=metric,
+        model=base.get("model", "?"),
+        explainer=explainer,
+        category=cfg.category,
+        higher_is_better=cfg.higher_is_better,
+        params=params,
+        scores=hit[explainer].arrays["scores"],
+        control=hit[CONTROL].arrays["scores"],
+        seconds=float(hit[explainer].meta.get("seconds", 0.0)),
+    )
+
+
 def fetch_case(
     store,
     metric: str,
@@ -114,17 +129,7 @@ def fetch_case(
     hit = {who: store.get(KIND, f) for who, f in keys.items()}
     if not all(hit.values()):
         return None
-    return MetricResult(
-        metric=metric,
-        model=base.get("model", "?"),
-        explainer=explainer,
-        category=cfg.category,
-        higher_is_better=cfg.higher_is_better,
-        params=params,
-        scores=hit[explainer].arrays["scores"],
-        control=hit[CONTROL].arrays["scores"],
-        seconds=float(hit[explainer].meta.get("seconds", 0.0)),
-    )
+    return _stored_result(cfg, metric, base, explainer, params, hit)
 
 
 def evaluate_case(
@@ -152,17 +157,7 @@ def evaluate_case(
             keys[who] = _fields(base or {}, who, p, v, metric, cfg.version, params, digests, inp.y)
         hit = {who: store.get(KIND, f) for who, f in keys.items()}
         if all(hit.values()):
-            return MetricResult(
-                metric=metric,
-                model=(base or {}).get("model", "?"),
-                explainer=explainer,
-                category=cfg.category,
-                higher_is_better=cfg.higher_is_better,
-                params=params,
-                scores=hit[explainer].arrays["scores"],
-                control=hit[CONTROL].arrays["scores"],
-                seconds=float(hit[explainer].meta.get("seconds", 0.0)),
-            )
+            return _stored_result(cfg, metric, base or {}, explainer, params, hit)
     # Every metric scores each set on its own (own normalisation, own seeded draws; tests/test_metrics_cases.py),
     # and the control's key holds no explainer: the other explainers of the same model, images and parameters
     # reuse a stored control instead of paying its forward passes again.
