@@ -87,7 +87,13 @@ def test_second_run_hits_the_cache(pytester, suite):
 def test_model_without_weights_is_deselected_and_listed_once(pytester, suite, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     args = suite(["resnet18", "resnet50"])
-    result = pytester.runpytest(*args, "-rs")
+    quiet = pytester.runpytest(*args, "-rs")
+    quiet.assert_outcomes(skipped=2, deselected=16)
+    quiet.stdout.fnmatch_lines(
+        ["2 model(s) have no weights here; their 16 cases were deselected (--harness-show-skipped keeps them*-v*"]
+    )
+    assert not [line for line in quiet.stdout.lines if line.startswith("  resnet18  cnn")]
+    result = pytester.runpytest(*args, "-rs", "-v")
     # the generated cases are deselected at collection; the hand-parametrised top-1 test skips at run time
     result.assert_outcomes(skipped=2, deselected=16)
     result.stdout.fnmatch_lines(
@@ -97,7 +103,11 @@ def test_model_without_weights_is_deselected_and_listed_once(pytester, suite, mo
             "  resnet50  cnn *8 cases*",
         ]
     )
-    lines = [line for line in result.stdout.lines if "no weights" in line or ".safetensors" in line]
+    lines = [
+        line
+        for line in result.stdout.lines
+        if ("no weights" in line or ".safetensors" in line) and not line.startswith("test_suite.py::")
+    ]
     assert len(lines) == 3 + 2, lines  # the block's header and two models, plus the two -rs skip lines
 
 

@@ -52,6 +52,7 @@ def cmd_report(args) -> int:
         "zoo_images": args.zoo_images,
         "models": args.models,
     }
+    notes: list[str] = []
     out, consensus = build_report(
         Path(args.out),
         new_run_id(),
@@ -61,8 +62,9 @@ def cmd_report(args) -> int:
         consensus_options=opts,
         image_subsets=subsets,
         cases_filter=cases,
+        notes=notes,
     )
-    for line in consensus_lines(consensus):
+    for line in consensus_lines(consensus) + notes:
         print(line)
     print(f"report: {out}/index.md")
     return 0

@@ -123,7 +123,10 @@ def resample_weights(n: int, *, resamples: int = RESAMPLES, seed: int = 0) -> np
 
 def percentile_interval(samples: Any, level: float = LEVEL, *, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The percentile interval of resampled values along ``axis`` (NaN resamples are left out)."""
-    s = np.asarray(samples, dtype=np.float64)
+    s = np.atleast_1d(np.asarray(samples, dtype=np.float64))
+    if s.size == 0:  # no resamples or no columns: NaN bounds of the shape the reduction would give
+        empty = np.full(np.delete(s.shape, axis % s.ndim), np.nan)
+        return empty, empty.copy()
     q = [100 * (1 - level) / 2, 100 * (1 + level) / 2]
     with warnings.catch_warnings():  # a column with no finite resample gives NaN, by design
         warnings.simplefilter("ignore", RuntimeWarning)

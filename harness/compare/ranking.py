@@ -75,8 +75,11 @@ def rank_summary(ranks: Any, level: float = LEVEL) -> list[dict[str, float]]:
     """Per item (column of ``[B, E]`` ranks): median rank, the ``level`` interval and P(rank 1)."""
     r = np.atleast_2d(np.asarray(ranks, np.float64))
     lo, hi = percentile_interval(r, level)
-    med = np.median(r, axis=0)
-    first = (r == 1).mean(axis=0)
+    if r.shape[0] == 0:  # no resamples: every summary is NaN, not a warning about empty slices
+        med = first = np.full(r.shape[1], np.nan)
+    else:
+        med = np.median(r, axis=0)
+        first = (r == 1).mean(axis=0)
     return [
         {
             "rank_median": float(med[e]),

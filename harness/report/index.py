@@ -147,8 +147,13 @@ def write_index(
     write_viewer(out, run, gallery)
 
 
-def consensus_lines(consensus: dict[str, Any]) -> list[str]:
-    """Terminal lines: alignment verdicts and the top-5 most and least similar pairs, per explainer."""
+def consensus_lines(consensus: dict[str, Any], *, verbose: bool = True) -> list[str]:
+    """Terminal lines: alignment verdicts and the top-5 most and least similar pairs, per explainer.
+
+    Not ``verbose``: one line per explainer group, the first metric's verdict with its interval and the
+    other metrics' states; the tables stay in the report (``consensus.json``, ``index.md``)."""
+    if not verbose:
+        return [_one_line(ex) for ex in consensus.get("explainers", [])]
     lines = []
     for ex in consensus.get("explainers", []):
         for m in ex["metrics"]:
@@ -163,3 +168,9 @@ def consensus_lines(consensus: dict[str, Any]) -> list[str]:
                 )
             )
     return lines
+
+
+def _one_line(ex: dict[str, Any]) -> str:
+    first, *rest = ex["metrics"]
+    others = ", ".join(f"{m['metric']}: {m.get('state') or m['verdict'].split(' (')[0]}" for m in rest)
+    return f"{ex['slug']} [{first['metric']}]: {first['verdict']}" + (f" ({others})" if others else "")

@@ -603,8 +603,9 @@ def _nan_none(a: np.ndarray) -> list:
     return [[None if not np.isfinite(v) else float(v) for v in row] for row in np.asarray(a, float)]
 
 
-def leaderboard_lines(out: Path) -> list[str]:
-    """Terminal lines from ``out/leaderboard.json``: the aggregate rank with its intervals and ties (none if absent)."""
+def leaderboard_lines(out: Path, *, top: int | None = None) -> list[str]:
+    """Terminal lines from ``out/leaderboard.json``: the aggregate rank with its intervals and ties (none if absent);
+    ``top`` keeps the first ``top`` ranks and says where the rest is."""
     path = out / "leaderboard.json"
     if not path.is_file():
         return []
@@ -628,4 +629,7 @@ def leaderboard_lines(out: Path) -> list[str]:
         f"aggregate rank over metrics and models ({b['level']:.0%} intervals over images, "
         f"B={b['resamples']}, seed {b['seed']}; 'tie': ranks the data cannot break)"
     )
-    return [render_table(AGG_BOOT_HEADERS, body, title=title)]
+    lines = [render_table(AGG_BOOT_HEADERS, body[:top], title=title)]
+    if top is not None and len(body) > top:
+        lines.append(f"  ... {len(body) - top} more explainers in {out.name}/leaderboard.md (-v prints them all)")
+    return lines

@@ -9,8 +9,11 @@ dendrograms), ``index.md`` and ``index.html``, rebuilt from the store.
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..atomic import write_json
 from ..provenance import git_commit, machine_info
@@ -19,9 +22,12 @@ from .collect import collect_groups, restrict_images
 from .concepts import write_concepts
 from .consensus import ConsensusOptions, write_consensus
 from .index import write_index
+from .leaderboard import write_leaderboard
 from .properties import registry_family, write_properties
 from .records import CaseRecord
 from .table import render_markdown
+
+T = TypeVar("T")
 
 TOP1_HEADERS = ("model", "family", "weights", "correct", "labelled", "top-1", "foolbox top-1")
 CASE_HEADERS = ("case", "outcome", "value", "seconds")
@@ -52,6 +58,34 @@ def run_info(run_id: str, root: Path, settings: dict[str, Any]) -> dict[str, Any
     }
 
 
+class ReportPartWarning(UserWarning):
+    """A part of the report failed; the rest of the report was still written."""
+
+
+@dataclass
+class ReportParts:
+    """Runs each part of a report on its own: one that fails is named in one warning, the others still run.
+
+    ``notes`` collects one line per part that had nothing to show or failed, for the terminal summary.
+    """
+
+    notes: list[str] = field(default_factory=list)
+
+    def run(self, name: str, build: Callable[[], T], *, empty: Callable[[T], str | None] | None = None) -> T | None:
+        """``build()``; a part whose ``empty(result)`` gives a reason is noted as empty (one line), not raised."""
+        try:
+            result = build()
+        except Exception as exc:  # a report part never takes the run's outcome with it
+            message = f"report: {name} left out: {type(exc).__name__}: {exc}"
+            warnings.warn(ReportPartWarning(message), stacklevel=2)
+            self.notes.append(message)
+            return None
+        reason = empty(result) if empty is not None else None
+        if reason:
+            self.notes.append(f"report: {name}: {reason}")
+        return result
+
+
 def build_report(
     reports_dir: Path,
     run_id: str,
@@ -63,41 +97,75 @@ def build_report(
     consensus_options: ConsensusOptions | None = None,
     session: dict[str, Any] | None = None,
     image_subsets: dict[str, tuple[str, ...]] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Write the whole run directory; ``session`` holds pytest results when there are some.
 
     ``image_subsets`` (label space -> image ids) limits the consensus of that
     label space to those images (:func:`~harness.report.collect.restrict_images`).
+    Each part (summary, properties, concepts, consensus, leaderboard, index)
+    is built on its own (:class:`ReportParts`): a part with nothing to show
+    for this selection is left out with one line in ``notes``, and a part
+    that fails is named in one :class:`ReportPartWarning` while the rest of
+    the report is still written.
     """
     out = reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
+    parts = ReportParts()
     info = run_info(run_id, root, settings)
-    has_properties = False
+    has_properties = has_summary = False
     if session is not None:
-        write_summary(out, info, **session)
-        has_properties = write_properties(out, session["cases"], family_of=registry_family)
-        write_concepts(out, session["cases"])  # concepts.md/json when the run had dissect or bias cases
-    groups = collect_groups(store, cases=cases_filter)
-    if image_subsets:
-        groups = restrict_images(groups, image_subsets)
-    consensus = write_consensus(groups, out, consensus_options)
-    from .leaderboard import write_leaderboard
+        has_summary = parts.run("summary", lambda: write_summary(out, info, **session) or True) or False
+        has_properties = bool(
+            parts.run("properties", lambda: write_properties(out, session["cases"], family_of=registry_family))
+        )
+        parts.run("concepts", lambda: write_concepts(out, session["cases"]))
 
+    def consensus_part() -> dict[str, Any]:
+        groups = collect_groups(store, cases=cases_filter)
+        if image_subsets:
+            groups = restrict_images(groups, image_subsets)
+        return write_consensus(groups, out, consensus_options)
+
+    consensus = parts.run(
+        "consensus",
+        consensus_part,
+        empty=lambda c: (
+            None
+            if c.get("explainers")
+            else "nothing to compare (needs two or more models with maps of the same images)"
+        ),
+    ) or {"explainers": []}
     boot = (consensus_options or ConsensusOptions()).bootstrap()
-    has_leaderboard = write_leaderboard(out, store, cases=cases_filter, bootstrap=boot) is not None
-    write_index(
-        out,
-        {
-            **info,
-            "has_summary": session is not None,
-            "has_leaderboard": has_leaderboard,
-            "has_properties": has_properties,
-        },
-        consensus,
-        store=store,
-        cases=cases_filter,
+    board = parts.run(
+        "leaderboard",
+        lambda: write_leaderboard(out, store, cases=cases_filter, bootstrap=boot),
+        empty=lambda b: (
+            "no metric results in this selection"
+            if b is None
+            else None
+            if b.get("aggregate")
+            else "no aggregate rank (needs two or more explainers scored on the same model); scores in leaderboard.md"
+        ),
+    )
+    parts.run(
+        "index",
+        lambda: write_index(
+            out,
+            {
+                **info,
+                "has_summary": has_summary,
+                "has_leaderboard": board is not None,
+                "has_properties": has_properties,
+            },
+            consensus,
+            store=store,
+            cases=cases_filter,
+        ),
     )
     _point_latest(reports_dir, run_id)
+    if notes is not None:
+        notes.extend(parts.notes)
     return out, consensus
 
 

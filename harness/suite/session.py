@@ -25,6 +25,8 @@ from ..report.records import CaseRecord
 from ..runner import CaseResult, Runner
 from ..store import Store
 
+LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
+
 
 @dataclass(frozen=True)
 class HarnessOptions:
@@ -238,9 +240,13 @@ class HarnessSession:
         self.top1[model] = row
         return row
 
-    def summary_lines(self, *, write_report: bool = True) -> list[str]:
+    def summary_lines(self, *, write_report: bool = True, verbose: int = 0) -> list[str]:
         """The terminal summary; writes ``reports/<run-id>/`` first when the run has results and
-        ``write_report`` (pytest-xdist workers pass False: their controller writes the one report)."""
+        ``write_report`` (pytest-xdist workers pass False: their controller writes the one report).
+
+        By default: the top-1 table, the store line, one line for the models without weights, one
+        line per consensus group, the leaderboard's first ranks and where the report is; ``verbose``
+        (``pytest -v``) adds the per-model weights lines, the consensus pair tables and every rank."""
         from ..report.index import consensus_lines
         from ..report.leaderboard import leaderboard_lines
         from ..report.summary import TOP1_HEADERS, top1_rows
@@ -262,17 +268,20 @@ class HarnessSession:
                     + "; ".join(f"{k} {c['hits']}/{c['misses']}/{c['writes']}" for k, c in sorted(kinds.items()))
                     + " (hits/misses/writes)"
                 )
-        lines += self.weights_lines()
+        lines += self.weights_lines(verbose=bool(verbose))
         lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
         if write_report and self.options.write_report and (self.cases or self.top1):
-            out, consensus = self.write_report()
-            lines += consensus_lines(consensus)
-            lines += leaderboard_lines(out)
+            notes: list[str] = []
+            out, consensus = self.write_report(notes=notes)
+            lines += consensus_lines(consensus, verbose=bool(verbose))
+            lines += leaderboard_lines(out, top=None if verbose else LEADERBOARD_TOP)
+            lines += notes
             lines.append(f"report: {_relative(out)}/index.md")
         return lines
 
-    def weights_lines(self) -> list[str]:
-        """One block for the models without weights: a line per model with its remedy."""
+    def weights_lines(self, *, verbose: bool = True) -> list[str]:
+        """One block for the models without weights: a line per model with its remedy (one line in all
+        when not ``verbose``)."""
         from ..models.weights import short_remedy
 
         if not self.skipped_models:
@@ -283,6 +292,11 @@ class HarnessSession:
             if n
             else "their cases were skipped"
         )
+        if not verbose:
+            return [
+                f"{len(self.skipped_models)} model(s) have no weights here; {how}; "
+                "-v or `python -m harness list models` names them and where weights are looked for"
+            ]
         out = [f"{len(self.skipped_models)} model(s) have no weights here; {how}:"]
         width = max(len(m) for m in self.skipped_models)
         for model in sorted(self.skipped_models):
@@ -295,8 +309,10 @@ class HarnessSession:
         )
         return out
 
-    def write_report(self):
-        """Write ``reports/<run-id>/`` from the store and this run's records; returns (folder, consensus)."""
+    def write_report(self, notes: list[str] | None = None):
+        """Write ``reports/<run-id>/`` from the store and this run's records; returns (folder, consensus).
+
+        ``notes`` receives one line per report part that had nothing to show or failed."""
         from ..provenance import new_run_id
         from ..report.consensus import ConsensusOptions
         from ..report.summary import build_report
@@ -318,6 +334,7 @@ class HarnessSession:
                 bad_images=self.bad_images,
                 store_stats=self.store_stats(),
             ),
+            notes=notes,
         )
 
     def store_stats(self) -> dict[str, Any]:
