@@ -75,6 +75,7 @@ def test_bad_upload_is_refused_with_a_message_naming_it(case, tmp_path):
         read_upload(path)
     msg = str(err.value)
     assert path.name in msg and says in msg, f"{case}: {msg}"
+    assert str(path.parent) not in msg, f"{case}: the message shows the server's path: {msg}"
 
 
 def test_limits_are_stated_in_the_messages(tmp_path):
@@ -256,3 +257,54 @@ def test_the_page_builds(session):
     demo = build_app(session)
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
     assert {"xh-upload", "xh-models", "xh-explainers", "xh-explain", "xh-compare", "xh-stop", "xh-grid"} <= ids
+
+
+# -- a user's project ------------------------------------------------------------------------------------------
+@pytest.fixture
+def own_project():
+    """examples/own-project loaded as ``python -m harness explore --project`` loads it; unloaded after."""
+    import sys
+
+    from harness.explainers.registry import EXPLAINERS
+    from harness.project import load_project, unload_project
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "own-project"
+    before = set(EXPLAINERS.names())
+    load_project(root)
+    yield root
+    unload_project(root)
+    for name in set(EXPLAINERS.names()) - before:  # its explainer registered at import
+        EXPLAINERS.remove(name)
+    sys.modules.pop("shapes_xai", None)
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+
+
+def test_project_models_and_explainers_appear_beside_the_built_in_ones(own_project, tmp_path):
+    import argparse
+
+    from harness.cli.explore import select
+
+    args = argparse.Namespace(models=None, explainers="gradcam,input_x_grad", weights=[])
+    models, explainers = select(args)
+    assert "shapes_resnet" in models and CNN in models and explainers == ["gradcam", "input_x_grad"]
+    picture = read_upload(next((own_project / "data" / "val" / "red_disk").glob("*.png")))
+    session = ExploreSession(Store(tmp_path / "store"), ["shapes_resnet"], explainers, device="cpu")
+    grid = list(explore(session, picture, ["shapes_resnet"], explainers))[-1].grid
+    assert grid.predictions["shapes_resnet"].top[0][1] in ("blue_triangle", "green_square", "red_disk")
+    assert all(grid.cells[("shapes_resnet", e)].result is not None for e in explainers)
+
+
+# -- stopping ---------------------------------------------------------------------------------------------------
+def test_stopping_between_maps_computes_nothing_more(tmp_path):
+    """The page's Stop closes the request's generator: the map in hand is stored, no later one is computed."""
+    session = ExploreSession(Store(tmp_path / "store"), [CNN], EXPLAINERS, device="cpu")
+    steps = explore(session, read_upload(_photo()), [CNN], ["gradcam", "saliency"])
+    for step in steps:
+        if (CNN, "gradcam") in step.grid.cells:
+            steps.close()
+            break
+    # the prediction, the Grad-CAM map and its second-class map (the target check); no Saliency map
+    assert session.computed == 3
+    keys = {(e.fields["explainer"], e.fields["target"]) for e in session.store.entries("explanation")}
+    assert {name for name, _ in keys} == {"gradcam"} and len(keys) == 2

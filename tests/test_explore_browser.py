@@ -4,7 +4,8 @@ The test starts the command on a free local port, uploads a photo through the
 page's file input, waits for the overlays and reads the rendered grid: one
 overlay per model x explainer, each model's predicted class.  Then it clicks
 the one-click comparison (a CNN's Grad-CAM beside a ViT's rollout) and saves
-the page as ``docs/images/explore.jpg``.  Debian's ``chromium`` and
+the page as ``docs/images/explore.jpg``.  Last, a text file uploaded through
+the page gets a message in the status line, and the next image is explained.  Debian's ``chromium`` and
 ``chromium-driver`` are used as installed (``.ci/run`` installs them); the
 test skips, saying so, where no browser or no Gradio is installed.
 """
@@ -27,6 +28,7 @@ CNN, VIT, IMAGENET = "zoo_resnet", "zoo_vit_p16", "efficientnet_lite0"
 MODELS = (CNN, VIT, IMAGENET)
 CAT_CLASSES = ("tabby", "tiger cat", "Egyptian cat")  # the photo's label and its accepted neighbours
 WAIT_S = 240  # the first request loads three models and computes every map on a shared CPU
+pytestmark = pytest.mark.slow  # about 40 s: the app's start (Gradio, torch) is 20 of them
 
 
 def _browser() -> tuple[str, str] | None:
@@ -204,3 +206,34 @@ def test_one_click_comparison_and_screenshot(driver):
         im.convert("RGB").save(SHOT, quality=80, optimize=True)
     png.unlink()
     assert SHOT.stat().st_size < 400_000
+
+
+def _upload(driver, path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    for clear in driver.find_elements(By.CSS_SELECTOR, "#xh-upload button[aria-label='Clear']"):
+        clear.click()
+    field = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#xh-upload input[type=file]"), "the input", 30)
+    field.send_keys(str(path))
+    _wait(driver, lambda d: path.stem in d.find_element(By.CSS_SELECTOR, "#xh-upload").text, path.name, 60)
+
+
+def test_a_bad_upload_is_a_message_in_the_page_and_the_app_keeps_serving(driver, tmp_path):
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image\n" * 10)
+    _upload(driver, notes)
+    before = _status(driver)
+    driver.find_element(By.CSS_SELECTOR, "#xh-explain").click()
+    _wait(driver, lambda d: _status(d) != before and "Cannot use this image" in _status(d), "the message", 60)
+    assert "notes.txt: not an image" in _status(driver)
+    assert "Traceback" not in driver.page_source and not driver.find_elements(By.CSS_SELECTOR, "#xh-grid img")
+
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (64, 64), (30, 160, 90)).save(tiny)
+    _upload(driver, tiny)
+    driver.find_element(By.CSS_SELECTOR, "#xh-explain").click()
+    _wait(driver, lambda d: _status(d).startswith("Done") and "tiny.png" in _status(d), "the next request", 120)
+    assert driver.find_elements(By.CSS_SELECTOR, "#xh-grid img.xh-overlay")

@@ -113,7 +113,8 @@ STYLE = """
 .xh-top span{color:#666} .xh-checks{list-style:none;margin:4px 0 0;padding:0;font-size:12px}
 .xh-pass b{color:#1a7f37} .xh-fail b{color:#cf222e} .xh-known b{color:#9a6700} .xh-na b{color:#777}
 .xh-caption{font-size:13px}
-.xh-empty{color:#777;font-size:13px;width:224px;height:224px;text-align:center}
+.xh-empty{color:#777;font-size:13px;width:224px;height:224px;text-align:center} .xh-cell{min-width:232px}
+.xh-overlay{max-width:none!important;width:224px;height:224px}
 </style>"""
 
 

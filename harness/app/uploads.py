@@ -70,7 +70,8 @@ def read_upload(path: str | Path) -> Picture:
             width, height = im.size
             fmt = im.format
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise UploadError(f"{name}: not an image Pillow can read (PNG, JPEG, WebP, BMP, TIFF ...): {exc}") from exc
+        why = str(exc).replace(str(path), name)  # the server's temporary path is no business of the page
+        raise UploadError(f"{name}: not an image Pillow can read (PNG, JPEG, WebP, BMP, TIFF ...): {why}") from exc
     if min(width, height) < MIN_SIDE:
         raise UploadError(f"{name}: {width}x{height} px is too small; the app needs at least {MIN_SIDE} px per side")
     if max(width, height) > MAX_SIDE:
