@@ -166,6 +166,8 @@ def build_app(session: ExploreSession, *, title: str = "xai-harness explore"):
 
         inputs = [upload, pick, models, explainers, rank]
         outputs = [status, preview, grid, files]
+        pick.input(lambda _: None, pick, upload)  # one image at a time: a pick clears the upload ...
+        upload.upload(lambda _: None, upload, pick)  # ... and an upload the pick
         fam.input(on_families, [fam, models], models)  # the user's clicks only, not the comparison's reset
         ran = go.click(on_run, inputs, outputs, concurrency_limit=CONCURRENCY, concurrency_id="explain")
         compared = cmp_btn.click(on_compare, None, [fam, models, explainers, rank]).then(
