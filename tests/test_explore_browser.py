@@ -5,7 +5,8 @@ page's file input, waits for the overlays and reads the rendered grid: one
 overlay per model x explainer, each model's predicted class.  Then it clicks
 the one-click comparison (a CNN's Grad-CAM beside a ViT's rollout) and saves
 the page as ``docs/images/explore.jpg``.  Last, a text file uploaded through
-the page gets a message in the status line, and the next image is explained.  Debian's ``chromium`` and
+the page gets a message in the status line, and the next image is explained; two
+tabs asking at once both get their grids.  Debian's ``chromium`` and
 ``chromium-driver`` are used as installed (``.ci/run`` installs them); the
 test skips, saying so, where no browser or no Gradio is installed.
 """
@@ -28,7 +29,7 @@ CNN, VIT, IMAGENET = "zoo_resnet", "zoo_vit_p16", "efficientnet_lite0"
 MODELS = (CNN, VIT, IMAGENET)
 CAT_CLASSES = ("tabby", "tiger cat", "Egyptian cat")  # the photo's label and its accepted neighbours
 WAIT_S = 240  # the first request loads three models and computes every map on a shared CPU
-pytestmark = pytest.mark.slow  # about 40 s: the app's start (Gradio, torch) is 20 of them
+pytestmark = pytest.mark.slow  # about 60 s: the app's start (Gradio, torch) is 20 of them
 
 
 def _browser() -> tuple[str, str] | None:
@@ -237,3 +238,32 @@ def test_a_bad_upload_is_a_message_in_the_page_and_the_app_keeps_serving(driver,
     driver.find_element(By.CSS_SELECTOR, "#xh-explain").click()
     _wait(driver, lambda d: _status(d).startswith("Done") and "tiny.png" in _status(d), "the next request", 120)
     assert driver.find_elements(By.CSS_SELECTOR, "#xh-grid img.xh-overlay")
+
+
+def test_two_tabs_asking_at_once_both_complete(driver, app, tmp_path):
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(app)
+    second = driver.current_window_handle
+    files = {}
+    for handle, colour in ((second, (200, 40, 40)), (first, (40, 40, 200))):
+        path = tmp_path / f"tab_{colour[0]}.png"
+        Image.new("RGB", (96, 96), colour).save(path)
+        files[handle] = path
+        driver.switch_to.window(handle)
+        _upload(driver, path)
+        _tick(driver, "xh-models", {CNN, VIT})
+        _tick(driver, "xh-explainers", {"gradcam", "saliency"})
+    for handle in (second, first):  # both requests in flight before either is read
+        driver.switch_to.window(handle)
+        driver.find_element(By.CSS_SELECTOR, "#xh-explain").click()
+    for handle, path in files.items():
+        driver.switch_to.window(handle)
+        _wait(driver, lambda d, name=path.name: _status(d).startswith(f"Done: 4 maps for {name}"), path.name, 120)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#xh-grid img.xh-overlay")) == 4
+    driver.switch_to.window(second)
+    driver.close()
+    driver.switch_to.window(first)
