@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--models", default=None, help="fnmatch pattern(s), comma-separated (default: all with weights)")
     p.add_argument("--explainers", default="*", help="fnmatch pattern(s), comma-separated (default: all)")
     p.add_argument("--store", default=None, metavar="PATH", help="the store (default: .harness/store here)")
-    p.add_argument("--port", type=int, default=7860, help="local port (default 7860; 0 picks a free one)")
+    p.add_argument("--port", type=int, default=7860, help="local port (default 7860; 0: the first free one from 7860)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     p.add_argument("--project", default=".", metavar="DIR", help="load [tool.xai-harness] models from DIR")
     p.add_argument("--weights", action="append", default=[], metavar="LOC", help="as --harness-weights")
