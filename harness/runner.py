@@ -273,13 +273,19 @@ class Runner:
 
     def explanation_fields(self, name: str, explainer: Explainer, records, targets: np.ndarray) -> list[dict]:
         """The store key fields of each record's explanation for its target."""
-        base = {
+        return [self.explanation_key_fields(name, explainer, self._digests[r.id], t) for r, t in zip(records, targets)]
+
+    def explanation_key_fields(self, name: str, explainer: Explainer, digest: str, target: int) -> dict:
+        """The store key fields of one explanation: ``name`` x ``explainer`` on the image whose decoded
+        pixels have ``digest`` (:func:`~harness.images.image_digest`), for class ``target``."""
+        return {
             **self._model_fields(name),
             "explainer": explainer.name,
             "explainer_version": explainer.cfg.version,
             "params": explainer.param_dict,
+            "image": digest,
+            "target": int(target),
         }
-        return [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, targets)]
 
     def explanation_keys(self, name: str, explainer: Explainer, limit: int | None = None) -> list[str]:
         """Store keys of the top-1 explanations ``explain(name, explainer, limit=limit)`` reads
