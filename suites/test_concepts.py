@@ -10,7 +10,12 @@ import pytest
 
 from harness.concepts.checks import ZOO_TARGET, check_concept_labels, concept_labels
 from harness.models.zoo import CLEAN_ZOO
-from harness.suite import CaseRecord, case_param, record_case, skip_without_weights
+from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights
+
+
+def _inputs(harness, models):
+    """What the concept study reads: the models' store identities; the probe is drawn by code from fixed seeds."""
+    return {"models": [harness.runner.model_fields(m) for m in models], "device": harness.options.device}
 
 
 @pytest.mark.parametrize(
@@ -24,12 +29,16 @@ from harness.suite import CaseRecord, case_param, record_case, skip_without_weig
 )
 def test_concept_labels(request, harness, model):
     skip_without_weights(request, harness, model)
-    record = record_case(
-        request,
-        CaseRecord(id=request.node.callspec.id, model=model, explainer="dissect", check="check_concept_labels"),
-    )
-    record.value = concept_labels(model, device=harness.options.device)  # recorded before it is judged
-    check_concept_labels(model, device=harness.options.device)
+
+    def body():
+        record = record_case(
+            request,
+            CaseRecord(id=request.node.callspec.id, model=model, explainer="dissect", check="check_concept_labels"),
+        )
+        record.value = concept_labels(model, device=harness.options.device)  # recorded before it is judged
+        check_concept_labels(model, device=harness.options.device)
+
+    replay_case(request, harness, "check_concept_labels", _inputs(harness, [model]), body)
 
 
 @pytest.mark.parametrize(
@@ -48,20 +57,24 @@ def test_zoo_concept_share(request, harness, models):
     """The share over all (model, class) pairs and both methods reaches the target."""
     for m in models:
         skip_without_weights(request, harness, m)
-    values = {m: concept_labels(m, device=harness.options.device) for m in models}
-    hits = sum(v["share"] * 16 for v in values.values())
-    share, random_share = hits / (16 * len(values)), sum(v["random_share"] for v in values.values()) / len(values)
-    record_case(
-        request,
-        CaseRecord(
-            id=request.node.callspec.id,
-            model="zoo",
-            explainer="dissect",
-            check="check_concept_share",
-            value=dict(share=share, random_share=random_share, target=ZOO_TARGET, models=len(values)),
-        ),
-    )
-    assert share >= ZOO_TARGET, (
-        f"concept labels: {share:.3f} of {16 * len(values)} (model, class, method) logit units carry their class's "
-        f"own concept < target {ZOO_TARGET} [dissect on the zoo]"
-    )
+
+    def body():
+        values = {m: concept_labels(m, device=harness.options.device) for m in models}
+        hits = sum(v["share"] * 16 for v in values.values())
+        share, random_share = hits / (16 * len(values)), sum(v["random_share"] for v in values.values()) / len(values)
+        record_case(
+            request,
+            CaseRecord(
+                id=request.node.callspec.id,
+                model="zoo",
+                explainer="dissect",
+                check="check_concept_share",
+                value=dict(share=share, random_share=random_share, target=ZOO_TARGET, models=len(values)),
+            ),
+        )
+        assert share >= ZOO_TARGET, (
+            f"concept labels: {share:.3f} of {16 * len(values)} (model, class, method) logit units carry their "
+            f"class's own concept < target {ZOO_TARGET} [dissect on the zoo]"
+        )
+
+    replay_case(request, harness, "check_concept_share", _inputs(harness, models), body)

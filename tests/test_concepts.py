@@ -177,3 +177,22 @@ def test_concepts_command_parses():
     )
     assert args.models == ["zoo_resnet"] and args.source == "clip" and args.clip_model == "ViT-B-16"
     assert build_parser().parse_args(["concepts", "bias", "--json"]).json
+
+
+def test_a_pass_for_one_logit_map_equals_the_full_pass():
+    """The check computes only the Grad-CAM logit maps it reads (issue 24): same numbers, fewer backward passes."""
+    from harness.concepts.activations import LOGIT_MAPS, activation_pass
+    from harness.models import load_model
+
+    p = probe_set(0, 4, 28)
+    for name in ("zoo_resnet", "zoo_vit_p32"):
+        model = load_model(name, pretrained=False, device="cpu")
+        full = activation_pass(model, p.images, batch=4)
+        for v in LOGIT_MAPS:
+            one = activation_pass(model, p.images, batch=4, logit_maps=(v,))
+            assert set(one.maps) == {*(k for k in full.maps if not k.startswith("logits:")), f"logits:{v}"}
+            np.testing.assert_array_equal(one.maps[f"logits:{v}"], full.maps[f"logits:{v}"], err_msg=f"{name} {v}")
+            for k, a in full.pooled.items():
+                np.testing.assert_array_equal(one.pooled[k], a, err_msg=f"{name} pooled {k}")
+    with pytest.raises(ValueError, match="unknown logit map"):
+        activation_pass(model, p.images, logit_maps=("nope",))

@@ -200,3 +200,26 @@ def test_a_failing_part_is_named_once_and_the_rest_is_written(tmp_path, monkeypa
         out, consensus = build_report(tmp_path / "r", "run", root=tmp_path, store=store, settings={}, notes=notes)
     assert notes == ["report: leaderboard left out: RuntimeError: planted failure"]
     assert consensus["explainers"] and (out / "consensus.json").is_file() and (out / "index.html").is_file()
+
+
+def test_consensus_sections_are_drawn_once_and_copied_on_a_rerun(tmp_path, monkeypatch):
+    """Issue 24: the consensus figures are drawn only when their inputs change."""
+    from harness.report import consensus as consensus_module
+
+    store = Store(tmp_path / "store")
+    for k, (model, fam) in enumerate((("a", "cnn"), ("b", "cnn"), ("c", "transformer"), ("d", "transformer"))):
+        _maps(store, model, fam, 4, k)
+    first, c1 = build_report(tmp_path / "r", "one", root=tmp_path, store=store, settings={})
+    drawn: list[str] = []
+    real = consensus_module._section
+    monkeypatch.setattr(consensus_module, "_section", lambda *a, **k: drawn.append(a[1]) or real(*a, **k))
+    second, c2 = build_report(tmp_path / "r", "two", root=tmp_path, store=store, settings={})
+    assert drawn == [] and c2 == json.loads(json.dumps(c1, default=float))
+    names = sorted(p.relative_to(first).as_posix() for p in (first / "consensus").rglob("*") if p.is_file())
+    again = sorted(p.relative_to(second).as_posix() for p in (second / "consensus").rglob("*") if p.is_file())
+    assert names and names == again
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    _maps(store, "e", "cnn", 4, 9)  # a new model changes the group: drawn again
+    build_report(tmp_path / "r", "three", root=tmp_path, store=store, settings={})
+    assert drawn == ["ig"]

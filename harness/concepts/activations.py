@@ -82,14 +82,30 @@ def _pool(act: torch.Tensor, cfg) -> torch.Tensor:
     return to_grid(act, cfg).mean(dim=(2, 3))
 
 
-def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activations:
-    """Run ``model`` (a :class:`~harness.models.LoadedModel`) over ``[N, 224, 224, 3]`` uint8 probe images."""
+def _cam_name(depth: str, last: str) -> str:
+    return "gradcam" if depth == last else f"gradcam_d{depth}"
+
+
+def activation_pass(
+    model, images: np.ndarray, *, batch: int = 50, logit_maps: tuple[str, ...] = LOGIT_MAPS
+) -> Activations:
+    """Run ``model`` (a :class:`~harness.models.LoadedModel`) over ``[N, 224, 224, 3]`` uint8 probe images.
+
+    ``logit_maps`` names the logit map variants to compute (default: all, for tuning); the gradients
+    go back only as far as the deepest layer a variant needs (the input only for ``inputgrad``), so a
+    pass for Grad-CAM at the 100 % layer alone costs one backward pass through the head per class.
+    """
+    unknown = set(logit_maps) - set(LOGIT_MAPS)
+    if unknown:
+        raise ValueError(f"unknown logit map variant(s) {sorted(unknown)}; known: {LOGIT_MAPS}")
     cfg = model.cfg
     names = {str(d): cfg.target_layer(d) for d in DEPTHS}
     modules = {d: model.module.get_submodule(n) for d, n in names.items()}
     pooled: dict[str, list[np.ndarray]] = {k: [] for k in LAYERS}
-    maps: dict[str, list[np.ndarray]] = {k: [] for k in (*LAYERS[:-1], *(f"{LOGITS}:{v}" for v in LOGIT_MAPS))}
+    maps: dict[str, list[np.ndarray]] = {k: [] for k in (*LAYERS[:-1], *(f"{LOGITS}:{v}" for v in logit_maps))}
     last = str(DEPTHS[-1])
+    depths = [d for d in CAM_DEPTHS if _cam_name(d, last) in logit_maps or (d == last and "gradxact" in logit_maps)]
+    to_input = "inputgrad" in logit_maps
     for start in range(0, len(images), batch):
         x = torch.from_numpy(images[start : start + batch]).to(model.device).permute(0, 3, 1, 2).float() / 255
         x = normalize(x, cfg)
@@ -102,20 +118,22 @@ def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activation
         ]
         try:
             with torch.enable_grad():
-                logits = model.module(x.requires_grad_(True))
-                cams: dict[str, list[torch.Tensor]] = {v: [] for v in LOGIT_MAPS}
-                for k in range(logits.shape[1]):
-                    grads = torch.autograd.grad(
-                        logits[:, k].sum(), [store[d] for d in CAM_DEPTHS] + [x], retain_graph=True
-                    )
-                    for d, g in zip(CAM_DEPTHS, grads):
+                logits = model.module(x.requires_grad_(to_input))
+                cams: dict[str, list[torch.Tensor]] = {v: [] for v in logit_maps}
+                wrt = [store[d] for d in depths] + ([x] if to_input else [])
+                for k in range(logits.shape[1] if wrt else 0):
+                    grads = torch.autograd.grad(logits[:, k].sum(), wrt, retain_graph=True)
+                    for d, g in zip(depths, grads):
                         a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
-                        cam = torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
-                        cams["gradcam" if d == last else f"gradcam_d{d}"].append(cam)
-                        if d == last:
+                        if _cam_name(d, last) in cams:
+                            cams[_cam_name(d, last)].append(
+                                torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
+                            )
+                        if d == last and "gradxact" in cams:
                             cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
-                    gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
-                    cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
+                    if to_input:
+                        gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
+                        cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
         finally:
             for h in handles:
                 h.remove()
@@ -124,8 +142,9 @@ def activation_pass(model, images: np.ndarray, *, batch: int = 50) -> Activation
             pooled[d].append(_pool(act, cfg).float().cpu().numpy())
             maps[d].append(to_grid(act, cfg).half().cpu().numpy())  # float16: the 25 % maps are large
         pooled[LOGITS].append(logits.detach().float().cpu().numpy())
-        cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
-        for v in LOGIT_MAPS:
+        if "head" in cams:
+            cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
+        for v in logit_maps:
             maps[f"{LOGITS}:{v}"].append(torch.stack(cams[v], 1).detach().float().cpu().numpy())
     return Activations(
         model=model.label,

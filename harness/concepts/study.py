@@ -41,15 +41,24 @@ def parts(n: int = PROBE_N, tune_n: int = TUNE_N) -> tuple[np.ndarray, np.ndarra
     return np.arange(tune_n), np.arange(tune_n, n)
 
 
-@lru_cache(maxsize=2)
-def activations_of(name: str, pretrained: bool = True, device: str = "auto", part: str = "held") -> Activations:
+@lru_cache(maxsize=1)
+def activations_of(
+    name: str,
+    pretrained: bool = True,
+    device: str = "auto",
+    part: str = "held",
+    logit_maps: tuple[str, ...] = (LOGIT_MAP,),
+) -> Activations:
     """One activation pass of ``name`` (``pretrained=False``: its seeded random-weight control) over one part
-    of the probe set (``tune`` or ``held``)."""
+    of the probe set (``tune`` or ``held``), with the logit map variants ``logit_maps`` (tuning asks for all).
+
+    The last pass is kept (a model's trained pass and its control's are each read once; tuning reads its
+    pass once per candidate): the 25 % maps of a probe part take hundreds of MB."""
     from ..models import load_model
 
     model = load_model(name, pretrained=pretrained, device=device)
     idx = dict(zip(("tune", "held"), parts()))[part]
-    return activation_pass(model, probe_set(PROBE_SEED, PROBE_N).images[idx])
+    return activation_pass(model, probe_set(PROBE_SEED, PROBE_N).images[idx], logit_maps=logit_maps)
 
 
 def label_layers(
@@ -195,7 +204,7 @@ def tune(models: list[str], *, device: str = "auto", log=None) -> dict[str, Any]
     nd: dict[str, list[bool]] = {v: [] for v in LOGIT_MAPS}
     per_model: dict[str, dict[str, float]] = {}
     for name in models:
-        acts = activations_of(name, True, device, "tune")
+        acts = activations_of(name, True, device, "tune", LOGIT_MAPS)
         for share in TOP_K_SHARES:
             lab = label_layers(acts, probe.presence, probe, tune_idx, top_k_share=share, layers=(LOGITS,))
             cd[share] += logit_hits(lab[LOGITS]["clip_dissect"])

@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 
 from .. import compare
+from ..atomic import write_atomic
 from ..compare.alignment import ARI_THRESHOLD
 from ..compare.bootstrap import LEVEL, RESAMPLES, BootstrapOptions, format_interval
 from ..compare.clustering import Method as Linkage
-from ..store import canonical_json
+from ..replay import code_digest
+from ..store import Store, canonical_json
 from .collect import MapGroup
 
 METRICS: dict[str, Any] = {
@@ -241,8 +243,15 @@ def _heatmap(path: Path, names: list[str], matrix: np.ndarray, title: str, famil
     )
 
 
-def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions | None = None) -> dict[str, Any]:
-    """Write ``out/consensus/<explainer>/*`` and return the JSON-able summary."""
+def write_consensus(
+    groups: list[MapGroup], out: Path, options: ConsensusOptions | None = None, *, store: Store | None = None
+) -> dict[str, Any]:
+    """Write ``out/consensus/<explainer>/*`` and return the JSON-able summary.
+
+    With a ``store``, each group's section (its JSON entry, CSVs and figures) is kept as a ``consensus``
+    entry keyed by a digest of the group's maps, predictions, models and images, the options and the
+    harness's code: a rerun over the same explanations copies the files instead of drawing them again.
+    """
     options = options or ConsensusOptions()
     boot: BootstrapOptions | None = options.bootstrap() if options.resamples else None
     summary: dict[str, Any] = {
@@ -255,57 +264,104 @@ def write_consensus(groups: list[MapGroup], out: Path, options: ConsensusOptions
         slug = _slug(group, taken)
         folder = out / "consensus" / slug
         folder.mkdir(parents=True, exist_ok=True)
-        entry: dict[str, Any] = {
-            "explainer": group.explainer,
-            "params": group.params,
-            "slug": slug,
-            "label_space": group.label_space,
-            "models": list(group.models),
-            "families": list(group.families),
-            "images": list(group.image_ids),
-            "class_counts": class_counts(group),
-            "metrics": [],
-        }
-        weights = (
-            compare.resample_weights(len(group.image_ids), resamples=boot.resamples, seed=boot.seed)
-            if boot is not None
-            else None
-        )
-        for metric in METRICS:
-            res = analyse(group, metric, options, weights)
-            sim = res.pop("matrix")
-            tree = res.pop("clustering")
-            intervals = res.pop("bootstrap")
-            files = {}
-            matrices = [("similarity", sim.similarity), ("dissimilarity", sim.dissimilarity), ("counts", sim.counts)]
-            if intervals is not None:
-                matrices += [
-                    ("similarity_low", intervals.similarity_low),
-                    ("similarity_high", intervals.similarity_high),
-                    ("dissimilarity_low", intervals.dissimilarity_low),
-                    ("dissimilarity_high", intervals.dissimilarity_high),
-                ]
-            for kind, matrix in matrices:
-                _write_matrix(folder / f"{metric}_{kind}.csv", res["names"], matrix)
-                files[kind] = f"consensus/{slug}/{metric}_{kind}.csv"
-            _heatmap(
-                folder / f"{metric}_heatmap.png",
-                res["names"],
-                sim.similarity,
-                f"{group.title}: mean {metric} similarity",
-                families=res["families"],
-                linkage=tree.linkage,
-            )
-            files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
-            compare.plot_dendrogram(
-                tree,
-                folder / f"{metric}_dendrogram.png",
-                families=res["families"],
-                title=f"{group.title}: {options.linkage} linkage, {metric}",
-            )
-            files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
-            res["files"] = files
-            entry["metrics"].append(res)
+        fields = _cache_fields(group, slug, options) if store is not None else None
+        entry = _cached_section(store, fields, folder) if store is not None and fields is not None else None
+        if entry is None:
+            entry = _section(group, slug, folder, options, boot)
+            if store is not None and fields is not None:
+                _keep_section(store, fields, entry, folder)
         summary["explainers"].append(entry)
-    (out / "consensus.json").write_text(json.dumps(summary, indent=2, default=float))
+    write_atomic(out / "consensus.json", json.dumps(summary, indent=2, default=float))
     return summary
+
+
+def _section(
+    group: MapGroup, slug: str, folder: Path, options: ConsensusOptions, boot: BootstrapOptions | None
+) -> dict[str, Any]:
+    """One group's consensus entry; its CSVs and figures are written to ``folder``."""
+    entry: dict[str, Any] = {
+        "explainer": group.explainer,
+        "params": group.params,
+        "slug": slug,
+        "label_space": group.label_space,
+        "models": list(group.models),
+        "families": list(group.families),
+        "images": list(group.image_ids),
+        "class_counts": class_counts(group),
+        "metrics": [],
+    }
+    weights = (
+        compare.resample_weights(len(group.image_ids), resamples=boot.resamples, seed=boot.seed)
+        if boot is not None
+        else None
+    )
+    for metric in METRICS:
+        res = analyse(group, metric, options, weights)
+        sim = res.pop("matrix")
+        tree = res.pop("clustering")
+        intervals = res.pop("bootstrap")
+        files = {}
+        matrices = [("similarity", sim.similarity), ("dissimilarity", sim.dissimilarity), ("counts", sim.counts)]
+        if intervals is not None:
+            matrices += [
+                ("similarity_low", intervals.similarity_low),
+                ("similarity_high", intervals.similarity_high),
+                ("dissimilarity_low", intervals.dissimilarity_low),
+                ("dissimilarity_high", intervals.dissimilarity_high),
+            ]
+        for kind, matrix in matrices:
+            _write_matrix(folder / f"{metric}_{kind}.csv", res["names"], matrix)
+            files[kind] = f"consensus/{slug}/{metric}_{kind}.csv"
+        _heatmap(
+            folder / f"{metric}_heatmap.png",
+            res["names"],
+            sim.similarity,
+            f"{group.title}: mean {metric} similarity",
+            families=res["families"],
+            linkage=tree.linkage,
+        )
+        files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
+        compare.plot_dendrogram(
+            tree,
+            folder / f"{metric}_dendrogram.png",
+            families=res["families"],
+            title=f"{group.title}: {options.linkage} linkage, {metric}",
+        )
+        files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
+        res["files"] = files
+        entry["metrics"].append(res)
+    return entry
+
+
+# -- the section cache: drawn only when its inputs change ------------------------------------------------
+
+CACHE_KIND = "consensus"
+
+
+def _cache_fields(group: MapGroup, slug: str, options: ConsensusOptions) -> dict[str, Any]:
+    h = hashlib.sha256()
+    h.update(canonical_json([group.explainer, group.params, group.models, group.families]).encode())
+    h.update(canonical_json([group.image_ids, group.label_space, list(group.labels)]).encode())
+    for model in group.models:
+        h.update(np.ascontiguousarray(group.maps[model]).tobytes())
+        h.update(np.ascontiguousarray(group.predictions[model]).tobytes())
+    return {"group": h.hexdigest(), "slug": slug, "options": vars(options), "code": code_digest()}
+
+
+def _cached_section(store: Store, fields: dict[str, Any], folder: Path) -> dict[str, Any] | None:
+    stored = store.get(CACHE_KIND, fields)
+    if stored is None:
+        return None
+    names = stored.meta.get("files", [])
+    if len(names) != len(stored.arrays) - 1:
+        return None
+    for i, name in enumerate(names):
+        write_atomic(folder / name, stored.arrays[f"f{i}"].tobytes(), sync=False)
+    return json.loads(stored.arrays["entry"].tobytes().decode())
+
+
+def _keep_section(store: Store, fields: dict[str, Any], entry: dict[str, Any], folder: Path) -> None:
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    arrays = {f"f{i}": np.frombuffer(Path(folder / n).read_bytes(), np.uint8) for i, n in enumerate(names)}
+    arrays["entry"] = np.frombuffer(json.dumps(entry, default=float).encode(), np.uint8)
+    store.put(CACHE_KIND, fields, arrays, {"files": names})

@@ -39,6 +39,8 @@ class CaseRecord:
         Images whose explanation this case computed / fetched from the store.
     native_resolution:
         The explainer's native map size ``[h, w]`` before upsampling.
+    replayed:
+        The case's outcome came from the store (:mod:`harness.replay`): nothing was computed.
     """
 
     id: str
@@ -53,6 +55,7 @@ class CaseRecord:
     computed: int | None = None
     cached: int | None = None
     native_resolution: list[int] | None = None
+    replayed: bool = False
 
     @property
     def label(self) -> str:

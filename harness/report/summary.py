@@ -125,7 +125,7 @@ def build_report(
         groups = collect_groups(store, cases=cases_filter)
         if image_subsets:
             groups = restrict_images(groups, image_subsets)
-        return write_consensus(groups, out, consensus_options)
+        return write_consensus(groups, out, consensus_options, store=store)
 
     consensus = parts.run(
         "consensus",

@@ -190,6 +190,7 @@ def replay_case(
     def restore(stored: list) -> None:
         for _, doc in stored:
             record = CaseRecord.from_dict(doc)
+            record.replayed = True
             if record.computed or record.cached:  # nothing is computed on a replay: all of it is stored
                 record.computed, record.cached = 0, (record.computed or 0) + (record.cached or 0)
             props.append((PROP_CASE, record))

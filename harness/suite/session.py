@@ -25,6 +25,7 @@ from ..report.records import CaseRecord
 from ..runner import CaseResult, Runner
 from ..store import Store
 
+XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
 LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
 
 
@@ -268,6 +269,12 @@ class HarnessSession:
                     + "; ".join(f"{k} {c['hits']}/{c['misses']}/{c['writes']}" for k, c in sorted(kinds.items()))
                     + " (hits/misses/writes)"
                 )
+        if self.cases:
+            replayed = sum(c.replayed for c in self.cases)
+            lines.append(
+                f"cases: {replayed} replayed from the store, {len(self.cases) - replayed} run "
+                f"({XAI_REPLAY_HINT})"
+            )
         lines += self.weights_lines(verbose=bool(verbose))
         lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
         if write_report and self.options.write_report and (self.cases or self.top1):
