@@ -272,8 +272,7 @@ class HarnessSession:
         if self.cases:
             replayed = sum(c.replayed for c in self.cases)
             lines.append(
-                f"cases: {replayed} replayed from the store, {len(self.cases) - replayed} run "
-                f"({XAI_REPLAY_HINT})"
+                f"cases: {replayed} replayed from the store, {len(self.cases) - replayed} run ({XAI_REPLAY_HINT})"
             )
         lines += self.weights_lines(verbose=bool(verbose))
         lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
