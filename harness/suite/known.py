@@ -241,6 +241,180 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
     # AttnLRP's uniform rule gives half of A @ v's relevance to the attention logits, which read only
     # positional dimensions here: the pixels get exactly half, max error 0.00191 of max 0.00382.
     ("lrp_vit", "oracle_vit", "check_oracle_exact"): "AttnLRP gives the pixels half the relevance (0.00191 of 0.00382)",
+    # -- interventions on the shapes world (suites/test_interventions.py; issue 26) --------------------------
+    # Measured 2026-12-06: 16 class-balanced test images (spurious models: the spurious test split), thresholds
+    # tuned on 16 val images; score vs a seeded uniform-noise map; the 95 % interval of the difference is over
+    # images (1000 resamples).  Single deletion (FunnyBirds: part sums vs the part's deletion drop) is
+    # confounded by area on this world: the object is both the largest and the most important part, so the
+    # random map's sums already rank it first (random 0.68-0.86); Grad-CAM and Saliency often do no better.
+    # check_intervention_usage: a model whose background swap (or tint change) moves the predicted logit by
+    # more than 10 % on half the images or more uses the background, so object masks are not its whole
+    # ground truth (see docs/ground-truth.md).
+    (
+        "gradcam",
+        "zoo_efficientnet_lite0",
+        "check_intervention_background",
+    ): "0.000 <= random 0.000 on 3 images (diff CI [0.000, 0.000])",
+    (
+        "gradcam",
+        "zoo_pvt_v2",
+        "check_intervention_background",
+    ): "0.000 <= random 0.000 on 16 images (diff CI [0.000, 0.000])",
+    (
+        "saliency",
+        "zoo_efficientnet_lite0",
+        "check_intervention_distractors",
+    ): "0.111 <= random 0.167 on 9 images (diff CI [-0.335, 0.278])",
+    (
+        "gradcam",
+        "zoo_pvt_v2",
+        "check_intervention_distractors",
+    ): "0.000 <= random 0.167 on 10 images (diff CI [-0.333, -0.049])",
+    (
+        "gradcam",
+        "zoo_resnet_spurious",
+        "check_intervention_distractors",
+    ): "0.222 <= random 0.222 on 12 images (diff CI [-0.236, 0.222])",
+    (
+        "saliency",
+        "zoo_vit_p16_spurious",
+        "check_intervention_distractors",
+    ): "0.167 <= random 0.250 on 12 images (diff CI [-0.292, 0.097])",
+    (
+        "gradcam",
+        "zoo_vit_p32",
+        "check_intervention_distractors",
+    ): "0.150 <= random 0.167 on 10 images (diff CI [-0.233, 0.200])",
+    (
+        "gradcam",
+        "zoo_pvt_v2",
+        "check_intervention_ranking",
+    ): "-0.279 <= random -0.040 on 16 images (diff CI [-0.513, 0.007])",
+    (
+        "saliency",
+        "zoo_resnet_spurious",
+        "check_intervention_ranking",
+    ): "-0.181 <= random -0.128 on 16 images (diff CI [-0.339, 0.287])",
+    (
+        "saliency",
+        "zoo_vit_p16_spurious",
+        "check_intervention_ranking",
+    ): "0.195 <= random 0.252 on 16 images (diff CI [-0.303, 0.214])",
+    (
+        "gradcam",
+        "zoo_vit_p32",
+        "check_intervention_ranking",
+    ): "-0.087 <= random -0.074 on 16 images (diff CI [-0.354, 0.339])",
+    (
+        "gradcam",
+        "zoo_convnext",
+        "check_intervention_single_deletion",
+    ): "0.344 <= random 0.678 on 9 images (diff CI [-0.833, 0.100])",
+    (
+        "gradcam",
+        "zoo_deit_distilled",
+        "check_intervention_single_deletion",
+    ): "0.445 <= random 0.740 on 10 images (diff CI [-0.777, 0.100])",
+    (
+        "saliency",
+        "zoo_deit_distilled",
+        "check_intervention_single_deletion",
+    ): "0.710 <= random 0.740 on 10 images (diff CI [-0.160, 0.080])",
+    (
+        "gradcam",
+        "zoo_densenet",
+        "check_intervention_single_deletion",
+    ): "0.820 <= random 0.820 on 10 images (diff CI [-0.150, 0.100])",
+    (
+        "saliency",
+        "zoo_densenet",
+        "check_intervention_single_deletion",
+    ): "0.790 <= random 0.820 on 10 images (diff CI [-0.170, 0.080])",
+    (
+        "saliency",
+        "zoo_efficientnet_lite0",
+        "check_intervention_single_deletion",
+    ): "0.620 <= random 0.710 on 10 images (diff CI [-0.220, 0.000])",
+    (
+        "gradcam",
+        "zoo_pvt_v2",
+        "check_intervention_single_deletion",
+    ): "0.760 <= random 0.760 on 10 images (diff CI [0.000, 0.000])",
+    (
+        "saliency",
+        "zoo_pvt_v2",
+        "check_intervention_single_deletion",
+    ): "0.720 <= random 0.760 on 10 images (diff CI [-0.300, 0.181])",
+    (
+        "saliency",
+        "zoo_resnet_spurious",
+        "check_intervention_single_deletion",
+    ): "-0.350 <= random -0.250 on 12 images (diff CI [-0.242, 0.033])",
+    (
+        "gradcam",
+        "zoo_swin",
+        "check_intervention_single_deletion",
+    ): "0.760 <= random 0.820 on 10 images (diff CI [-0.180, 0.040])",
+    (
+        "saliency",
+        "zoo_swin",
+        "check_intervention_single_deletion",
+    ): "0.700 <= random 0.820 on 10 images (diff CI [-0.300, 0.000])",
+    (
+        "gradcam",
+        "zoo_vit_p16",
+        "check_intervention_single_deletion",
+    ): "0.522 <= random 0.822 on 9 images (diff CI [-0.744, -0.022])",
+    (
+        "saliency",
+        "zoo_vit_p16",
+        "check_intervention_single_deletion",
+    ): "0.790 <= random 0.840 on 10 images (diff CI [-0.150, 0.000])",
+    (
+        "gradcam",
+        "zoo_vit_p16_spurious",
+        "check_intervention_single_deletion",
+    ): "0.641 <= random 0.782 on 11 images (diff CI [-0.377, 0.064])",
+    (
+        "saliency",
+        "zoo_vit_p16_spurious",
+        "check_intervention_single_deletion",
+    ): "0.675 <= random 0.767 on 12 images (diff CI [-0.333, 0.142])",
+    (
+        "gradcam",
+        "zoo_vit_p32",
+        "check_intervention_single_deletion",
+    ): "0.589 <= random 0.844 on 9 images (diff CI [-0.478, -0.044])",
+    (
+        "saliency",
+        "zoo_vit_p32",
+        "check_intervention_single_deletion",
+    ): "0.560 <= random 0.860 on 10 images (diff CI [-0.570, -0.050])",
+    (
+        "interventions",
+        "zoo_densenet",
+        "check_intervention_usage",
+    ): "uses the background: swap/tint moves the logit > 10 % on 0.50 of 16 images (object 1.00, distractors 0.00)",
+    (
+        "interventions",
+        "zoo_efficientnet_lite0",
+        "check_intervention_usage",
+    ): "uses the background: swap/tint moves the logit > 10 % on 0.81 of 16 images (object 1.00, distractors 0.30)",
+    (
+        "interventions",
+        "zoo_mobilenetv3",
+        "check_intervention_usage",
+    ): "uses the background: swap/tint moves the logit > 10 % on 0.50 of 16 images (object 1.00, distractors 0.10)",
+    (
+        "interventions",
+        "zoo_resnet_spurious",
+        "check_intervention_usage",
+    ): "uses the background: swap/tint moves the logit > 10 % on 1.00 of 16 images (object 0.81, distractors 0.00)",
+    (
+        "interventions",
+        "zoo_vit_p16_spurious",
+        "check_intervention_usage",
+    ): "uses the background: swap/tint moves the logit > 10 % on 0.69 of 16 images (object 0.94, distractors 0.17)",
 }
 
 
