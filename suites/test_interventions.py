@@ -91,7 +91,7 @@ def _tables(harness, computed, explainer, model):
             return out
 
         ev, tu = _refs(model, "test", N_EVAL), _refs(model, "val", N_TUNE)
-        computed[key] = (tables(ev, False), tables(ev, True), tables(tu, False), tables(tu, True))
+        computed[key] = (tables(ev, False), tables(ev, True), tables(tu, False))
     return computed[key]
 
 

@@ -16,8 +16,9 @@ a mean over images, each beside the same score of a random attribution (uniform 
   correlation is +-1: whether the larger drop gets the larger sum);
 * ``background`` and ``distractors`` (independence): a region whose intervention moves the logit by
   at most ``EPS_REL`` of the original logit is *unimportant*; its attribution density
-  (``share / area``) must be at most ``tau``.  The score is the share of unimportant regions of that
-  kind that stay under ``tau``.  ``tau`` is chosen on a tuning split disjoint from the evaluated
+  (``share / area``) must be at most ``tau`` while the (important) object's is above it.  The score
+  is the share of unimportant regions of that kind so separated from the object (the random control is held to the same ``tau``: a density is
+  scale-free, and a noise map's densities are all about 1).  ``tau`` is chosen on a tuning split disjoint from the evaluated
   images (:func:`tune_tau`: the candidate that best separates important from unimportant regions,
   by balanced accuracy); :func:`inflation` says how much the score would rise if ``tau`` were
   tuned on the evaluated images instead, as FunnyBirds does.
@@ -126,11 +127,20 @@ def tune_tau(tables: list[RegionTable]) -> float:
 
 
 def per_image_independence(tables: list[RegionTable], kind: str, tau: float) -> np.ndarray:
-    """Per image: share of its unimportant regions of ``kind`` with density ``<= tau`` (NaN: none)."""
+    """Per image: share of its unimportant regions of ``kind`` that the map separates from the object
+    at ``tau`` (region density ``<= tau < `` object density); NaN where there is no such region or
+    the object itself is unimportant.  Requiring the object above ``tau`` keeps a flat map (every
+    density about 1) from passing by a lenient ``tau``."""
     out = []
     for t in tables:
-        sel = np.array([_kind(n) == kind for n in t.names]) & t.unimportant()
-        out.append(float((t.density[sel] <= tau).mean()) if sel.any() else float("nan"))
+        names = list(t.names)
+        unimp = t.unimportant()
+        sel = np.array([_kind(n) == kind for n in names]) & unimp
+        if not sel.any() or unimp[names.index("object")]:
+            out.append(float("nan"))
+            continue
+        above = t.density[names.index("object")] > tau
+        out.append(float(((t.density[sel] <= tau) & above).mean()))
     return np.array(out)
 
 
@@ -189,7 +199,6 @@ def evaluate(
     tables: list[RegionTable],
     controls: list[RegionTable],
     tune: list[RegionTable],
-    tune_controls: list[RegionTable],
     *,
     seed: int = 0,
 ) -> ScoreResult:
@@ -197,9 +206,8 @@ def evaluate(
     if score == "ranking":
         return _pooled(tables, controls, seed)
     tau = tune_tau(tune) if score in ("background", "distractors") else None
-    tau_c = tune_tau(tune_controls) if tau is not None else None
     vals = per_image(score, tables, tau or 0.0)
-    ctrl = per_image(score, controls, tau_c or 0.0)
+    ctrl = per_image(score, controls, tau or 0.0)  # density is scale-free: the control is held to the same tau
     ok = np.isfinite(vals) & np.isfinite(ctrl)
     diff = vals[ok] - ctrl[ok]
     lo, hi = _mean_interval(diff, seed)

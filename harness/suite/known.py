@@ -252,39 +252,24 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
     # ground truth (see docs/ground-truth.md).
     (
         "gradcam",
-        "zoo_efficientnet_lite0",
-        "check_intervention_background",
-    ): "0.000 <= random 0.000 on 3 images (diff CI [0.000, 0.000])",
-    (
-        "gradcam",
         "zoo_pvt_v2",
         "check_intervention_background",
-    ): "0.000 <= random 0.000 on 16 images (diff CI [0.000, 0.000])",
-    (
-        "saliency",
-        "zoo_efficientnet_lite0",
-        "check_intervention_distractors",
-    ): "0.111 <= random 0.167 on 9 images (diff CI [-0.335, 0.278])",
-    (
-        "gradcam",
-        "zoo_pvt_v2",
-        "check_intervention_distractors",
-    ): "0.000 <= random 0.167 on 10 images (diff CI [-0.333, -0.049])",
-    (
-        "gradcam",
-        "zoo_resnet_spurious",
-        "check_intervention_distractors",
-    ): "0.222 <= random 0.222 on 12 images (diff CI [-0.236, 0.222])",
-    (
-        "saliency",
-        "zoo_vit_p16_spurious",
-        "check_intervention_distractors",
-    ): "0.167 <= random 0.250 on 12 images (diff CI [-0.292, 0.097])",
+    ): "Grad-CAM never puts the object above an unimportant background (0.000 vs random 0.000, 14 images)",
     (
         "gradcam",
         "zoo_vit_p32",
+        "check_intervention_background",
+    ): "Grad-CAM never puts the object above an unimportant background (0.000 vs random 0.000, 14 images)",
+    (
+        "gradcam",
+        "zoo_efficientnet_lite0",
+        "check_intervention_background",
+    ): "Grad-CAM never puts the object above an unimportant background (0.000 vs random 0.000, 3 images)",
+    (
+        "gradcam",
+        "zoo_pvt_v2",
         "check_intervention_distractors",
-    ): "0.150 <= random 0.167 on 10 images (diff CI [-0.233, 0.200])",
+    ): "Grad-CAM never puts the object above an unimportant distractor (0.000 vs random 0.000, 10 images)",
     (
         "gradcam",
         "zoo_pvt_v2",
