@@ -17,11 +17,12 @@ a mean over images, each beside the same score of a random attribution (uniform 
 * ``background`` and ``distractors`` (independence): a region whose intervention moves the logit by
   at most ``EPS_REL`` of the original logit is *unimportant*; its attribution density
   (``share / area``) must be at most ``tau`` while the (important) object's is above it.  The score
-  is the share of unimportant regions of that kind so separated from the object (the random control is held to the same ``tau``: a density is
-  scale-free, and a noise map's densities are all about 1).  ``tau`` is chosen on a tuning split disjoint from the evaluated
-  images (:func:`tune_tau`: the candidate that best separates important from unimportant regions,
-  by balanced accuracy); :func:`inflation` says how much the score would rise if ``tau`` were
-  tuned on the evaluated images instead, as FunnyBirds does.
+  is the share of unimportant regions of that kind so separated from the object.  The random
+  control is held to the same ``tau`` (a density is scale-free; a noise map's are all about 1).
+  ``tau`` is chosen on a tuning split disjoint from the evaluated images (:func:`tune_tau`: of 80
+  candidates, the one that best separates important from unimportant regions, by balanced
+  accuracy); ``ScoreResult.inflation`` says how much the score would rise if ``tau`` were tuned on
+  the evaluated images instead, as FunnyBirds does.
 
 Intervals come from :mod:`harness.compare.bootstrap` (resampling images).  A check passes when the
 score is above its control's; the 95 % interval of ``score - control`` is recorded beside it (with
