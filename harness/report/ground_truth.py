@@ -53,16 +53,16 @@ def intervention_table(summary: dict) -> str:
     for (explainer, model), cases in sorted(by_pair.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         row: list[object] = [explainer, model]
         for score in SCORES:
-            c = cases.get(score)
-            v = (c or {}).get("value") or {}
+            case = cases.get(score) or {}
+            v = case.get("value") or {}
             if not v or v.get("value") is None:
                 row.append("n/a")
                 continue
             lo, hi = v.get("diff_ci") or [None, None]
             cell = f"{_num(v['value'])} ({_num(v['control'])}) [{_num(lo)}, {_num(hi)}]"
             if v.get("inflation") is not None:
-                cell += f" +{_num(v['inflation'])}"
-            row.append(cell + OUTCOME_MARK.get(c["outcome"], ""))
+                cell += f" {v['inflation']:+.3f}"
+            row.append(cell + OUTCOME_MARK.get(case["outcome"], ""))
         rows.append(row)
     return render_markdown(["explainer", "model", *SCORES], rows)
 
