@@ -43,12 +43,20 @@ def oracle_table(summary: dict) -> str:
 
 
 def intervention_table(summary: dict) -> str:
-    """FunnyBirds' shape: explainer x model rows, one column per score: value (control) [interval of the difference]."""
+    """FunnyBirds' shape: explainer x model rows, one column per score: value (control) [interval of the difference].
+
+    ``contrastivity`` is ``check_target_respected``'s value where the summary holds it: the smallest relative
+    L2 change of the map when the second-ranked class is explained instead (FunnyBirds' target sensitivity)."""
     by_pair: dict[tuple[str, str], dict[str, dict]] = {}
     for c in _cases(summary, "check_intervention_"):
         if c["explainer"] == "interventions":
             continue
         by_pair.setdefault((c["explainer"], c["model"]), {})[c["check"].removeprefix("check_intervention_")] = c
+    contrast = {
+        (c["explainer"], c["model"]): c.get("value")
+        for c in summary.get("cases", [])
+        if c.get("check") == "check_target_respected"
+    }
     rows = []
     for (explainer, model), cases in sorted(by_pair.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         row: list[object] = [explainer, model]
@@ -63,8 +71,10 @@ def intervention_table(summary: dict) -> str:
             if v.get("inflation") is not None:
                 cell += f" {v['inflation']:+.3f}"
             row.append(cell + OUTCOME_MARK.get(case["outcome"], ""))
+        second = contrast.get((explainer, model))
+        row.append(_num(second) if isinstance(second, float) else "-")
         rows.append(row)
-    return render_markdown(["explainer", "model", *SCORES], rows)
+    return render_markdown(["explainer", "model", *SCORES, "contrastivity"], rows)
 
 
 def usage_table(summary: dict) -> str:
@@ -108,7 +118,7 @@ def render_all(summary: dict, known: dict) -> str:
     for title, table in (
         ("Oracles", oracle_table(summary)),
         (
-            "Interventions: score (random control) [95 % interval of the difference] +inflation",
+            "Interventions: score (random control) [95 % interval of the difference] threshold inflation",
             intervention_table(summary),
         ),
         ("Masks against interventions", usage_table(summary)),
