@@ -10,6 +10,7 @@ rerun reads them instead of running the model.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from .shapes import Scene, draw_scene, render
 
 KIND = "intervention"
 EFFECTS_VERSION = "1"  # bump when rendering or the interventions change
+RENDER_CACHE = 64  # samples whose renders are kept (about 1 MB each): the evaluated and tuning images
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,16 @@ class Effects:
         }
 
 
+@functools.lru_cache(maxsize=RENDER_CACHE)
+def renders(ref: SceneRef) -> tuple[np.ndarray, ...]:
+    """The original render of ``ref`` and one per intervention, in :func:`interventions_for` order.
+
+    Kept for the last ``RENDER_CACHE`` samples: every model of a run sees the same samples, and
+    rendering, not the small models' forward passes, is most of the cost."""
+    scene = ref.scene()
+    return (render(scene), *(render(intervene(scene, n)) for n in interventions_for(scene)))
+
+
 def _logits(module: torch.nn.Module, images: list[np.ndarray], cfg, device) -> np.ndarray:
     with torch.no_grad():
         return module(preprocess(images, cfg).to(device)).float().cpu().numpy()
@@ -80,8 +92,7 @@ def measure_effects(loaded, ref: SceneRef, *, store=None, model_fields: dict | N
     if entry is not None:
         logits = entry.arrays["logits"]
     else:
-        images = [render(scene)] + [render(intervene(scene, n)) for n in names]
-        logits = _logits(loaded.module, images, loaded.cfg, loaded.device)
+        logits = _logits(loaded.module, list(renders(ref)), loaded.cfg, loaded.device)
         if store is not None and model_fields is not None:
             store.put(KIND, fields, {"logits": logits.astype(np.float32)}, {"names": list(names)})
     target = int(logits[0].argmax())
