@@ -11,6 +11,8 @@ small and a failing one reproduces from its seed.
   dataset, an infinite supply of in-distribution images) plus bounded pixel
   noise, preprocessed for the model.
 * :data:`baselines`, :func:`targets`, :data:`step_counts`.
+* :data:`weight_seeds` (random weights of the bias-free ReLU oracle) and :func:`patch_sets`
+  (the patches an oracle ViT is wired to attend to).
 
 Seeds come from the test id (:func:`harness.seeds.seed_for`), so ``@seed`` reproduces
 a run on any machine; profiles ``dev`` and ``ci`` live in ``conftest.py``.
@@ -30,6 +32,16 @@ MAX_SHAPES_INDEX = 10_000  # shapes samples drawn from this many per split
 baselines = st.sampled_from(("black", "blur", "noise"))
 step_counts = st.sampled_from((16, 32, 64))
 _finite = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False, width=32)
+
+
+weight_seeds = st.integers(min_value=0, max_value=2**31 - 1)
+
+
+def patch_sets(n_patches: int, *, max_size: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
+    """Sorted, non-empty tuples of distinct token indices below ``n_patches`` (at most ``max_size``)."""
+    return st.lists(st.integers(min_value=0, max_value=n_patches - 1), min_size=1, max_size=max_size, unique=True).map(
+        lambda xs: tuple(sorted(xs))
+    )
 
 
 def targets(num_classes: int) -> st.SearchStrategy[int]:

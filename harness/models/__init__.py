@@ -1,6 +1,6 @@
 """Model registry: configs, weight resolution and loading."""
 
-from . import packaged, study, toy, zoo  # noqa: F401  (registration side effects)
+from . import oracle, packaged, study, toy, zoo  # noqa: F401  (registration side effects)
 from .config import DEPTHS, FAMILIES, ModelCfg
 from .from_timm import UnderivableConfig, from_timm
 from .loading import LoadedModel, WeightsLoadError, load_model, pick_device

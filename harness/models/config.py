@@ -20,7 +20,7 @@ TF_LITE_MEAN = (127.0 / 255.0,) * 3
 TF_LITE_STD = (128.0 / 255.0,) * 3
 
 FAMILIES = ("cnn", "transformer", "hybrid")
-SOURCES = ("timm", "package", "toy", "zoo", "checkpoint", "adapter")
+SOURCES = ("timm", "package", "toy", "zoo", "checkpoint", "adapter", "oracle")
 LAYOUTS = ("nchw", "nhwc", "tokens")
 DEPTHS = (25, 50, 75, 100)
 # Structural facts some explainers need (ExplainerCfg.requires):
@@ -44,7 +44,8 @@ class ModelCfg:
     source:
         Where real weights come from: ``timm`` (local file, HF cache, hub),
         ``package`` (a pip package bundles them), ``toy`` (random or
-        hand-set weights for unit tests), ``zoo`` (trained by us),
+        hand-set weights for unit tests), ``oracle`` (hand-wired models
+        whose right attribution is known: :mod:`harness.models.oracle`), ``zoo`` (trained by us),
         ``checkpoint`` (the user's file in ``checkpoint``) or ``adapter``
         (a torchvision or transformers classifier: local file or random).
     input_size:

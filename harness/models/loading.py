@@ -19,6 +19,7 @@ from torch import nn
 
 from .adapters import Adapted, build_adapted, is_adapter
 from .config import ModelCfg
+from .oracle import ORACLE_BUILDERS
 from .packaged import remap_in_order
 from .registry import get_model_cfg
 from .toy import TOY_BUILDERS
@@ -61,6 +62,8 @@ def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Mo
     kwargs: dict[str, Any] = dict(cfg.create_kwargs)
     if cfg.arch in TOY_BUILDERS:
         return TOY_BUILDERS[cfg.arch](**kwargs)
+    if cfg.arch in ORACLE_BUILDERS:
+        return ORACLE_BUILDERS[cfg.arch](**kwargs)
     if is_adapter(cfg.arch):  # torchvision:NAME, transformers:CLASS
         return build_adapted(cfg.arch, **kwargs)
     import timm

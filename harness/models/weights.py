@@ -176,7 +176,7 @@ def short_remedy(cfg: ModelCfg) -> str:
 def resolve_weights(cfg: ModelCfg, options: WeightsOptions | None = None) -> WeightsSource:
     """Find weights for ``cfg`` in the documented order, without loading them."""
     options = options or WeightsOptions.from_env()
-    if cfg.source == "toy":
+    if cfg.source in ("toy", "oracle"):
         return WeightsSource(
             kind="hand" if cfg.arch.startswith("harness.") else "random",
             path=None,

@@ -234,43 +234,105 @@ def _distractor(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return _polygon_mask([poly]), colour
 
 
-def make_sample(seed: int, split: str, index: int, *, spurious: bool = False, cue_p: float = 0.9) -> Sample:
-    """Sample ``index`` of ``split``: image, exact object mask, label, cue."""
+@dataclass
+class Scene:
+    """Every random draw of one sample, before composition: :func:`render` turns it into pixels.
+
+    Layers, bottom to top: ``background`` (then the spurious ``tint``, when there is one), the
+    ``distractors`` in drawing order, the class object (``mask`` filled with ``fill``), and the
+    sensor ``noise``.  Holding the draws apart lets :mod:`harness.zoo.interventions` re-render the
+    same sample with exactly one element changed, while the unchanged render is bit-identical to
+    :func:`make_sample`'s.
+    """
+
+    seed: int
+    split: str
+    index: int
+    spurious: bool
+    label: int
+    background: np.ndarray  # [224, 224, 3] float, 0..1
+    bg_kind: str
+    cue: int
+    tint: np.ndarray | None  # [3] colour mixed into the background (spurious variant), else None
+    distractors: list[tuple[np.ndarray, np.ndarray]]  # (mask, colour) in drawing order
+    radius: float
+    angle: float
+    centre: tuple[float, float]
+    mask: np.ndarray  # [224, 224] bool: the class object
+    fill: np.ndarray  # [224, 224, 3]: the class colour and texture in the object's frame
+    noise: np.ndarray  # [224, 224, 3]
+
+
+def draw_scene(seed: int, split: str, index: int, *, spurious: bool = False, cue_p: float = 0.9) -> Scene:
+    """Draw sample ``index`` of ``split`` (the random stream of :func:`make_sample`, in its order)."""
     if split not in SPLIT_IDS:
         raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLIT_IDS)}")
     rng = np.random.default_rng([seed, SPLIT_IDS[split], index, int(spurious)])
     label = int(rng.integers(NUM_CLASSES))
     cls = CLASSES[label]
     bg_kind = "photo" if rng.random() < 0.6 else "texture"
-    img = _photo_background(rng) if bg_kind == "photo" else _texture_background(rng)
-    cue = -1
+    background = _photo_background(rng) if bg_kind == "photo" else _texture_background(rng)
+    cue, tint = -1, None
     if spurious:
         correlated = split != "test" and rng.random() < cue_p
         cue = label if correlated else int(rng.integers(NUM_CLASSES))
-        img = 0.55 * img + 0.45 * _hsv(CUE_HUES[cue], 0.6, 0.75)
-    for _ in range(rng.integers(0, 4)):
-        m, colour = _distractor(rng)
-        img[m] = colour
+        tint = _hsv(CUE_HUES[cue], 0.6, 0.75)
+    distractors = [_distractor(rng) for _ in range(rng.integers(0, 4))]
     r = rng.uniform(26, 56)
     angle = rng.uniform(0, 2 * np.pi)
     cx, cy = rng.uniform(r + 2, SIZE - r - 2, 2)
     mask = _polygon_mask(_place(_outline(cls.shape, r), angle, cx, cy))
-    img = np.where(mask[..., None], _fill(cls, rng, angle, cx, cy), img)
-    img = img + rng.normal(0, 0.02, img.shape)  # sensor-like noise
-    image = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    fill = _fill(cls, rng, angle, cx, cy)
+    noise = rng.normal(0, 0.02, (SIZE, SIZE, 3))
+    return Scene(
+        seed=seed,
+        split=split,
+        index=index,
+        spurious=spurious,
+        label=label,
+        background=background,
+        bg_kind=bg_kind,
+        cue=cue,
+        tint=tint,
+        distractors=distractors,
+        radius=float(r),
+        angle=float(angle),
+        centre=(float(cx), float(cy)),
+        mask=mask,
+        fill=fill,
+        noise=noise,
+    )
+
+
+def render(scene: Scene) -> np.ndarray:
+    """The scene's pixels, ``[224, 224, 3]`` uint8 (layers as in :class:`Scene`)."""
+    img = scene.background.copy()
+    if scene.tint is not None:
+        img = 0.55 * img + 0.45 * scene.tint
+    for m, colour in scene.distractors:
+        img[m] = colour
+    img = np.where(scene.mask[..., None], scene.fill, img)
+    img = img + scene.noise  # sensor-like noise
+    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def make_sample(seed: int, split: str, index: int, *, spurious: bool = False, cue_p: float = 0.9) -> Sample:
+    """Sample ``index`` of ``split``: image, exact object mask, label, cue."""
+    scene = draw_scene(seed, split, index, spurious=spurious, cue_p=cue_p)
+    cx, cy = scene.centre
     meta = dict(
         split=split,
         index=index,
         seed=seed,
-        background=bg_kind,
-        radius=round(float(r), 2),
-        angle=round(float(angle), 4),
-        centre=[round(float(cx), 2), round(float(cy), 2)],
-        class_name=cls.name,
+        background=scene.bg_kind,
+        radius=round(scene.radius, 2),
+        angle=round(scene.angle, 4),
+        centre=[round(cx, 2), round(cy, 2)],
+        class_name=CLASSES[scene.label].name,
         spurious=spurious,
-        cue=cue,
+        cue=scene.cue,
     )
-    return Sample(image, mask, label, cue, meta)
+    return Sample(render(scene), scene.mask, scene.label, scene.cue, meta)
 
 
 def make_split(

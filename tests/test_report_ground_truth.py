@@ -1,0 +1,51 @@
+"""The ground-truth tables render from a summary's case records."""
+
+from harness.cli.ground_truth import main
+from harness.report.ground_truth import intervention_table, localisation_revisit, oracle_table, usage_table
+
+
+def _case(check, model, explainer, value, outcome="passed"):
+    return {"check": check, "model": model, "explainer": explainer, "value": value, "outcome": outcome}
+
+
+SUMMARY = {
+    "cases": [
+        _case("check_oracle_exact", "oracle_linear", "ig", {"rel_error": 1e-7}),
+        _case(
+            "check_oracle_region", "oracle_vit", "rollout", {"failure": "share of |attr| 0.615 < 0.95 [x]"}, "xfailed"
+        ),
+        _case(
+            "check_intervention_ranking",
+            "zoo_a",
+            "gradcam",
+            {"value": 0.5, "control": 0.1, "diff_ci": [0.2, 0.6], "inflation": None},
+        ),
+        _case(
+            "check_intervention_background",
+            "zoo_a",
+            "gradcam",
+            {"value": 1.0, "control": 0.0, "diff_ci": [1.0, 1.0], "inflation": -0.25},
+        ),
+        _case("check_intervention_usage", "zoo_a", "interventions", {"object": 1.0, "background": 0.0}),
+        _case("check_target_respected", "zoo_a", "gradcam", 0.42),
+        _case("check_intervention_usage", "zoo_b", "interventions", {"object": 1.0, "background": 0.8}, "xfailed"),
+    ]
+}
+
+
+def test_tables_show_values_controls_intervals_and_verdicts():
+    oracle = oracle_table(SUMMARY)
+    assert "rel_error 0.000" in oracle and "&#124;attr&#124; 0.615 < 0.95 (xfail)" in oracle
+    iv = intervention_table(SUMMARY)
+    row = "| gradcam | zoo_a | 0.500 (0.100) [0.200, 0.600] | n/a | 1.000 (0.000) [1.000, 1.000] -0.250 | n/a | 0.420 |"
+    assert row in iv
+    usage = usage_table(SUMMARY)
+    assert "| zoo_a | 1.000 | - | - | 0.000 | - | agree |" in usage and "DISAGREE" in usage
+    known = {("gradcam", "zoo_a", "check_localisation"): "r", ("cam", "zoo_b", "check_localisation"): "r"}
+    revisit = localisation_revisit(SUMMARY, known)
+    assert "explainer misses what the model uses" in revisit and "mask ground truth incomplete" in revisit
+
+
+def test_cli_names_a_missing_summary(tmp_path, capsys):
+    assert main([str(tmp_path / "none.json")]) == 2
+    assert "no summary at" in capsys.readouterr().err
