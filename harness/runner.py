@@ -26,7 +26,7 @@ import torch
 from . import __version__
 from .compute import ChunkResult, explain_chunk
 from .explainers import Explainer
-from .explainers.registry import CPU_BATCH
+from .explainers.registry import CPU_BATCH, explainer_dist_versions
 from .images import ImageLoadError, ImageRecord, ImageSet, image_digest, preprocess, read_image
 from .models import (
     LoadedModel,
@@ -279,6 +279,9 @@ class Runner:
             "explainer_version": explainer.cfg.version,
             "params": explainer.param_dict,
         }
+        dists = explainer_dist_versions(explainer)
+        if dists:  # only then: the keys of explainers without extra distributions stay as they were
+            base["dists"] = dists
         return [{**base, "image": self._digests[r.id], "target": int(t)} for r, t in zip(records, targets)]
 
     def explanation_keys(self, name: str, explainer: Explainer, limit: int | None = None) -> list[str]:

@@ -9,6 +9,8 @@
 ``python -m harness zoo data|train|evaluate``: the ground-truth zoo (see :mod:`harness.zoo`)
 ``python -m harness weights fetch|where --models study [--cache-dir DIR]``: fill a hub cache for offline use
 ``python -m harness concepts tune|dissect|bias``: concept labels of units and the spurious-cue bias probe
+``python -m harness diff A B``: which explanations moved between two runs (exit 1 when any did)
+``python -m harness drift --candidate PKG==VER``: rerun a selection under candidate dependencies and diff it
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights", "concepts")
+COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights", "concepts", "diff", "drift")
 
 
 def build_parser() -> argparse.ArgumentParser:

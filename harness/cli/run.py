@@ -81,6 +81,11 @@ def _select(args) -> tuple[list[str], list[str]]:
     from ..explainers import list_explainers
     from ..models import list_models
 
+    from pathlib import Path
+
+    from ..project import load_project
+
+    load_project(Path.cwd())  # [tool.xai-harness] and xai_harness.plugins: a project's own models and explainers
     preset = PRESETS[args.preset]() if args.preset else None
     model_pats = args.models.split(",") if args.models else list(preset.models if preset else ())
     expl_pats = args.explainers.split(",") if args.explainers else list(preset.explainers if preset else ())
