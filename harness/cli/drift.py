@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,12 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--candidate", action="append", default=[], metavar="PKG==VER", help="a pin (repeatable)")
+    p.add_argument(
+        "--requirements",
+        default=None,
+        metavar="FILE",
+        help="candidates: every exact pin (PKG==VER) of FILE whose version differs from this environment's",
+    )
     p.add_argument("--set-env", action="append", default=[], metavar="VAR=VAL", help="an environment switch")
     p.add_argument("--allow-torch", action="store_true", help="build candidates that install another torch build")
     p.add_argument("--images", default="builtin", metavar="SPEC", help="image set, as harness run")
@@ -66,10 +73,36 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_drift, out="drift", preset=None)
 
 
+def requirement_pins(path: Path) -> list:
+    """The exact pins of a requirements file that differ from the installed versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..drift.envs import Pin
+
+    out = []
+    for line in path.read_text().splitlines():
+        text = line.split("#", 1)[0].split(";", 1)[0].strip()
+        if "==" not in text or text.startswith("-"):
+            continue
+        pin = Pin.parse(re.sub(r"\[.*?\]", "", text))
+        try:
+            have = version(pin.name)
+        except PackageNotFoundError:
+            have = ""
+        if have != pin.version:
+            out.append(pin)
+    return out
+
+
 def _parse(args) -> list[Candidate]:
     from ..drift.envs import Pin
 
     pins = tuple(Pin.parse(c) for c in args.candidate)
+    if args.requirements:
+        path = Path(args.requirements)
+        if not path.is_file():
+            raise SystemExit(f"harness drift: --requirements {path}: no such file")
+        pins += tuple(requirement_pins(path))
     env = []
     for item in args.set_env:
         var, sep, val = item.partition("=")
@@ -77,6 +110,9 @@ def _parse(args) -> list[Candidate]:
             raise SystemExit(f"harness drift: --set-env {item!r}: give VAR=VALUE")
         env.append((var, val))
     if not pins and not env:
+        if args.requirements:
+            print(f"drift: every pin of {args.requirements} matches this environment; nothing to rerun")
+            return []
         raise SystemExit("harness drift: give at least one --candidate PKG==VER or --set-env VAR=VAL")
     return [Candidate((p,)) for p in pins] + ([Candidate((), tuple(env))] if env else [])
 
@@ -161,13 +197,13 @@ def cmd_drift(args) -> int:
 
 
 def _drift(args) -> int:
+    from ..atomic import write_json
     from ..drift.attribute import attribute, summary_lines
     from ..drift.diff import diff_runs
     from ..drift.envs import CandidateError
     from ..drift.rerun import RunFailed, RunSpec, run_selection
     from ..drift.runs import Selection, load_run
     from ..store import Store
-    from ..atomic import write_json
     from .diff import gate_status, report_diff
 
     try:
@@ -175,6 +211,8 @@ def _drift(args) -> int:
     except CandidateError as exc:
         print(f"harness drift: {exc}", file=sys.stderr)
         return 2
+    if not candidates:
+        return 0
     if not args.models or not args.explainers:
         print("harness drift: give --models and --explainers (the selection to rerun)", file=sys.stderr)
         return 2

@@ -78,11 +78,10 @@ def add_parser(sub) -> None:
 
 
 def _select(args) -> tuple[list[str], list[str]]:
-    from ..explainers import list_explainers
-    from ..models import list_models
-
     from pathlib import Path
 
+    from ..explainers import list_explainers
+    from ..models import list_models
     from ..project import load_project
 
     load_project(Path.cwd())  # [tool.xai-harness] and xai_harness.plugins: a project's own models and explainers

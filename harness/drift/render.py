@@ -143,6 +143,8 @@ def write_page(out: Path, result: DiffResult, a: Run, b: Run) -> Path:
         for f in result.floors.values()
     )
     header = "".join(f"<th class='sortable'>{h}</th>" for h in HEADERS)
+    report_head = "".join(f"<th>{h}</th>" for h in REPORT_HEADERS)
+    report_table = f"<h2>Report changes</h2><table><tr>{report_head}</tr>{report_rows}</table>" if report_rows else ""
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>xai-harness diff</title><style>{asset("viewer.css")}</style></head>
 <body><header><h1>Explanation diff</h1>
@@ -155,7 +157,7 @@ B: {html.escape(result.b)} {html.escape(str(result.versions_b))}</p></header>
 <p class="note">Overlays: {html.escape(NORMALISATION)}; the difference uses the diverging map.</p>
 {"".join(cards) or "<p>None.</p>"}
 <h2>Every case</h2><table><tr>{header}</tr>{rows}</table>
-{f"<h2>Report changes</h2><table><tr><th>kind</th><th>what</th><th>A</th><th>B</th><th>note</th></tr>{report_rows}</table>" if report_rows else ""}
+{report_table}
 </body></html>
 """
     return write_atomic(out / "diff.html", page)

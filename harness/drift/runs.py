@@ -128,8 +128,17 @@ def entry_versions(fields: dict[str, Any]) -> dict[str, str]:
     return {**fields.get("versions", {}), **fields.get("dists", {})}
 
 
-def _params_label(params: dict[str, Any]) -> str:
-    return "" if not params else canonical_json(params)
+def _params_label(explainer: str, params: dict[str, Any]) -> str:
+    """The parameters that differ from the explainer's defaults (a case's seed is not a different method)."""
+    from ..explainers.registry import EXPLAINERS
+
+    defaults = dict(EXPLAINERS.get(explainer)[0].defaults) if explainer in EXPLAINERS else {}
+    extra = {
+        k: v
+        for k, v in params.items()
+        if k != "seed" and (k not in defaults or canonical_json({k: defaults[k]}) != canonical_json({k: v}))
+    }
+    return canonical_json(extra) if extra else ""
 
 
 def read_maps(store: Store, selection: Selection, *, name: str) -> dict[CaseId, MapRef]:
@@ -139,7 +148,12 @@ def read_maps(store: Store, selection: Selection, *, name: str) -> dict[CaseId, 
     for path, f, meta in store.scan("explanation"):
         if not selection.accepts(f):
             continue
-        case = CaseId(f["model"], f["explainer"], str(meta.get("image_id", f["image"])), _params_label(f["params"]))
+        case = CaseId(
+            f["model"],
+            f["explainer"],
+            str(meta.get("image_id", f["image"])),
+            _params_label(f["explainer"], f["params"]),
+        )
         ref = MapRef(path, int(f["target"]), str(f["image"]), entry_versions(f))
         old = maps.get(case)
         if old is not None and old.versions != ref.versions:
