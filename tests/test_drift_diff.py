@@ -141,3 +141,49 @@ def test_map_change_measures():
 def test_unreadable_side_is_a_clear_error(tmp_path, capsys):
     assert main(["diff", str(tmp_path / "nope"), str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def _report_folder(root, store: Store, *, outcome: str, score: float, rank: int, verdict: str) -> None:
+    root.mkdir(parents=True)
+    summary = {
+        "settings": {"store": str(store.root)},
+        "versions": VERSIONS,
+        "cases": [{"id": "ig-toy_a", "outcome": outcome}],
+    }
+    board = {
+        "results": [
+            {
+                "explainer": "ig",
+                "model": "toy_a",
+                "metric": "faithfulness",
+                "score": score,
+                "score_interval": [0.4, 0.6],
+            }
+        ],
+        "aggregate": [{"explainer": "ig", "rank": rank, "rank_shown": str(rank)}],
+    }
+    consensus = {"explainers": [{"slug": "ig", "metrics": [{"metric": "cosine", "verdict": verdict}]}]}
+    for name, doc in (("summary.json", summary), ("leaderboard.json", board), ("consensus.json", consensus)):
+        (root / name).write_text(json.dumps(doc))
+
+
+def test_report_folders_add_checks_metrics_ranks_and_verdicts(tmp_path):
+    maps = _maps()
+    a, b = Store(tmp_path / "a"), Store(tmp_path / "b")
+    _fill(a, maps)
+    _fill(b, maps)
+    _report_folder(tmp_path / "ra", a, outcome="passed", score=0.5, rank=1, verdict="clusters follow architecture")
+    _report_folder(tmp_path / "rb", b, outcome="failed", score=0.7, rank=2, verdict="undecided")
+    result = diff_runs(load_run(tmp_path / "ra", Selection()), load_run(tmp_path / "rb", Selection()))
+    assert not result.moved and len(result.cases) == 16
+    kinds = {(r.kind, r.before, r.after) for r in result.report_moved}
+    assert kinds == {
+        ("check", "passed", "failed"),
+        ("metric", 0.5, 0.7),
+        ("rank", "1", "2"),
+        ("verdict", "clusters follow architecture", "undecided"),
+    }
+    # a score inside A's interval is listed but has not moved
+    _report_folder(tmp_path / "rc", b, outcome="passed", score=0.55, rank=1, verdict="clusters follow architecture")
+    near = diff_runs(load_run(tmp_path / "ra", Selection()), load_run(tmp_path / "rc", Selection()))
+    assert [(r.kind, r.moved) for r in near.report] == [("metric", False)] and not near.anything_moved
