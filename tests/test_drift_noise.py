@@ -14,6 +14,7 @@ from harness.drift.noise import (
     default_tolerance,
     measure_floor,
     read_floors,
+    stored_floor,
     write_floors,
 )
 from harness.images import image_folder
@@ -48,4 +49,8 @@ def test_measure_floor_on_a_toy_model(tmp_path, image_dir):
     shap = measure_floor(runner, "toy_resnet", "kernelshap", images=1)
     assert shap.determinism == "seeded-stochastic"
     write_floors(tmp_path / "noise.json", [grad, shap])
+    assert stored_floor(runner, "toy_resnet", "saliency", images=2).determinism == grad.determinism
+    again = Runner(Store(tmp_path / "store"), image_folder(image_dir), device="cpu", random_ok=True)
+    assert stored_floor(again, "toy_resnet", "saliency", images=2).spread == pytest.approx(grad.spread)
+    assert again.loads == 0, "a stored floor must not load the model"
     assert read_floors(tmp_path / "noise.json")[("toy_resnet", "saliency")] == grad

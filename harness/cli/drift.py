@@ -119,7 +119,7 @@ def _parse(args) -> list[Candidate]:
 
 def _noise(args, spec, out: Path):
     """Noise floors of every planned pair, measured here (the base environment)."""
-    from ..drift.noise import measure_floor, write_floors
+    from ..drift.noise import stored_floor, write_floors
     from ..grid import plan_grid
     from ..image_sets import run_image_sets
     from ..models import WeightsOptions, WeightsUnavailable
@@ -139,7 +139,7 @@ def _noise(args, spec, out: Path):
     floors = []
     for task in plan_grid(models, explainers):
         try:
-            floors.append(measure_floor(runner, task.model, task.explainer, images=args.noise_images))
+            floors.append(stored_floor(runner, task.model, task.explainer, images=args.noise_images))
         except WeightsUnavailable:
             continue
         f = floors[-1]
