@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..drift.envs import Pin
 from .diff import add_diff_options
 
 
@@ -32,7 +33,7 @@ from .diff import add_diff_options
 class Candidate:
     """What differs from the base: pins (an overlay) and/or environment variables."""
 
-    pins: tuple  # tuple[Pin, ...]
+    pins: tuple[Pin, ...]
     env: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -73,11 +74,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_drift, out="drift", preset=None)
 
 
-def requirement_pins(path: Path) -> list:
+def requirement_pins(path: Path) -> list[Pin]:
     """The exact pins of a requirements file that differ from the installed versions."""
     from importlib.metadata import PackageNotFoundError, version
-
-    from ..drift.envs import Pin
 
     out = []
     for line in path.read_text().splitlines():
@@ -95,8 +94,6 @@ def requirement_pins(path: Path) -> list:
 
 
 def _parse(args) -> list[Candidate]:
-    from ..drift.envs import Pin
-
     pins = tuple(Pin.parse(c) for c in args.candidate)
     if args.requirements:
         path = Path(args.requirements)
@@ -243,6 +240,13 @@ def _drift(args) -> int:
     result = report_diff(base, after, args)
     rc = gate_status(result)
     print(f"drift verdict [{full.label}]: {result.verdict_line()}")
+    doc = after.report_file("run.json") or {}
+    if doc.get("computed") == 0 and doc.get("cached"):
+        print(
+            f"note: the [{full.label}] run computed nothing: all {doc['cached']} explanation keys were already stored, "
+            "so no changed package is among the versions these explainers' keys carry (the harness's code for them "
+            "does not import it); identical by construction"
+        )
     if len(usable) > 1 and result.moved:
         solo = {}
         for c in usable:

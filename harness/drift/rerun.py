@@ -8,6 +8,7 @@ puts into the store keys, which is what picks its entries for a diff.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -29,6 +30,9 @@ for pat in sys.argv[1].split(','):
         out.update(explainer_dist_versions(create_explainer(name)))
 print(json.dumps(out))
 """
+
+
+_COUNTS = re.compile(r"(\d+) explanations computed, (\d+) found in the store")
 
 
 class RunFailed(RuntimeError):
@@ -87,6 +91,7 @@ def run_selection(
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
         raise RunFailed(f"[{label}] python -m harness run failed (exit {proc.returncode}):\n{tail}")
     versions = key_versions(python, spec.explainers, env)
+    counts = _COUNTS.search(proc.stdout)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(
         folder / "run.json",
@@ -97,6 +102,9 @@ def run_selection(
             "versions": versions,
             "selection": asdict(spec),
             "extra_env": extra_env or {},
+            # explanations this run computed and found stored: 0 computed means every key was already there
+            "computed": int(counts.group(1)) if counts else None,
+            "cached": int(counts.group(2)) if counts else None,
             "settings": {"images": spec.images, "zoo_images": spec.zoo_images, "store": str(store.resolve())},
         },
     )
