@@ -240,12 +240,11 @@ def _drift(args) -> int:
     result = report_diff(base, after, args)
     rc = gate_status(result)
     print(f"drift verdict [{full.label}]: {result.verdict_line()}")
-    doc = after.report_file("run.json") or {}
-    if doc.get("computed") == 0 and doc.get("cached"):
+    if full.pins and after.versions == base.versions:
         print(
-            f"note: the [{full.label}] run computed nothing: all {doc['cached']} explanation keys were already stored, "
-            "so no changed package is among the versions these explainers' keys carry (the harness's code for them "
-            "does not import it); identical by construction"
+            f"note: [{full.label}] changes none of the versions in these explainers' store keys (the harness's code "
+            "for them does not import it), so the candidate run reused the base's explanations: identical by "
+            "construction"
         )
     if len(usable) > 1 and result.moved:
         solo = {}
