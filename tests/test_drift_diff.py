@@ -11,7 +11,7 @@ import pytest
 from harness.cli import main
 from harness.drift.diff import diff_runs
 from harness.drift.measures import map_change
-from harness.drift.noise import NoiseFloor
+from harness.drift.noise import NoiseFloor, write_floors
 from harness.drift.runs import CaseId, RunSpecError, Selection, load_run
 from harness.store import Store
 
@@ -127,6 +127,18 @@ def test_one_store_two_environments_needs_env(tmp_path):
         (m, e): NoiseFloor(m, e, "bit-identical", 0.0, 1.0, 1.0, ("repeat",), 2) for m in MODELS for e in EXPLAINERS
     }
     assert len(diff_runs(a, b, floors=floors).moved) == 16
+    write_floors(tmp_path / "noise.json", list(floors.values()))
+    args = [
+        "diff",
+        str(store.root),
+        str(store.root),
+        "--out",
+        str(tmp_path / "o"),
+        "--noise",
+        str(tmp_path / "noise.json"),
+    ]
+    assert main([*args, "--env-a", "captum=0.9.0", "--env-b", "captum=0.8.0"]) == 1
+    assert main([*args, "--env-a", "captum=0.9.0", "--env-b", "captum=0.9.0"]) == 0
 
 
 def test_map_change_measures():

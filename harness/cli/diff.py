@@ -29,12 +29,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_diff)
 
 
-def add_diff_options(p) -> None:
+def add_diff_options(p, *, sides: bool = True) -> None:
+    """The selection and output options; with ``sides``, also how to pick each side's entries and floors."""
     p.add_argument("--models", default=None, help="fnmatch pattern(s), comma-separated (default: all)")
     p.add_argument("--explainers", default=None, help="fnmatch pattern(s), comma-separated (default: all)")
-    p.add_argument("--env-a", default=None, metavar="DIST=VER,...", help="library versions that pick A's entries")
-    p.add_argument("--env-b", default=None, metavar="DIST=VER,...", help="library versions that pick B's entries")
-    p.add_argument("--noise", default=None, metavar="FILE", help="noise floors (noise.json of a drift run)")
+    if sides:
+        p.add_argument("--env-a", default=None, metavar="DIST=VER,...", help="library versions of A's entries")
+        p.add_argument("--env-b", default=None, metavar="DIST=VER,...", help="library versions of B's entries")
+        p.add_argument("--noise", default=None, metavar="FILE", help="noise floors (noise.json of a drift run)")
     p.add_argument("--out", default="drift-diff", help="folder for diff.json and diff.html (default: drift-diff)")
     p.add_argument("--junit-xml", default=None, metavar="PATH", help="also write JUnit XML (moved = failure)")
 
@@ -48,8 +50,10 @@ def cmd_diff(args) -> int:
     except RunSpecError as exc:
         print(f"harness diff: {exc}", file=sys.stderr)
         return 2
-    result = report_diff(a, b, args)
-    return gate_status(result)
+    from ..drift.noise import read_floors
+
+    floors = read_floors(Path(args.noise)) if args.noise else {}
+    return gate_status(report_diff(a, b, args, floors=floors))
 
 
 def gate_status(result) -> int:
@@ -59,13 +63,11 @@ def gate_status(result) -> int:
     return 1 if result.anything_moved else 0
 
 
-def report_diff(a, b, args):
+def report_diff(a, b, args, *, floors):
     """Diff two loaded runs, print the table and write diff.json, diff.html (and JUnit XML); the result."""
     from ..drift.diff import diff_runs
-    from ..drift.noise import read_floors
     from ..drift.render import terminal_lines, write_json_report, write_junit, write_page
 
-    floors = read_floors(Path(args.noise)) if getattr(args, "noise", None) else {}
     result = diff_runs(a, b, floors=floors)
     for line in terminal_lines(result):
         print(line)

@@ -70,7 +70,7 @@ def add_parser(sub) -> None:
     p.add_argument("--constraints", default="constraints.txt", metavar="FILE", help="the project's constraints")
     p.add_argument("--find-links", action="append", default=[], metavar="DIR", help="extra wheel folders for pip")
     p.add_argument("--noise-images", type=int, default=2, metavar="N", help="images per noise floor (0: none)")
-    add_diff_options(p)
+    add_diff_options(p, sides=False)
     p.set_defaults(func=cmd_drift, out="drift", preset=None)
 
 
@@ -98,19 +98,19 @@ def _parse(args) -> list[Candidate]:
     if args.requirements:
         path = Path(args.requirements)
         if not path.is_file():
-            raise SystemExit(f"harness drift: --requirements {path}: no such file")
+            raise ValueError(f"--requirements {path}: no such file")
         pins += tuple(requirement_pins(path))
     env = []
     for item in args.set_env:
         var, sep, val = item.partition("=")
         if not sep or not var:
-            raise SystemExit(f"harness drift: --set-env {item!r}: give VAR=VALUE")
+            raise ValueError(f"--set-env {item!r}: give VAR=VALUE")
         env.append((var, val))
     if not pins and not env:
         if args.requirements:
             print(f"drift: every pin of {args.requirements} matches this environment; nothing to rerun")
             return []
-        raise SystemExit("harness drift: give at least one --candidate PKG==VER or --set-env VAR=VAL")
+        raise ValueError("give at least one --candidate PKG==VER, --requirements FILE or --set-env VAR=VAL")
     return [Candidate((p,)) for p in pins] + ([Candidate((), tuple(env))] if env else [])
 
 
@@ -205,7 +205,7 @@ def _drift(args) -> int:
 
     try:
         candidates = _parse(args)
-    except CandidateError as exc:
+    except (CandidateError, ValueError) as exc:
         print(f"harness drift: {exc}", file=sys.stderr)
         return 2
     if not candidates:
@@ -234,10 +234,7 @@ def _drift(args) -> int:
         return 2
     after = load_run(full_dir, sel, name=full.label)
     args.out = str(out / "diff")
-    args.noise = None
-    if floors:
-        args.noise = str(out / "noise.json")
-    result = report_diff(base, after, args)
+    result = report_diff(base, after, args, floors=floors)
     rc = gate_status(result)
     print(f"drift verdict [{full.label}]: {result.verdict_line()}")
     if full.pins and after.versions == base.versions:
