@@ -26,7 +26,7 @@ import torch
 from . import __version__
 from .compute import ChunkResult, explain_chunk
 from .explainers import Explainer
-from .explainers.registry import CPU_BATCH
+from .explainers.registry import CPU_BATCH, explainer_dist_versions
 from .images import ImageLoadError, ImageRecord, ImageSet, image_digest, preprocess, read_image
 from .models import (
     LoadedModel,
@@ -278,7 +278,7 @@ class Runner:
     def explanation_key_fields(self, name: str, explainer: Explainer, digest: str, target: int) -> dict:
         """The store key fields of one explanation: ``name`` x ``explainer`` on the image whose decoded
         pixels have ``digest`` (:func:`~harness.images.image_digest`), for class ``target``."""
-        return {
+        fields = {
             **self._model_fields(name),
             "explainer": explainer.name,
             "explainer_version": explainer.cfg.version,
@@ -286,6 +286,10 @@ class Runner:
             "image": digest,
             "target": int(target),
         }
+        dists = explainer_dist_versions(explainer)
+        if dists:  # only then: the keys of explainers without extra distributions stay as they were
+            fields["dists"] = dists
+        return fields
 
     def explanation_keys(self, name: str, explainer: Explainer, limit: int | None = None) -> list[str]:
         """Store keys of the top-1 explanations ``explain(name, explainer, limit=limit)`` reads

@@ -10,6 +10,8 @@
 ``python -m harness weights fetch|where --models study [--cache-dir DIR]``: fill a hub cache for offline use
 ``python -m harness concepts tune|dissect|bias``: concept labels of units and the spurious-cue bias probe
 ``python -m harness explore [--models P] [--explainers P] [--store PATH] [--port N]``: the live app (extra ``app``)
+``python -m harness diff A B``: which explanations moved between two runs (exit 1 when any did)
+``python -m harness drift --candidate PKG==VER``: rerun a selection under candidate dependencies and diff it
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights", "concepts", "explore")
+COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights", "concepts", "explore", "diff", "drift")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,9 +78,16 @@ def add_parser(sub) -> None:
 
 
 def _select(args) -> tuple[list[str], list[str]]:
+    from pathlib import Path
+
     from ..explainers import list_explainers
     from ..models import list_models
+    from ..project import ProjectConfigError, load_project
 
+    try:  # [tool.xai-harness] and xai_harness.plugins: a project's own models and explainers
+        load_project(Path.cwd())
+    except ProjectConfigError as exc:
+        raise SystemExit(f"harness run: {exc}") from exc
     preset = PRESETS[args.preset]() if args.preset else None
     model_pats = args.models.split(",") if args.models else list(preset.models if preset else ())
     expl_pats = args.explainers.split(",") if args.explainers else list(preset.explainers if preset else ())

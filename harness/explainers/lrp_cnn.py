@@ -93,6 +93,7 @@ def _inplace_off(module: torch.nn.Module) -> list[torch.nn.Module]:
         cost="cheap",
         passes="1 forward + 1 backward",
         defaults=(("composite", "epsilon_plus_flat"),),
+        dists=("zennit",),
     )
 )
 def lrp_cnn(model, x: torch.Tensor, target: torch.Tensor, *, composite: str) -> RawExplanation:

@@ -9,6 +9,7 @@ output contract: a ``[B, H, W]`` attribution at input resolution.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,11 @@ class ExplainerCfg:
     version:
         Bumped whenever the implementation's output changes; part of the
         store key, so a change never reuses stale explanations.
+    dists:
+        Distributions beyond :func:`harness.store.library_versions` whose
+        upgrade can change the output (``("zennit",)``); their versions join
+        the store key (:func:`explainer_dist_versions`), so an explanation
+        computed under another version is never reused.
     """
 
     name: str
@@ -82,6 +88,7 @@ class ExplainerCfg:
     batch: int = 0
     gpu_batch: int = 0
     step_batch_param: str = ""
+    dists: tuple[str, ...] = ()
 
     def batch_size(self, device: str = "cpu") -> int:
         """Images per call on ``device`` (a torch device or its type)."""
@@ -217,6 +224,40 @@ def _as_target(target, batch: int, device) -> torch.Tensor:
     if t.numel() != batch:
         raise ExplainerError(f"{t.numel()} targets for a batch of {batch}")
     return t
+
+
+def _own_dist(fn: Callable[..., Any]) -> str | None:
+    """The installed distribution that provides ``fn``'s module when it is not the harness (a plugin)."""
+    top = (getattr(fn, "__module__", "") or "").partition(".")[0]
+    if not top or top == "harness":
+        return None
+    dists = _packages_distributions().get(top, [])
+    return dists[0] if dists else None
+
+
+@functools.lru_cache(maxsize=1)
+def _packages_distributions() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    return dict(packages_distributions())
+
+
+def explainer_dist_versions(explainer: Explainer) -> dict[str, str]:
+    """Versions of the distributions an explainer depends on beyond the store's library versions:
+    its declared ``dists`` and the plugin distribution that registered it (empty for most built-ins)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = list(explainer.cfg.dists)
+    own = _own_dist(explainer.fn)
+    if own is not None:
+        names.append(own)
+    out = {}
+    for dist in dict.fromkeys(names):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "absent"
+    return out
 
 
 def create_explainer(name: str, **params: Any) -> Explainer:
