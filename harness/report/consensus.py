@@ -340,8 +340,16 @@ CACHE_KIND = "consensus"
 
 def _cache_fields(group: MapGroup, slug: str, options: ConsensusOptions) -> dict[str, Any]:
     h = hashlib.sha256()
-    h.update(canonical_json([group.explainer, group.params, group.models, group.families]).encode())
-    h.update(canonical_json([group.image_ids, group.label_space, list(group.labels)]).encode())
+    described = {
+        "explainer": group.explainer,
+        "params": group.params,
+        "models": list(group.models),
+        "families": list(group.families),
+        "images": list(group.image_ids),
+        "label_space": group.label_space,
+        "labels": list(group.labels),
+    }
+    h.update(canonical_json(described).encode())
     for model in group.models:
         h.update(np.ascontiguousarray(group.maps[model]).tobytes())
         h.update(np.ascontiguousarray(group.predictions[model]).tobytes())

@@ -115,7 +115,12 @@ def build_report(
     info = run_info(run_id, root, settings)
     has_properties = has_summary = False
     if session is not None:
-        has_summary = parts.run("summary", lambda: write_summary(out, info, **session) or True) or False
+
+        def summary_part() -> bool:
+            write_summary(out, info, **session)
+            return True
+
+        has_summary = parts.run("summary", summary_part) or False
         has_properties = bool(
             parts.run("properties", lambda: write_properties(out, session["cases"], family_of=registry_family))
         )
