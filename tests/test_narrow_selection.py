@@ -29,10 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # 8 images, not at the 2 used here)
 NOT = "not background_reliance and not spurious and not hypothesis and not check_localisation"
 # one small real selection that reaches every suite module: explanations, metrics, regression, top-1, resolution,
-# completeness, grid artefacts, sanity, conservation (LRP), concepts (one model) and the bias probe (cue accuracy)
+# completeness, grid artefacts, sanity, conservation (LRP), concepts (one model), the bias probe (cue accuracy),
+# interventions (Grad-CAM and IG on the zoo ResNet, its usage table) and the wired oracles (IG and saliency)
 COLD = (
     f"((zoo_resnet or zoo_vit_p16) and (gradcam or ig or check_top1) and {NOT}) "
-    "or lrp_zennit_epsilon_plus_flat-zoo_resnet or dissect-zoo_resnet- or bias-zoo_resnet-check_cue"
+    "or lrp_zennit_epsilon_plus_flat-zoo_resnet or dissect-zoo_resnet- or bias-zoo_resnet-check_cue "
+    "or interventions-zoo_resnet-check_intervention_usage or ig-oracle or saliency-oracle"
 )
 SUITE_MODULES = {p.name for p in (ROOT / "suites").glob("test_*.py")}
 NARROW = [
