@@ -82,6 +82,13 @@ def _pool(act: torch.Tensor, cfg) -> torch.Tensor:
     return to_grid(act, cfg).mean(dim=(2, 3))
 
 
+def _graph_from_here(_module, _inputs, out):
+    """Forward hook: the layer's output (or a tuple's first item), detached and requiring grad."""
+    if isinstance(out, tuple):
+        return (out[0].detach().requires_grad_(True), *out[1:])
+    return out.detach().requires_grad_(True)
+
+
 def _cam_name(depth: str, last: str) -> str:
     return "gradcam" if depth == last else f"gradcam_d{depth}"
 
@@ -106,6 +113,10 @@ def activation_pass(
     last = str(DEPTHS[-1])
     depths = [d for d in CAM_DEPTHS if _cam_name(d, last) in logit_maps or (d == last and "gradxact" in logit_maps)]
     to_input = "inputgrad" in logit_maps
+    # without the input gradient, the weights need no gradient and the graph can start at the first layer
+    # whose gradient a map reads: the backbone's activations below it are not kept for a backward pass
+    start_at = depths[0] if depths and not to_input else None
+    trainable = [p for p in model.module.parameters() if p.requires_grad] if start_at is not None else []
     for start in range(0, len(images), batch):
         x = torch.from_numpy(images[start : start + batch]).to(model.device).permute(0, 3, 1, 2).float() / 255
         x = normalize(x, cfg)
@@ -116,6 +127,10 @@ def activation_pass(
             )
             for d, m in modules.items()
         ]
+        for p in trainable:
+            p.requires_grad_(False)
+        if start_at is not None:  # the graph starts at the shallowest layer a map needs: nothing below is kept
+            handles.append(modules[start_at].register_forward_hook(_graph_from_here, prepend=True))
         try:
             with torch.enable_grad():
                 logits = model.module(x.requires_grad_(to_input))
@@ -137,6 +152,8 @@ def activation_pass(
         finally:
             for h in handles:
                 h.remove()
+            for p in trainable:
+                p.requires_grad_(True)
         for d in names:
             act = store[d].detach()
             pooled[d].append(_pool(act, cfg).float().cpu().numpy())
