@@ -40,7 +40,7 @@ class CaseRecord:
     native_resolution:
         The explainer's native map size ``[h, w]`` before upsampling.
     replayed:
-        The case's outcome came from the store (:mod:`harness.replay`): nothing was computed.
+        Nothing was computed: the outcome (:mod:`harness.replay`) or the metric score came from the store.
     """
 
     id: str

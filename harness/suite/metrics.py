@@ -103,7 +103,10 @@ def run_metric(request: pytest.FixtureRequest, harness: HarnessSession, case: Ca
         request,
         CaseRecord(id=request.node.callspec.id, model=case.model, explainer=case.explainer, check=cfg.case_name),
     )
+    store = harness.runner.store
+    misses = store.misses
     res = score_case(harness, case, metric)
+    record.replayed = store.misses == misses  # every explanation, prediction and score came from the store
     direction = "higher" if res.higher_is_better else "lower"
     record.value = {
         "metric": metric,
