@@ -369,7 +369,7 @@ class HarnessReporter:
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config: pytest.Config) -> None:
         hs = self.session
-        lines = hs.summary_lines(write_report=not hasattr(config, "workerinput"), verbose=config.option.verbose)
+        lines = hs.summary_lines(write_report=not hasattr(config, "workerinput"), verbose=max(0, config.option.verbose))
         if not lines:
             return
         terminalreporter.section("xai-harness")

@@ -127,9 +127,16 @@ class Store:
         return entry
 
     def put(
-        self, kind: str, fields: dict[str, Any], arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None
+        self,
+        kind: str,
+        fields: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        meta: dict[str, Any] | None = None,
+        *,
+        sync: bool = True,
     ) -> Entry:
-        """Write an entry atomically and return it."""
+        """Write an entry atomically and return it (``sync=False``: not flushed to disk first, for entries that
+        are cheap to make again, such as rendered figures)."""
         key = content_key(kind, fields)
         path = self.path_for(kind, key)
         payload = {name: np.asarray(a) for name, a in arrays.items()}
@@ -137,7 +144,7 @@ class Store:
         payload[_META] = np.frombuffer(canonical_json(meta or {}).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, allow_pickle=False, **payload)
-        write_atomic(path, buf.getvalue())
+        write_atomic(path, buf.getvalue(), sync=sync)
         self._count(kind, "writes")
         return Entry(kind, key, json.loads(canonical_json(fields)), meta or {}, arrays)
 

@@ -223,3 +223,21 @@ def test_consensus_sections_are_drawn_once_and_copied_on_a_rerun(tmp_path, monke
     _maps(store, "e", "cnn", 4, 9)  # a new model changes the group: drawn again
     build_report(tmp_path / "r", "three", root=tmp_path, store=store, settings={})
     assert drawn == ["ig"]
+
+
+def test_overlay_layers_are_encoded_once_and_copied_on_a_rerun(tmp_path, monkeypatch):
+    """Issue 24: a warm report copies the gallery's encoded layers from the store instead of encoding them."""
+    from harness.report import overlays
+
+    store = Store(tmp_path / "store")
+    for k, (model, fam) in enumerate((("a", "cnn"), ("b", "transformer"))):
+        _maps(store, model, fam, 2, k)
+    first, _ = build_report(tmp_path / "r", "one", root=tmp_path, store=store, settings={})
+    encoded: list[str] = []
+    real = overlays.write_webp
+    monkeypatch.setattr(overlays, "write_webp", lambda path, *a, **k: encoded.append(path.name) or real(path, *a, **k))
+    second, _ = build_report(tmp_path / "r", "two", root=tmp_path, store=store, settings={})
+    maps = [n for n in encoded if n.endswith((".t.webp", ".f.webp")) and "_image-" not in n]
+    assert encoded and not maps  # the images and figures are drawn again; no map layer is encoded again
+    layers = sorted(p.relative_to(first).as_posix() for p in (first / "gallery").rglob("*.webp"))
+    assert layers and all((first / n).read_bytes() == (second / n).read_bytes() for n in layers)

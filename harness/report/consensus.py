@@ -372,4 +372,4 @@ def _keep_section(store: Store, fields: dict[str, Any], entry: dict[str, Any], f
     names = sorted(p.name for p in folder.iterdir() if p.is_file())
     arrays = {f"f{i}": np.frombuffer(Path(folder / n).read_bytes(), np.uint8) for i, n in enumerate(names)}
     arrays["entry"] = np.frombuffer(json.dumps(entry, default=float).encode(), np.uint8)
-    store.put(CACHE_KIND, fields, arrays, {"files": names})
+    store.put(CACHE_KIND, fields, arrays, {"files": names}, sync=False)  # a lost entry is only drawn again

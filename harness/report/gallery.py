@@ -338,11 +338,12 @@ def _write_set(
                     cell["image"] = bases[bkey]
             stem = f"{im['slug']}/{_slug(r.model)}/{_slug(key)}"
             entry: dict[str, Any] = {
-                k: f"gallery/{_slug(space)}/{v}" for k, v in overlays.write_map(folder, stem, attr, style).items()
+                k: f"gallery/{_slug(space)}/{v}"
+                for k, v in overlays.write_map(folder, stem, attr, style, cache=store).items()
             }
             native = arr.get("native")
             if native is not None and _group(r.explainer) == NATIVE_GROUP and native.ndim == 2:
-                files = overlays.write_map(folder, stem + ".native", native, style, nearest=True)
+                files = overlays.write_map(folder, stem + ".native", native, style, nearest=True, cache=store)
                 entry["native"] = {k: f"gallery/{_slug(space)}/{v}" for k, v in files.items()}
                 entry["native"]["resolution"] = list(native.shape)
             cells[im["slug"]][r.model]["maps"][key] = entry
