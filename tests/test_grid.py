@@ -128,7 +128,11 @@ def test_grid_results_equal_the_runner_s(image_dir, tmp_path):
         a = grid.explain(t.model, create_explainer(t.explainer, **dict(t.params)), limit=t.limit)
         b = plain.explain(t.model, create_explainer(t.explainer, **dict(t.params)), limit=t.limit)
         assert a.computed == 0 and b.computed == len(b.records)
-        np.testing.assert_array_equal(a.attributions, b.attributions)
+        # equal up to float32 rounding: the grid's chunks batch the images differently from the runner's,
+        # and oneDNN may pick another convolution algorithm per batch shape on some CPUs (measured: 5e-9
+        # absolute, under 1e-5 of the map's largest value, on this project's 2-core AMD EPYC box)
+        scale = float(np.abs(b.attributions).max()) or 1.0
+        np.testing.assert_allclose(a.attributions, b.attributions, rtol=1e-4, atol=1e-5 * scale, err_msg=t.id)
         assert a.metas[0]["peak_memory_bytes"] > 0 and a.metas[0]["batch"] >= 1
 
 
