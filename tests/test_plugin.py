@@ -87,7 +87,7 @@ def test_second_run_hits_the_cache(pytester, suite):
 def test_model_without_weights_is_deselected_and_listed_once(pytester, suite, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     args = suite(["resnet18", "resnet50"])
-    quiet = pytester.runpytest(*args, "-rs")
+    quiet = pytester.runpytest(*args, "-rs", "-q")  # -q (verbosity -1, as tox -e suites) is quieter, not verbose
     quiet.assert_outcomes(skipped=2, deselected=16)
     quiet.stdout.fnmatch_lines(
         ["2 model(s) have no weights here; their 16 cases were deselected (--harness-show-skipped keeps them*-v*"]
