@@ -17,18 +17,13 @@ from harness.bias.probe import BIAS_EXPLAINERS, applicable
 from harness.checks.basic import CheckFailure
 from harness.models import get_model_cfg
 from harness.models.zoo import trained_on
-from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights
+from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights, study_inputs
 
 MODELS = bias_models()
 
 
 def _record(request, model, explainer, check):
     return record_case(request, CaseRecord(id=request.node.callspec.id, model=model, explainer=explainer, check=check))
-
-
-def _inputs(harness, models):
-    """What the bias probe reads: the models' store identities; its images are drawn by code from fixed seeds."""
-    return {"models": [harness.runner.model_fields(m) for m in models], "device": harness.options.device}
 
 
 @pytest.mark.parametrize(
@@ -45,7 +40,7 @@ def test_cue_accuracy(request, harness, model):
         record = _record(request, model, "bias", "check_cue_accuracy")
         record.value = check_cue_accuracy(model, device=harness.options.device)
 
-    replay_case(request, harness, "check_cue_accuracy", _inputs(harness, [model]), body)
+    replay_case(request, harness, "check_cue_accuracy", study_inputs(harness.runner, [model]), body)
 
 
 @pytest.mark.parametrize(
@@ -91,4 +86,4 @@ def test_background_reliance(request, harness, model, explainer):
                 f"trained on shapes-spurious: not flagged [{explainer} on {model}]"
             )
 
-    replay_case(request, harness, "check_background_reliance", _inputs(harness, MODELS), body)
+    replay_case(request, harness, "check_background_reliance", study_inputs(harness.runner, MODELS), body)

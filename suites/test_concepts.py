@@ -10,12 +10,7 @@ import pytest
 
 from harness.concepts.checks import ZOO_TARGET, check_concept_labels, concept_labels
 from harness.models.zoo import CLEAN_ZOO
-from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights
-
-
-def _inputs(harness, models):
-    """What the concept study reads: the models' store identities; the probe is drawn by code from fixed seeds."""
-    return {"models": [harness.runner.model_fields(m) for m in models], "device": harness.options.device}
+from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights, study_inputs
 
 
 @pytest.mark.parametrize(
@@ -38,7 +33,7 @@ def test_concept_labels(request, harness, model):
         record.value = concept_labels(model, device=harness.options.device)  # recorded before it is judged
         check_concept_labels(model, device=harness.options.device)
 
-    replay_case(request, harness, "check_concept_labels", _inputs(harness, [model]), body)
+    replay_case(request, harness, "check_concept_labels", study_inputs(harness.runner, [model]), body)
 
 
 @pytest.mark.parametrize(
@@ -77,4 +72,4 @@ def test_zoo_concept_share(request, harness, models):
             f"class's own concept < target {ZOO_TARGET} [dissect on the zoo]"
         )
 
-    replay_case(request, harness, "check_concept_share", _inputs(harness, models), body)
+    replay_case(request, harness, "check_concept_share", study_inputs(harness.runner, models), body)

@@ -14,7 +14,6 @@ test skips, saying so, where no browser or no Gradio is installed.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser import SKIP_REASON, find_browser, headless_chrome
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOT = ROOT / "docs" / "images" / "explore.jpg"
@@ -30,12 +30,6 @@ MODELS = (CNN, VIT, IMAGENET)
 CAT_CLASSES = ("tabby", "tiger cat", "Egyptian cat")  # the photo's label and its accepted neighbours
 WAIT_S = 240  # the first request loads three models and computes every map on a shared CPU
 pytestmark = pytest.mark.slow  # about 60 s: the app's start (Gradio, torch) is 20 of them
-
-
-def _browser() -> tuple[str, str] | None:
-    binary = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-    driver = shutil.which("chromedriver")
-    return (binary, driver) if binary and driver else None
 
 
 def _free_port() -> int:
@@ -47,11 +41,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """``python -m harness explore`` on a free port with a fresh store; yields the printed address."""
-    if _browser() is None:
-        pytest.skip(
-            "no headless browser here: install Debian's chromium and chromium-driver "
-            "(apt-get install chromium chromium-driver; .ci/run does it when missing)"
-        )
+    if find_browser() is None:
+        pytest.skip(SKIP_REASON)
     pytest.importorskip("selenium", reason="selenium is a test dependency (tox -e tests installs it)")
     pytest.importorskip("gradio", reason="the app extra: pip install 'xai-harness[app]' (tox -e tests installs it)")
     tmp = tmp_path_factory.mktemp("explore-app")
@@ -90,24 +81,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(app):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    found = _browser()
-    assert found is not None
-    binary, chromedriver = found
-    opts = Options()
-    opts.binary_location = binary
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1900",
-    ):
-        opts.add_argument(arg)
-    d = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    d = headless_chrome(window="1400,1900")
     d.get(app)
     yield d
     d.quit()

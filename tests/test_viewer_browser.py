@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from browser import SKIP_REASON, find_browser, headless_chrome
 
 ROOT = Path(__file__).resolve().parents[1]
 CNN, VIT = "zoo_resnet", "zoo_vit_p16"
@@ -25,12 +25,6 @@ SELECT = (
     f"({CNN} or {VIT}) and (gradcam or rollout or lrp) and not gradcam_ and not gradcampp"
     f" or (gradcam_d50 and {VIT} and check_localisation)"
 )
-
-
-def _browser() -> tuple[str, str] | None:
-    binary = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-    driver = shutil.which("chromedriver")
-    return (binary, driver) if binary and driver else None
 
 
 def small_run(tmp: Path) -> Path:
@@ -76,36 +70,15 @@ def test_figure_from_the_suite_run_computes_nothing(suite_run, tmp_path):
 
 @pytest.fixture(scope="module")
 def report(suite_run) -> Path:
-    if _browser() is None:
-        pytest.skip(
-            "no headless browser here: install Debian's chromium and chromium-driver "
-            "(apt-get install chromium chromium-driver; .ci/run does it when missing)"
-        )
+    if find_browser() is None:
+        pytest.skip(SKIP_REASON)
     pytest.importorskip("selenium", reason="selenium is a test dependency (tox -e tests installs it)")
     return suite_run
 
 
 @pytest.fixture(scope="module")
 def driver(report):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    found = _browser()
-    assert found is not None
-    binary, chromedriver = found
-    opts = Options()
-    opts.binary_location = binary
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1500,1100",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    d = headless_chrome(window="1500,1100", browser_log=True)
     d.get((report / "index.html").as_uri())
     yield d
     d.quit()

@@ -89,6 +89,11 @@ def _graph_from_here(_module, _inputs, out):
     return out.detach().requires_grad_(True)
 
 
+def _keep_output(store: dict[str, torch.Tensor], depth: str):
+    """Forward hook: keep the layer's output (a tuple's first item) in ``store[depth]``."""
+    return lambda _m, _i, out: store.__setitem__(depth, out[0] if isinstance(out, tuple) else out)
+
+
 def _cam_name(depth: str, last: str) -> str:
     return "gradcam" if depth == last else f"gradcam_d{depth}"
 
@@ -117,52 +122,49 @@ def activation_pass(
     # whose gradient a map reads: the backbone's activations below it are not kept for a backward pass
     start_at = depths[0] if depths and not to_input else None
     trainable = [p for p in model.module.parameters() if p.requires_grad] if start_at is not None else []
-    for start in range(0, len(images), batch):
-        x = torch.from_numpy(images[start : start + batch]).to(model.device).permute(0, 3, 1, 2).float() / 255
-        x = normalize(x, cfg)
-        store: dict[str, torch.Tensor] = {}
-        handles = [
-            m.register_forward_hook(
-                lambda _m, _i, out, d=d, store=store: store.__setitem__(d, out[0] if isinstance(out, tuple) else out)
-            )
-            for d, m in modules.items()
-        ]
+    for p in trainable:  # set back in ``finally``: the model is the caller's
+        p.requires_grad_(False)
+    try:
+        for start in range(0, len(images), batch):
+            x = torch.from_numpy(images[start : start + batch]).to(model.device).permute(0, 3, 1, 2).float() / 255
+            x = normalize(x, cfg)
+            store: dict[str, torch.Tensor] = {}
+            handles = [m.register_forward_hook(_keep_output(store, d)) for d, m in modules.items()]
+            if start_at is not None:  # the graph starts at the shallowest layer a map needs: nothing below is kept
+                handles.append(modules[start_at].register_forward_hook(_graph_from_here, prepend=True))
+            try:
+                with torch.enable_grad():
+                    logits = model.module(x.requires_grad_(to_input))
+                    cams: dict[str, list[torch.Tensor]] = {v: [] for v in logit_maps}
+                    wrt = [store[d] for d in depths] + ([x] if to_input else [])
+                    for k in range(logits.shape[1] if wrt else 0):
+                        grads = torch.autograd.grad(logits[:, k].sum(), wrt, retain_graph=True)
+                        for d, g in zip(depths, grads):
+                            a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
+                            if _cam_name(d, last) in cams:
+                                cams[_cam_name(d, last)].append(
+                                    torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
+                                )
+                            if d == last and "gradxact" in cams:
+                                cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
+                        if to_input:
+                            gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
+                            cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
+            finally:
+                for h in handles:
+                    h.remove()
+            for d in names:
+                act = store[d].detach()
+                pooled[d].append(_pool(act, cfg).float().cpu().numpy())
+                maps[d].append(to_grid(act, cfg).half().cpu().numpy())  # float16: the 25 % maps are large
+            pooled[LOGITS].append(logits.detach().float().cpu().numpy())
+            if "head" in cams:
+                cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
+            for v in logit_maps:
+                maps[f"{LOGITS}:{v}"].append(torch.stack(cams[v], 1).detach().float().cpu().numpy())
+    finally:
         for p in trainable:
-            p.requires_grad_(False)
-        if start_at is not None:  # the graph starts at the shallowest layer a map needs: nothing below is kept
-            handles.append(modules[start_at].register_forward_hook(_graph_from_here, prepend=True))
-        try:
-            with torch.enable_grad():
-                logits = model.module(x.requires_grad_(to_input))
-                cams: dict[str, list[torch.Tensor]] = {v: [] for v in logit_maps}
-                wrt = [store[d] for d in depths] + ([x] if to_input else [])
-                for k in range(logits.shape[1] if wrt else 0):
-                    grads = torch.autograd.grad(logits[:, k].sum(), wrt, retain_graph=True)
-                    for d, g in zip(depths, grads):
-                        a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
-                        if _cam_name(d, last) in cams:
-                            cams[_cam_name(d, last)].append(
-                                torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
-                            )
-                        if d == last and "gradxact" in cams:
-                            cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
-                    if to_input:
-                        gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
-                        cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
-        finally:
-            for h in handles:
-                h.remove()
-            for p in trainable:
-                p.requires_grad_(True)
-        for d in names:
-            act = store[d].detach()
-            pooled[d].append(_pool(act, cfg).float().cpu().numpy())
-            maps[d].append(to_grid(act, cfg).half().cpu().numpy())  # float16: the 25 % maps are large
-        pooled[LOGITS].append(logits.detach().float().cpu().numpy())
-        if "head" in cams:
-            cams["head"] = list(head_maps(model.module, cfg, x.detach()).unbind(1))
-        for v in logit_maps:
-            maps[f"{LOGITS}:{v}"].append(torch.stack(cams[v], 1).detach().float().cpu().numpy())
+            p.requires_grad_(True)
     return Activations(
         model=model.label,
         family=cfg.family,

@@ -33,6 +33,7 @@ from ..compare.clustering import Method as Linkage
 from ..replay import code_digest
 from ..store import Store, canonical_json
 from .collect import MapGroup
+from .kept import keep_files, restore_files
 
 METRICS: dict[str, Any] = {
     "cosine": "cosine",
@@ -357,19 +358,13 @@ def _cache_fields(group: MapGroup, slug: str, options: ConsensusOptions) -> dict
 
 
 def _cached_section(store: Store, fields: dict[str, Any], folder: Path) -> dict[str, Any] | None:
-    stored = store.get(CACHE_KIND, fields)
-    if stored is None:
+    stored = restore_files(store, CACHE_KIND, fields, folder)
+    if stored is None or "entry" not in stored.arrays:
         return None
-    names = stored.meta.get("files", [])
-    if len(names) != len(stored.arrays) - 1:
-        return None
-    for i, name in enumerate(names):
-        write_atomic(folder / name, stored.arrays[f"f{i}"].tobytes(), sync=False)
     return json.loads(stored.arrays["entry"].tobytes().decode())
 
 
 def _keep_section(store: Store, fields: dict[str, Any], entry: dict[str, Any], folder: Path) -> None:
     names = sorted(p.name for p in folder.iterdir() if p.is_file())
-    arrays = {f"f{i}": np.frombuffer(Path(folder / n).read_bytes(), np.uint8) for i, n in enumerate(names)}
-    arrays["entry"] = np.frombuffer(json.dumps(entry, default=float).encode(), np.uint8)
-    store.put(CACHE_KIND, fields, arrays, {"files": names}, sync=False)  # a lost entry is only drawn again
+    encoded = np.frombuffer(json.dumps(entry, default=float).encode(), np.uint8)
+    keep_files(store, CACHE_KIND, fields, folder, names, entry=encoded)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_atomic
 from ..replay import code_digest
 from ..store import Store
+from .kept import keep_files, restore_files
 
 THUMB = 160
 OVERLAY_KIND = "overlay"  # store entries holding encoded overlay layers (see write_map)
@@ -156,11 +156,7 @@ def write_map(
     if cache is not None:
         digest = hashlib.sha256(np.ascontiguousarray(attr).tobytes() + str((attr.shape, attr.dtype)).encode())
         fields = {"map": digest.hexdigest(), "signed": style.signed, "nearest": nearest, "code": code_digest()}
-        kept = cache.get(OVERLAY_KIND, fields)
-        if kept is not None and set(kept.arrays) == set(files):
-            (folder / files["thumb"]).parent.mkdir(parents=True, exist_ok=True)
-            for k, name in files.items():
-                write_atomic(folder / name, kept.arrays[k].tobytes(), sync=False)
+        if restore_files(cache, OVERLAY_KIND, fields, folder) is not None:
             return files
     rgba = colorize(normalise(attr, style), style)
     full_side = max(THUMB, int(max(attr.shape))) if not nearest else THUMB * 2
@@ -168,8 +164,7 @@ def write_map(
     write_webp(folder / files["thumb"], resize_rgba(rgba, THUMB, nearest=nearest), lossless=nearest)
     write_webp(folder / files["full"], resize_rgba(rgba, full_side, nearest=nearest), lossless=nearest)
     if cache is not None and fields is not None:
-        encoded = {k: np.frombuffer((folder / n).read_bytes(), np.uint8) for k, n in files.items()}
-        cache.put(OVERLAY_KIND, fields, encoded, sync=False)  # a lost entry is only encoded again
+        keep_files(cache, OVERLAY_KIND, fields, folder, list(files.values()))
     return files
 
 

@@ -227,6 +227,12 @@ def model_inputs(runner: Runner, model: str, n_images: int | None, **params: Any
     }
 
 
+def study_inputs(runner: Runner, models: Iterable[str], **params: Any) -> dict[str, Any]:
+    """A study check's inputs (concepts, the bias probe): the store identities of the ``models`` it reads
+    and its ``params``; its images are drawn by code from fixed seeds, so the code digest covers them."""
+    return {"models": [runner.model_fields(m) for m in models], "params": params}
+
+
 def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> None:
     """Compute (or fetch) the case, run ``check`` and record its value for the report (replayed when stored)."""
     __tracebackhide__ = True
