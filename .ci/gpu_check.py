@@ -78,7 +78,7 @@ def thesis_cost(out: Path, dev: torch.device, *, quick: bool) -> dict:
 
 def oom_backoff(dev: torch.device, *, quick: bool) -> dict:
     """IG on a model whose batch cannot fit beside a filler tensor: the chunk halves until it fits."""
-    from harness.compute import explain_chunk
+    from harness.compute.chunks import explain_chunk
     from harness.explainers import create_explainer
     from harness.models import load_model
 

@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 
+from .cases.project import load_project, project_models
 from .explainers import list_explainers
 from .models import ModelCfg, add_model, is_registered
-from .project import load_project, project_models
 from .suite import Case, explanation_params, regression_params, run_check, run_regression
 
 REGRESSION = "check_regression"

@@ -1,7 +1,7 @@
 """Explainer behaviour against committed numeric baselines (suites/baselines/).
 
 A missing baseline is written and the case fails; ``--harness-regen``
-rewrites baselines on purpose.  Tolerances: harness/regression.py.
+rewrites baselines on purpose.  Tolerances: harness/checks/regression.py.
 """
 
 import pytest

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.compute.store import Store
 from harness.report.consensus import ConsensusOptions
 from harness.report.summary import build_report
-from harness.store import Store
 
 if not os.environ.get("XAI_HARNESS_BENCH"):
     pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)

@@ -25,8 +25,8 @@ if not os.environ.get("XAI_HARNESS_BENCH"):
 from harness.app import ExploreSession, explore, read_pick
 from harness.app.render import grid_html
 from harness.app.uploads import Picture
+from harness.compute.store import Store
 from harness.images import image_digest
-from harness.store import Store
 
 PAIRS = [("zoo_resnet", "gradcam"), ("zoo_resnet", "saliency"), ("zoo_vit_p16", "rollout"), ("zoo_vit_p16", "gradcam")]
 ROUNDS = 5

@@ -1,6 +1,6 @@
 """pytest-benchmark: how a grid's cost grows with images (1, 8, 64) and with models; it should be linear.
 
-Each point is a fresh store and ``harness.grid.run_grid`` on the local
+Each point is a fresh store and ``harness.suite.grid.run_grid`` on the local
 engine (Grad-CAM and Saliency with their target probes, predictions
 included).  The last image point's ``extra_info`` carries the least-squares
 slope (seconds per image) and intercept over the points and the step ratios
@@ -18,11 +18,11 @@ import os
 import numpy as np
 import pytest
 
-from harness.engines import LocalEngine, Worker
-from harness.grid import plan_grid, run_grid
+from harness.compute.engines import LocalEngine, Worker
+from harness.compute.runner import Runner
+from harness.compute.store import Store
 from harness.images import image_folder
-from harness.runner import Runner
-from harness.store import Store
+from harness.suite.grid import plan_grid, run_grid
 
 if not os.environ.get("XAI_HARNESS_BENCH"):
     pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)

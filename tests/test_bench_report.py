@@ -43,8 +43,8 @@ def _settings() -> dict[str, str]:
 
 
 def _build(root: Path, store_path: Path, run_id: str) -> Path:
+    from harness.compute.store import Store
     from harness.report.summary import build_report
-    from harness.store import Store
 
     out, _ = build_report(root / "reports", run_id, root=root, store=Store(store_path), settings=_settings())
     return out
@@ -69,12 +69,12 @@ def _size(out: Path) -> dict[str, float]:
 def _cold(root: Path) -> None:
     import shutil
 
+    from harness.cases.image_sets import run_image_sets
+    from harness.compute.runner import Runner
+    from harness.compute.store import Store
     from harness.explainers import list_explainers
-    from harness.grid import plan_grid
-    from harness.image_sets import run_image_sets
     from harness.models import list_models
-    from harness.runner import Runner
-    from harness.store import Store
+    from harness.suite.grid import plan_grid
 
     store_path = root / "store"
     shutil.rmtree(store_path, ignore_errors=True)

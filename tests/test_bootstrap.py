@@ -142,7 +142,7 @@ def test_kendall_tau_ranks_and_ties():
 
 def _metric_store(tmp_path, *, images=16):
     """Three explainers on two models and two metrics; 'good' far ahead, 'twin_a' and 'twin_b' alike."""
-    from harness.store import Store
+    from harness.compute.store import Store
 
     store = Store(tmp_path / "store")
     rng = np.random.default_rng(11)
@@ -202,8 +202,8 @@ def test_bootstrap_is_seeded(tmp_path):
 
 
 def test_consensus_json_carries_intervals_settings_and_class_counts(tmp_path):
+    from harness.compute.store import Store
     from harness.report.summary import build_report
-    from harness.store import Store
     from harness.zoo.shapes import CLASS_NAMES
 
     store = Store(tmp_path / "store")
@@ -231,7 +231,7 @@ def test_consensus_json_carries_intervals_settings_and_class_counts(tmp_path):
 
 def test_cli_report_reads_the_first_zoo_images_of_a_larger_store(tmp_path, capsys):
     from harness.cli import main as cli
-    from harness.store import Store
+    from harness.compute.store import Store
     from harness.zoo.shapes import shapes_images
 
     records = shapes_images("test", 16, root=tmp_path / "datasets").records  # where the CLI looks: next to the store
@@ -257,8 +257,8 @@ def test_cli_report_reads_the_first_zoo_images_of_a_larger_store(tmp_path, capsy
 
 def test_stochastic_explainers_are_compared_across_their_per_model_seeds(tmp_path):
     """KernelSHAP's seed is ``seed_for('<explainer>-<model>')``, different per model: one group all the same."""
+    from harness.compute.store import Store
     from harness.report.collect import collect_groups
-    from harness.store import Store
 
     store = Store(tmp_path / "store")
     rng = np.random.default_rng(0)

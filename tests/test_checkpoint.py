@@ -95,7 +95,7 @@ def test_class_mismatch_names_both(tmp_path):
 
 
 def test_imagefolder_spec(tmp_path):
-    from harness.image_sets import image_set_from_spec
+    from harness.cases.image_sets import image_set_from_spec
 
     root = _folder(tmp_path / "val", ("b", "a"))
     s = image_set_from_spec(f"imagefolder:{root}")

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from harness.compute import ChunkOOM, explain_chunk, step_batch_for
+from harness.compute.chunks import ChunkOOM, explain_chunk, step_batch_for
+from harness.compute.runner import Runner
+from harness.compute.store import Store
 from harness.explainers import create_explainer
 from harness.explainers.registry import Explainer, ExplainerCfg, RawExplanation
 from harness.images import image_folder
 from harness.models import load_model
-from harness.runner import Runner
-from harness.store import Store
 
 
 def _oom_above(limit: int, calls: list[int]):

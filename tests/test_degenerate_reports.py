@@ -19,10 +19,10 @@ from hypothesis.extra import numpy as hnp
 
 from harness.compare import bootstrap as bs
 from harness.compare import ranking
+from harness.compute.store import Store
 from harness.report import summary as report_summary
 from harness.report.leaderboard import bootstrap_leaderboard, collect_metrics, write_leaderboard
 from harness.report.summary import ReportPartWarning, build_report
-from harness.store import Store
 
 # -- the statistics helpers --------------------------------------------------------------------------
 

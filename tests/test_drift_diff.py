@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from harness.cli import main
+from harness.compute.store import Store
 from harness.drift.diff import diff_runs
 from harness.drift.measures import map_change
 from harness.drift.noise import NoiseFloor, write_floors
 from harness.drift.runs import CaseId, RunSpecError, Selection, load_run
-from harness.store import Store
 
 MODELS = ("toy_a", "toy_b")
 EXPLAINERS = ("saliency", "ig")

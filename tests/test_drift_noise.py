@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from harness.compute.runner import Runner
+from harness.compute.store import Store
 from harness.drift.measures import map_change
 from harness.drift.noise import (
     FLOAT_FLOOR,
@@ -18,8 +20,6 @@ from harness.drift.noise import (
     write_floors,
 )
 from harness.images import image_folder
-from harness.runner import Runner
-from harness.store import Store
 
 
 def test_classify():

@@ -17,8 +17,8 @@ from harness.app.checks import FAIL, KNOWN, NOT_APPLICABLE, PASS
 from harness.app.render import grid_html, write_downloads
 from harness.app.ui import run_request
 from harness.app.uploads import MAX_SIDE, MIN_SIDE, picks
+from harness.compute.store import Store
 from harness.images import builtin_images
-from harness.store import Store
 
 CNN, VIT = "zoo_resnet", "zoo_vit_p16"
 EXPLAINERS = ["gradcam", "saliency", "rollout"]
@@ -265,8 +265,8 @@ def own_project():
     """examples/own-project loaded as ``python -m harness explore --project`` loads it; unloaded after."""
     import sys
 
+    from harness.cases.project import load_project, unload_project
     from harness.explainers.registry import EXPLAINERS
-    from harness.project import load_project, unload_project
 
     root = Path(__file__).resolve().parents[1] / "examples" / "own-project"
     before = set(EXPLAINERS.names())

@@ -7,8 +7,8 @@ from PIL import Image
 
 from harness.cli import main
 from harness.cli.figures import make_figure
+from harness.compute.store import Store
 from harness.report.figure_sets import SPECS
-from harness.store import Store
 
 MODELS = "zoo_resnet,zoo_vit_p16"
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.compute.store import Store
 from harness.images import ImageRecord, ImageSet, image_digest, read_image
 from harness.report import overlays
 from harness.report.gallery import ImageLookup, index_store, write_galleries
 from harness.report.viewer import write_viewer
-from harness.store import Store
 
 SIDE = 224  # the zoo models' input size
 

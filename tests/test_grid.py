@@ -13,8 +13,8 @@ import pytest
 
 from harness.cli import main
 from harness.explainers import get_explainer_cfg, list_explainers
-from harness.grid import plan_grid
 from harness.suite import make_case, suite_models
+from harness.suite.grid import plan_grid
 from harness.suite.session import HarnessOptions, HarnessSession
 
 SUITE = """
@@ -112,12 +112,12 @@ def test_unknown_pattern_is_a_clear_error(tmp_path):
 
 
 def test_grid_results_equal_the_runner_s(image_dir, tmp_path):
-    from harness.engines import LocalEngine, Worker
+    from harness.compute.engines import LocalEngine, Worker
+    from harness.compute.runner import Runner
+    from harness.compute.store import Store
     from harness.explainers import create_explainer
-    from harness.grid import run_grid
     from harness.images import image_folder
-    from harness.runner import Runner
-    from harness.store import Store
+    from harness.suite.grid import run_grid
 
     tasks = plan_grid(["toy_resnet"], ["gradcam", "occlusion"], costly_images=2)
     grid = Runner(Store(tmp_path / "a"), image_folder(image_dir), device="cpu")
@@ -139,11 +139,11 @@ def test_grid_results_equal_the_runner_s(image_dir, tmp_path):
 def test_each_model_is_loaded_once_even_with_late_probes(image_dir, tmp_path):
     """Random toy Grad-CAM maps are often all zero, so probes are planned after the maps: they still run
     before the next model's chunks (model-ordered queue), and the worker loads each model once."""
-    from harness.engines import LocalEngine, Worker
-    from harness.grid import run_grid
+    from harness.compute.engines import LocalEngine, Worker
+    from harness.compute.runner import Runner
+    from harness.compute.store import Store
     from harness.images import image_folder
-    from harness.runner import Runner
-    from harness.store import Store
+    from harness.suite.grid import run_grid
 
     tasks = plan_grid(["toy_resnet", "toy_vit", "toy_efficientnet"], ["gradcam", "saliency"])
     run = Runner(Store(tmp_path / "s"), image_folder(image_dir), device="cpu")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.image_sets import image_set_from_spec
+from harness.cases.image_sets import image_set_from_spec
 from harness.images import (
     ImageLoadError,
     builtin_images,

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from harness.checks import interventions as iv
+from harness.compute.store import Store
 from harness.models import get_model_cfg
 from harness.models.loading import LoadedModel
 from harness.models.weights import WeightsSource
-from harness.store import Store
 from harness.zoo.effects import KIND, SceneRef, measure_effects
 from harness.zoo.interventions import intervene, interventions_for, regions, rerender
 from harness.zoo.shapes import draw_scene, make_sample, render

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from conftest import toy_metric_batch
+from harness.compute.store import Store
 from harness.metrics import MetricInputs, get_metric, list_metrics
 from harness.metrics.evaluate import CONTROL, KIND, evaluate_case
 from harness.metrics.forward import FREEZE_ENV, inference_module, logits
 from harness.models import load_model
-from harness.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from harness.cli import main as cli
+from harness.compute.store import Store
 from harness.report.leaderboard import aggregate_rank, agreement, collect_metrics, write_leaderboard
-from harness.store import Store
 
 
 def _put(store, model, explainer, metric, scores, *, hib=True):

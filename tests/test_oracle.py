@@ -7,6 +7,7 @@ from hypothesis import given, seed
 from harness.checks import oracle as checks
 from harness.checks.basic import CheckFailure
 from harness.checks.strategies import patch_sets, smooth_inputs, targets, weight_seeds
+from harness.core.seeds import seed_for
 from harness.explainers import create_explainer
 from harness.models import get_model_cfg, list_models, load_model
 from harness.models.loading import LoadedModel
@@ -23,7 +24,6 @@ from harness.models.oracle import (
     cancel_input,
 )
 from harness.models.weights import WeightsSource
-from harness.seeds import seed_for
 from harness.suite import suite_models
 
 N_PATCHES = (ORACLE_SIZE // VIT_PATCH) ** 2

@@ -61,7 +61,7 @@ def project(pytester):
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_mine=TEST)
     yield pytester
-    from harness.project import unload_project
+    from harness.cases.project import unload_project
 
     unload_project(pytester.path)
 
@@ -101,7 +101,7 @@ def test_class_mismatch_is_a_usage_error(project):
 def test_entry_point_plugins_get_the_registry(monkeypatch, tmp_path):
     import types
 
-    from harness import project
+    from harness.cases import project
     from harness.models import ModelCfg, is_registered
 
     module = types.ModuleType("fake_plugin")
@@ -124,7 +124,7 @@ def test_entry_point_plugins_get_the_registry(monkeypatch, tmp_path):
 
 
 def test_bad_declarations_name_the_entry(tmp_path):
-    from harness.project import HarnessRegistry, ProjectConfigError, apply_section
+    from harness.cases.project import HarnessRegistry, ProjectConfigError, apply_section
 
     reg = HarnessRegistry(root=tmp_path)
     with pytest.raises(ProjectConfigError, match=r"\[tool.xai-harness.models.m\] needs arch"):

@@ -1,10 +1,10 @@
-"""harness.quantus_asserts raises exactly when, and with what, Quantus's own assertion raises."""
+"""harness.checks.quantus_asserts raises exactly when, and with what, Quantus's own assertion raises."""
 
 import numpy as np
 import pytest
 from quantus.helpers import asserts
 
-from harness import quantus_asserts
+from harness.checks import quantus_asserts
 
 
 def _outcome(fn, x, a):

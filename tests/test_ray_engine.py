@@ -13,12 +13,12 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from harness.engines import LocalEngine, Worker  # noqa: E402
-from harness.grid import plan_grid, run_grid  # noqa: E402
+from harness.compute.engines import LocalEngine, Worker  # noqa: E402
+from harness.compute.ray_engine import RayEngine  # noqa: E402
+from harness.compute.runner import Runner  # noqa: E402
+from harness.compute.store import Store  # noqa: E402
 from harness.images import image_folder  # noqa: E402
-from harness.ray_engine import RayEngine  # noqa: E402
-from harness.runner import Runner  # noqa: E402
-from harness.store import Store  # noqa: E402
+from harness.suite.grid import plan_grid, run_grid  # noqa: E402
 
 MODELS = ["toy_resnet", "toy_vit"]
 EXPLAINERS = ["gradcam", "saliency", "occlusion"]

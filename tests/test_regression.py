@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.regression import (
+from harness.checks.regression import (
     DETERMINISTIC_TOLERANCES,
     RegressionFailure,
     Tolerances,
     compare_summaries,
     summarize,
 )
-from harness.seeds import seed_for
+from harness.core.seeds import seed_for
 from harness.suite import make_case
 
 SUITE = """

@@ -11,8 +11,8 @@ import json
 import pytest
 
 import harness.models.loading as loading
-from harness.replay import CheckCache, Outcome, error_name, error_type
-from harness.store import Store
+from harness.compute.replay import CheckCache, Outcome, error_name, error_type
+from harness.compute.store import Store
 
 SUITE = """
 import pytest
@@ -142,7 +142,7 @@ def test_changed_parameter_or_code_recomputes(toy_suite):
 
 def test_a_failure_is_never_stored_as_a_pass(tmp_path):
     from harness.checks.basic import CheckFailure
-    from harness.regression import RegressionFailure
+    from harness.checks.regression import RegressionFailure
 
     cache = CheckCache(Store(tmp_path))
     fields = cache.fields("t::x", "check_x", {"a": 1}, "code")

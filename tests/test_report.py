@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from harness.cli import main as cli
+from harness.compute.store import Store
 from harness.report.collect import collect_groups
 from harness.report.summary import build_report
-from harness.store import Store
 
 N_IMAGES = 6
 

@@ -2,10 +2,10 @@
 
 import json
 
+from harness.compute.store import Store
 from harness.report.properties import property_tables, registry_family, write_properties
 from harness.report.records import CaseRecord
 from harness.report.summary import build_report
-from harness.store import Store
 
 CASES = [
     {

@@ -3,10 +3,10 @@ import pytest
 
 from harness.checks import check_all
 from harness.checks.basic import CheckFailure, check_finite, check_not_constant
+from harness.compute.runner import Runner
+from harness.compute.store import Store
 from harness.explainers import create_explainer
 from harness.images import image_folder
-from harness.runner import Runner
-from harness.store import Store
 
 
 def _runner(tmp_path, image_dir, **kw):

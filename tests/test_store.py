@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.store import Store, content_key
+from harness.compute.store import Store, content_key
 
 FIELDS = {"model": "m", "weights": "abc", "explainer": "ig", "params": {"n_steps": 50}, "image": "i1"}
 

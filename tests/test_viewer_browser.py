@@ -60,7 +60,7 @@ def suite_run(tmp_path_factory) -> Path:
 
 def test_figure_from_the_suite_run_computes_nothing(suite_run, tmp_path):
     from harness.cli.figures import make_figure
-    from harness.store import Store
+    from harness.compute.store import Store
 
     store = Store(suite_run.parent.parent / "store")
     run = make_figure("cam-vs-rollout", store=store, out=tmp_path, models=f"{CNN},{VIT}", zoo_images=2, shown=2)

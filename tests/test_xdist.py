@@ -87,7 +87,7 @@ def test_two_workers_give_the_serial_outcomes_and_report(pytester, image_dir, tm
 
 
 def test_cases_are_grouped_by_the_model_in_their_id():
-    from harness.xdist_groups import model_of
+    from harness.plugin.xdist_groups import model_of
 
     assert model_of("suites/test_explanations.py::test_explanation[gradcam-zoo_resnet-check_shape]") == "zoo_resnet"
     assert model_of("suites/test_models.py::test_top1[zoo_swin-check_top1]") == "zoo_swin"

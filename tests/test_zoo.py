@@ -137,8 +137,8 @@ def test_localisation_check_uses_masks_and_a_random_control(tmp_path):
 
 
 def test_shapes_is_an_image_source_like_any_other(tmp_path, monkeypatch, capsys):
+    from harness.cases.image_sets import image_set_from_spec
     from harness.cli import main
-    from harness.image_sets import image_set_from_spec
 
     monkeypatch.setenv("XAI_HARNESS_DATA", str(tmp_path))
     images = image_set_from_spec("shapes:val:3")

@@ -23,8 +23,8 @@ import numpy as np
 
 from ..checks.basic import CheckFailure, check_finite, check_not_constant, check_target_respected
 from ..checks.localisation import check_localisation
+from ..compute.runner import CaseResult, Predictions
 from ..explainers import Explainer
-from ..runner import CaseResult, Predictions
 from ..suite.known import known_failure
 from .session import ExploreSession, MapResult
 from .uploads import Picture

@@ -11,7 +11,7 @@ test drives it as the page does::
 * Models load once, on first use, and stay loaded; each has a lock, held
   while it computes, so two requests never run hooks on one model at once and
   the second of two identical requests finds the first one's answer stored.
-* Store keys are the runner's (:class:`harness.runner.Runner`): model, weights
+* Store keys are the runner's (:class:`harness.compute.runner.Runner`): model, weights
   hash, preprocessing, library versions, explainer and parameters, the digest
   of the decoded pixels and the target class.  An image explained here and
   by ``python -m harness run`` shares its entries, and nothing is computed twice.
@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..compute import explain_chunk
+from ..compute.chunks import explain_chunk
+from ..compute.runner import CaseResult, Runner
+from ..compute.store import Store
 from ..explainers import Explainer, create_explainer, get_explainer_cfg
 from ..images import ImageSet, preprocess
 from ..models import (
@@ -42,8 +44,6 @@ from ..models import (
     resolve_weights,
 )
 from ..models.loading import pick_device
-from ..runner import CaseResult, Runner
-from ..store import Store
 from .labels import class_namer
 from .uploads import Picture
 
@@ -79,7 +79,7 @@ class MapResult:
     cached: bool
 
     def case(self, picture: Picture) -> CaseResult:
-        """The map as a one-image :class:`~harness.runner.CaseResult`, the form the checks take."""
+        """The map as a one-image :class:`~harness.compute.runner.CaseResult`, the form the checks take."""
         return CaseResult(
             model=self.model,
             model_label=self.model_label,

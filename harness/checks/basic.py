@@ -1,7 +1,7 @@
 """Output-contract checks every explanation case must pass.
 
 Plain ``check_*`` functions: each takes a
-:class:`~harness.runner.CaseResult` (and the runner where it needs more
+:class:`~harness.compute.runner.CaseResult` (and the runner where it needs more
 work), raises :class:`CheckFailure` naming the case, the measured value and
 the tolerance, and returns the measured value for the report.
 """

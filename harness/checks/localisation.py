@@ -48,9 +48,9 @@ def localisation_scores(attributions: np.ndarray, masks: np.ndarray) -> dict[str
     """Per-image Quantus scores of ``[N, H, W]`` maps against ``[N, H, W]`` boolean masks."""
     import quantus
 
-    from ..quantus_asserts import install
+    from .quantus_asserts import install
 
-    install()  # Quantus's input assertion without its set of every float (harness.quantus_asserts)
+    install()  # Quantus's input assertion without its set of every float (harness.checks.quantus_asserts)
 
     a = attributions[:, None].astype(np.float32)
     s = masks[:, None].astype(np.float32)

@@ -14,7 +14,7 @@ small and a failing one reproduces from its seed.
 * :data:`weight_seeds` (random weights of the bias-free ReLU oracle) and :func:`patch_sets`
   (the patches an oracle ViT is wired to attend to).
 
-Seeds come from the test id (:func:`harness.seeds.seed_for`), so ``@seed`` reproduces
+Seeds come from the test id (:func:`harness.core.seeds.seed_for`), so ``@seed`` reproduces
 a run on any machine; profiles ``dev`` and ``ci`` live in ``conftest.py``.
 """
 

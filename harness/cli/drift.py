@@ -116,12 +116,12 @@ def _parse(args) -> list[Candidate]:
 
 def _noise(args, spec, out: Path):
     """Noise floors of every planned pair, measured here (the base environment)."""
+    from ..cases.image_sets import run_image_sets
+    from ..compute.runner import Runner
+    from ..compute.store import Store
     from ..drift.noise import stored_floor, write_floors
-    from ..grid import plan_grid
-    from ..image_sets import run_image_sets
     from ..models import WeightsOptions, WeightsUnavailable
-    from ..runner import Runner
-    from ..store import Store
+    from ..suite.grid import plan_grid
     from .run import _select
 
     models, explainers = _select(args)
@@ -194,13 +194,13 @@ def cmd_drift(args) -> int:
 
 
 def _drift(args) -> int:
-    from ..atomic import write_json
+    from ..compute.store import Store
+    from ..core.atomic import write_json
     from ..drift.attribute import attribute, summary_lines
     from ..drift.diff import diff_runs
     from ..drift.envs import CandidateError
     from ..drift.rerun import RunFailed, RunSpec, run_selection
     from ..drift.runs import Selection, load_run
-    from ..store import Store
     from .diff import gate_status, report_diff
 
     try:

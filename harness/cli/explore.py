@@ -69,9 +69,9 @@ def cmd_explore(args) -> int:
     from ..app import ExploreSession
     from ..app.ui import build_app
     from ..app.uploads import MAX_BYTES
+    from ..cases.project import ProjectConfigError, load_project
+    from ..compute.store import Store
     from ..models import WeightsOptions
-    from ..project import ProjectConfigError, load_project
-    from ..store import Store
 
     try:
         load_project(Path(args.project))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..grid import ZOO_IMAGES
+from ..suite.grid import ZOO_IMAGES
 
 
 @dataclass
@@ -70,15 +70,15 @@ def make_figure(
     device: str = "auto",
 ) -> FigureRun:
     """Draw figure ``name`` (a key of :data:`harness.report.figure_sets.SPECS`) into ``out``."""
+    from ..cases.image_sets import run_image_sets
+    from ..compute.runner import Runner
     from ..explainers import create_explainer, get_explainer_cfg
-    from ..grid import case_params
-    from ..image_sets import run_image_sets
     from ..images import read_image
     from ..images.preprocess import resize_crop
     from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg
     from ..report import figure_sets, overlays
     from ..report.gallery import class_name
-    from ..runner import Runner
+    from ..suite.grid import case_params
 
     spec = figure_sets.SPECS[name]
     sets = run_image_sets(
@@ -161,7 +161,7 @@ def _draw(spec, folder: Path, space: str, per_model: dict[str, dict[str, Any]]) 
 
 
 def cmd_figure(args) -> int:
-    from ..store import Store
+    from ..compute.store import Store
 
     store = Store(Path(args.store) if args.store else Store.default_root(Path.cwd()))
     run = make_figure(

@@ -62,7 +62,7 @@ def _explainers(args) -> list[dict]:
 
 
 def _images(args) -> list[dict]:
-    from ..image_sets import image_set_from_spec
+    from ..cases.image_sets import image_set_from_spec
 
     return [
         {

@@ -12,11 +12,11 @@ from ..report.table import render_table
 def cmd_report(args) -> int:
     from pathlib import Path
 
-    from ..provenance import new_run_id
+    from ..compute.store import Store
+    from ..core.provenance import new_run_id
     from ..report.consensus import ConsensusOptions
     from ..report.index import consensus_lines
     from ..report.summary import build_report
-    from ..store import Store
 
     store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
     if not store_path.is_dir():
@@ -73,8 +73,8 @@ def cmd_report(args) -> int:
 def cmd_leaderboard(args) -> int:
     from pathlib import Path
 
+    from ..compute.store import Store
     from ..report.leaderboard import collect_metrics, render_text, write_leaderboard
-    from ..store import Store
 
     store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
     if not store_path.is_dir():

@@ -1,4 +1,4 @@
-"""``python -m harness run``: precompute a grid of explanations into the store (see :mod:`harness.grid`).
+"""``python -m harness run``: precompute a grid of explanations into the store (see :mod:`harness.suite.grid`).
 
     python -m harness run --models 'zoo_*' --explainers gradcam,ig --images builtin
     python -m harness run --preset thesis --random-weights-ok --engine ray [--address HOST:PORT]
@@ -14,7 +14,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from ..grid import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
+from ..suite.grid import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ def add_parser(sub) -> None:
 def _select(args) -> tuple[list[str], list[str]]:
     from pathlib import Path
 
+    from ..cases.project import ProjectConfigError, load_project
     from ..explainers import list_explainers
     from ..models import list_models
-    from ..project import ProjectConfigError, load_project
 
     try:  # [tool.xai-harness] and xai_harness.plugins: a project's own models and explainers
         load_project(Path.cwd())
@@ -118,11 +118,11 @@ def _progress(disabled: bool):
 
 
 def make_engine(args, weights):
-    from ..engines import LocalEngine, Worker
+    from ..compute.engines import LocalEngine, Worker
 
     if args.engine == "local":
         return LocalEngine(Worker(weights, random_ok=args.random_weights_ok, device=args.device, threads=args.threads))
-    from ..ray_engine import RayEngine
+    from ..compute.ray_engine import RayEngine
 
     return RayEngine(
         weights,
@@ -137,11 +137,11 @@ def make_engine(args, weights):
 def cmd_run(args) -> int:
     from pathlib import Path
 
-    from ..grid import plan_grid, run_grid
-    from ..image_sets import run_image_sets
+    from ..cases.image_sets import run_image_sets
+    from ..compute.runner import Runner
+    from ..compute.store import Store
     from ..models import WeightsOptions, WeightsUnavailable
-    from ..runner import Runner
-    from ..store import Store
+    from ..suite.grid import plan_grid, run_grid
 
     models, explainers = _select(args)
     store = Store(Path(args.store) if args.store else Store.default_root(Path.cwd()))

@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..atomic import write_json
+from ..core.atomic import write_json
 
 PTH = "_xai_harness_base.pth"
 READY = "overlay.json"

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import write_json
-from ..regression import tolerances_for
+from ..checks.regression import tolerances_for
+from ..core.atomic import write_json
 from .measures import map_change
 
 CLASSES = ("bit-identical", "float-tolerance", "seeded-stochastic")
@@ -56,13 +56,13 @@ class Tolerance:
 
 
 def default_tolerance(explainer: str) -> Tolerance:
-    """The regression baselines' tolerances (:mod:`harness.regression`) where no floor was measured."""
+    """The regression baselines' tolerances (:mod:`harness.checks.regression`) where no floor was measured."""
     from ..explainers import get_explainer_cfg
 
     try:
         tol = tolerances_for(get_explainer_cfg(explainer))
     except KeyError:
-        from ..regression import DETERMINISTIC_TOLERANCES as tol
+        from ..checks.regression import DETERMINISTIC_TOLERANCES as tol
     return Tolerance(tol.map_cosine, tol.topk_overlap, None, "default (regression tolerances; no noise floor)")
 
 
@@ -100,7 +100,7 @@ def measure_floor(runner, model: str, explainer_name: str, *, images: int = 2, t
     import torch
 
     from ..explainers import create_explainer, get_explainer_cfg
-    from ..grid import case_params
+    from ..suite.grid import case_params
 
     cfg = get_explainer_cfg(explainer_name)
     explainer = create_explainer(explainer_name, **dict(case_params(model, explainer_name)))
@@ -154,7 +154,7 @@ def stored_floor(runner, model: str, explainer_name: str, *, images: int = 2, th
     """:func:`measure_floor`, kept in the runner's store under the model's and explainer's key fields
     (library versions included), so a rerun in the same environment measures nothing."""
     from ..explainers import create_explainer
-    from ..grid import case_params
+    from ..suite.grid import case_params
 
     explainer = create_explainer(explainer_name, **dict(case_params(model, explainer_name)))
     records = runner.images_for(model).records[:images]

@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from ..atomic import write_atomic, write_json
+from ..core.atomic import write_atomic, write_json
 from ..report.table import render_table
 from .diff import DiffResult
 from .runs import Run

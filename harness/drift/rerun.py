@@ -14,15 +14,15 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..atomic import write_json
+from ..core.atomic import write_json
 from .envs import subprocess_env
 
 _VERSIONS_CODE = """
 import json, sys
 from harness.explainers import create_explainer, list_explainers
 from harness.explainers.registry import explainer_dist_versions
-from harness.project import load_project
-from harness.store import library_versions
+from harness.cases.project import load_project
+from harness.compute.store import library_versions
 load_project('.')
 out = dict(library_versions())
 for pat in sys.argv[1].split(','):

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store import Store, canonical_json
+from ..compute.store import Store, canonical_json
 
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"

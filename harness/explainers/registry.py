@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..registry import Registry
+from ..core.registry import Registry
 
 COST_CLASSES = ("cheap", "moderate", "expensive")
 # images per explainer call by cost class (ExplainerCfg.batch / gpu_batch override them)
@@ -51,7 +51,7 @@ class ExplainerCfg:
     batch, gpu_batch:
         Images per explainer call on the CPU and on a GPU; 0 takes the cost
         class's (:data:`CPU_BATCH`, :data:`GPU_BATCH`).  Out-of-memory halves
-        it (``harness.compute``).
+        it (``harness.compute.chunks``).
     step_batch_param:
         The parameter that sets how many inputs one internal forward pass
         takes (IG's ``internal_batch_size``); on a GPU it is chosen from free
@@ -63,7 +63,7 @@ class ExplainerCfg:
         Bumped whenever the implementation's output changes; part of the
         store key, so a change never reuses stale explanations.
     dists:
-        Distributions beyond :func:`harness.store.library_versions` whose
+        Distributions beyond :func:`harness.compute.store.library_versions` whose
         upgrade can change the output (``("zennit",)``); their versions join
         the store key (:func:`explainer_dist_versions`), so an explanation
         computed under another version is never reused.

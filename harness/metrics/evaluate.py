@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..checks.localisation import random_control
-from ..store import library_versions
+from ..compute.store import library_versions
 from .inputs import MetricInputs
 from .registry import get_metric
 
@@ -165,9 +165,9 @@ def evaluate_case(
     sets = {explainer: np.nan_to_num(attributions).astype(np.float32)}
     if not reuse:
         sets[CONTROL] = control_maps(attributions.shape, (base or {}).get("model", "?"), digests)
-    from ..quantus_asserts import install
+    from ..checks.quantus_asserts import install
 
-    install()  # Quantus's input assertion without its set of every float (harness.quantus_asserts)
+    install()  # Quantus's input assertion without its set of every float (harness.checks.quantus_asserts)
     start = time.perf_counter()
     out = fn(inp, sets, **params)
     seconds = time.perf_counter() - start

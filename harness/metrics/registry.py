@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..registry import Registry
+from ..core.registry import Registry
 
 CATEGORIES = ("faithfulness", "complexity", "randomisation", "localisation")
 COSTS = ("cheap", "moderate", "expensive")  # ExplainerCfg.cost, in order

@@ -1,6 +1,6 @@
 """Score a computed case with a metric: the library side of the metric suite.
 
-:func:`score_result` takes a :class:`~harness.runner.CaseResult` (what
+:func:`score_result` takes a :class:`~harness.compute.runner.CaseResult` (what
 ``Runner.explain`` returned), prepares the metric's inputs from the same
 images (preprocessed pixels, object masks, re-explanations for other
 targets or a randomised model) and calls
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compute.runner import CHUNK, CaseResult, Runner
 from ..explainers import Explainer
 from ..images import image_digest, preprocess, read_image
-from ..runner import CHUNK, CaseResult, Runner
 from .evaluate import CONTROL, MetricResult, control_maps, evaluate_case, fetch_case
 from .inputs import MetricInputs
 from .registry import get_metric_cfg

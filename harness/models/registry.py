@@ -1,6 +1,6 @@
 """Model registry in the manner of ``timm/models/_registry.py``.
 
-:data:`MODELS` (a :class:`harness.registry.Registry`) is filled by
+:data:`MODELS` (a :class:`harness.core.registry.Registry`) is filled by
 :func:`register_model` / :func:`add_model`; :func:`list_models` filters it
 with ``fnmatch`` and by family or source; :func:`get_model_cfg` looks an
 entry up and names the close matches when it is unknown.
@@ -12,7 +12,7 @@ import fnmatch
 import warnings
 from collections.abc import Callable, Iterable
 
-from ..registry import Registry, UnknownNameError
+from ..core.registry import Registry, UnknownNameError
 from .config import ModelCfg
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compute.store import Store, canonical_json
 from ..explainers.resample import resample_map
-from ..store import Store, canonical_json
 
 COMMON_SIDE = 56
 

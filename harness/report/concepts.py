@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import write_json
+from ..core.atomic import write_json
 from .records import CaseRecord
 from .table import render_markdown
 

@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 
 from .. import compare
-from ..atomic import write_atomic
 from ..compare.alignment import ARI_THRESHOLD
 from ..compare.bootstrap import LEVEL, RESAMPLES, BootstrapOptions, format_interval
 from ..compare.clustering import Method as Linkage
-from ..replay import code_digest
-from ..store import Store, canonical_json
+from ..compute.replay import code_digest
+from ..compute.store import Store, canonical_json
+from ..core.atomic import write_atomic
 from .collect import MapGroup
 from .kept import keep_files, restore_files
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store import Store, canonical_json
+from ..compute.store import Store, canonical_json
 from . import overlays
 
 FAMILY_ORDER = ("cnn", "hybrid", "transformer")
@@ -168,7 +168,7 @@ class ImageLookup:
     @classmethod
     def for_settings(cls, settings: dict[str, Any], store: Store, image_ids: set[str]) -> ImageLookup:
         """The image sets a run's ``settings`` name (``images``, ``zoo_images``), enough to cover ``image_ids``."""
-        from ..image_sets import image_set_from_spec
+        from ..cases.image_sets import image_set_from_spec
         from ..zoo.shapes import shapes_images
 
         sets: list[Any] = []

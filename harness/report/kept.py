@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import write_atomic
-from ..store import Entry, Store
+from ..compute.store import Entry, Store
+from ..core.atomic import write_atomic
 
 
 def keep_files(

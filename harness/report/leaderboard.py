@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import compare
 from ..compare.bootstrap import BootstrapOptions
-from ..store import Store, canonical_json
+from ..compute.store import Store, canonical_json
 from .table import render_markdown, render_table
 
 CONTROL = "random"

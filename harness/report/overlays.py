@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..replay import code_digest
-from ..store import Store
+from ..compute.replay import code_digest
+from ..compute.store import Store
 from .kept import keep_files, restore_files
 
 THUMB = 160

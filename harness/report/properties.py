@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json
+from ..core.atomic import write_json
 from .records import CaseRecord
 from .table import render_markdown
 

@@ -40,7 +40,7 @@ class CaseRecord:
     native_resolution:
         The explainer's native map size ``[h, w]`` before upsampling.
     replayed:
-        Nothing was computed: the outcome (:mod:`harness.replay`) or the metric score came from the store.
+        Nothing was computed: the outcome (:mod:`harness.compute.replay`) or the metric score came from the store.
     """
 
     id: str

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..atomic import write_json
-from ..provenance import git_commit, machine_info
-from ..store import Store, library_versions
+from ..compute.store import Store, library_versions
+from ..core.atomic import write_json
+from ..core.provenance import git_commit, machine_info
 from .collect import collect_groups, restrict_images
 from .concepts import write_concepts
 from .consensus import ConsensusOptions, write_consensus

@@ -7,8 +7,8 @@ wires this layer into pytest: options, the session fixture, collection and
 the report.
 """
 
+from ..core.seeds import seed_for
 from ..report.records import CaseRecord
-from ..seeds import seed_for
 from .cases import (
     PROP_CASE,
     PROP_SKIP,

@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 
 from ..checks import yield_checks
+from ..checks.regression import baseline_dir_for, check_regression, tolerances_for
+from ..compute.replay import code_digest, file_digest
+from ..compute.runner import CaseResult, Runner
+from ..compute.store import library_versions
 from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg, list_explainers
-from ..grid import case_params
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
 from ..models.zoo import probe_only
-from ..regression import baseline_dir_for, check_regression, tolerances_for
-from ..replay import code_digest, file_digest
 from ..report.records import CaseRecord
-from ..runner import CaseResult, Runner
-from ..store import library_versions
+from .grid import case_params
 from .known import xfail_marks
 from .session import Case, HarnessSession
 
@@ -174,7 +174,7 @@ def replay_case(
     ``inputs`` names everything the check reads that is not code: store keys of the explanations,
     weights hashes (:meth:`Runner.model_fields`), image digests, and the check's parameters.  With the
     case id, a digest of ``harness/`` and of the test's module and the library versions it keys a
-    ``check`` store entry (:mod:`harness.replay`) holding the outcome and the records; a rerun with
+    ``check`` store entry (:mod:`harness.compute.replay`) holding the outcome and the records; a rerun with
     the same key appends the stored records and passes, or raises the stored failure again (so an
     xfail stays an xfail), without loading a model or computing anything.  Returns whether it replayed.
     """
@@ -248,7 +248,7 @@ def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Cas
 
 
 def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> None:
-    """Compare the case with its baseline (or write it: see :mod:`harness.regression`); replayed when
+    """Compare the case with its baseline (or write it: see :mod:`harness.checks.regression`); replayed when
     the explanations and the baseline file are the ones stored (never under ``--harness-regen``)."""
     __tracebackhide__ = True
     skip_without_weights(request, harness, case.model)

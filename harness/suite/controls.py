@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compute.store import Store
 from ..models import WeightsUnavailable
-from ..store import Store
 from .metrics import score_case
 from .session import Case, HarnessOptions, HarnessSession, parse_metric_params
 

@@ -1,6 +1,6 @@
 """Run state of one harness session (the plugin keeps one in ``config.stash``).
 
-It owns the :class:`~harness.runner.Runner` (created on first use, so unit
+It owns the :class:`~harness.compute.runner.Runner` (created on first use, so unit
 tests that never touch a case pay nothing), memoises case results and
 their failures, and gathers what the report needs: case records, top-1
 rows, models without weights, unreadable images and explanation progress.
@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
+from ..cases.image_sets import run_image_sets
+from ..compute.runner import CaseResult, Runner
+from ..compute.store import Store
 from ..explainers import create_explainer
-from ..grid import image_limit
-from ..image_sets import run_image_sets
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
 from ..report.records import CaseRecord
-from ..runner import CaseResult, Runner
-from ..store import Store
+from .grid import image_limit
 
 XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
 LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
@@ -319,7 +319,7 @@ class HarnessSession:
         """Write ``reports/<run-id>/`` from the store and this run's records; returns (folder, consensus).
 
         ``notes`` receives one line per report part that had nothing to show or failed."""
-        from ..provenance import new_run_id
+        from ..core.provenance import new_run_id
         from ..report.consensus import ConsensusOptions
         from ..report.summary import build_report
 

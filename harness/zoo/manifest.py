@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..atomic import write_atomic
+from ..core.atomic import write_atomic
 from .shapes import CLASS_NAMES
 
 

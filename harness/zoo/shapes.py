@@ -433,7 +433,7 @@ def write_samples(
     share the folder and a set of 64 images reuses the files of a set of 8.
     """
 
-    from ..atomic import write_atomic
+    from ..core.atomic import write_atomic
 
     folder = Path(root) / f"shapes{'-spurious' if spurious else ''}-s{seed}-{split}"
     rows = []

@@ -32,13 +32,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..atomic import write_atomic
+from ..core.atomic import write_atomic
+from ..core.provenance import git_commit
 from ..models import get_model_cfg, list_models, load_model, pick_device
 from ..models.config import ModelCfg
 from ..models.loading import build_module
 from ..models.weights import ZOO_DIR
 from ..models.zoo import trained_on
-from ..provenance import git_commit
 from .evaluate import evaluate_module
 from .manifest import read_manifest, update_manifest
 from .shapes import make_split

@@ -20,7 +20,7 @@ Register your models, explainers and image sets::
             return RawExplanation(attributions=...)
 
 A package registers the same function under the entry-point group
-``xai_harness.plugins`` (see :mod:`harness.project`), and a
+``xai_harness.plugins`` (see :mod:`harness.cases.project`), and a
 ``pyproject.toml`` declares them in ``[tool.xai-harness]``.
 """
 
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .project import HarnessRegistry
+    from ..cases.project import HarnessRegistry
 
 hookspec = pluggy.HookspecMarker("pytest")
 
@@ -43,5 +43,5 @@ def pytest_harness_register(registry: HarnessRegistry) -> None:
     Called once per session, after ``[tool.xai-harness]`` of the project's
     ``pyproject.toml`` and the ``xai_harness.plugins`` entry points are
     loaded, so an implementation may replace what they declared.
-    ``registry`` is a :class:`harness.project.HarnessRegistry`.
+    ``registry`` is a :class:`harness.cases.project.HarnessRegistry`.
     """

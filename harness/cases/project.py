@@ -18,7 +18,7 @@ A project declares its models, image sets and explainers in its own
     input_size = 64                         # any other ModelCfg field
 
 Code registers the same through :class:`HarnessRegistry`: in a
-``conftest.py`` (hook ``pytest_harness_register``, see :mod:`harness.hookspec`)
+``conftest.py`` (hook ``pytest_harness_register``, see :mod:`harness.plugin.hookspec`)
 or in a package, as an entry point of the group ``xai_harness.plugins``
 (a module with ``pytest_harness_register(registry)``, or that function)::
 
@@ -37,13 +37,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .explainers import ExplainerCfg, register_explainer
-from .explainers.registry import EXPLAINERS
+from ..explainers import ExplainerCfg, register_explainer
+from ..explainers.registry import EXPLAINERS
+from ..images import ImageSet, check_classes, class_folder, folder_classes
+from ..models import ModelCfg, add_model
+from ..models.checkpoint import checkpoint_model
+from ..models.registry import MODELS
 from .image_sets import LABEL_SPACE_SETS, bind_label_space
-from .images import ImageSet, check_classes, class_folder, folder_classes
-from .models import ModelCfg, add_model
-from .models.checkpoint import checkpoint_model
-from .models.registry import MODELS
 
 ENTRY_POINT_GROUP = "xai_harness.plugins"
 SECTION = "xai-harness"

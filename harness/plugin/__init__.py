@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from .report.records import CaseRecord
-from .suite.cases import PROP_CASE, PROP_PROGRESS, PROP_SKIP, PROP_TOP1
-from .suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
+from ..report.records import CaseRecord
+from ..suite.cases import PROP_CASE, PROP_PROGRESS, PROP_SKIP, PROP_TOP1
+from ..suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
 
 # non-verbose runs: at most one rate line this often (XAI_HARNESS_PROGRESS_EVERY seconds)
 RATE_EVERY_S = float(os.environ.get("XAI_HARNESS_PROGRESS_EVERY", "30"))
@@ -167,7 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", f"{name}: {doc}")
     xdist_defaults(config)
-    from .project import load_project  # [tool.xai-harness], xai_harness.plugins, pytest_harness_register
+    from ..cases.project import load_project  # [tool.xai-harness], xai_harness.plugins, pytest_harness_register
 
     try:
         load_project(config.rootpath, hook=config.hook)
@@ -202,8 +202,8 @@ def xdist_defaults(config: pytest.Config) -> None:
 
 def options_from(config: pytest.Config) -> HarnessOptions:
     """Every ``--harness-*`` option, parsed once (a bad value is a usage error naming the option)."""
-    from .project import project_baselines
-    from .store import Store
+    from ..cases.project import project_baselines
+    from ..compute.store import Store
 
     root = Path(config.rootpath)
     opt = config.option
@@ -266,7 +266,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _registered(model: str) -> bool:
-    from .models import is_registered
+    from ..models import is_registered
 
     return is_registered(model)
 
@@ -336,7 +336,7 @@ class HarnessReporter:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
-        """``--dist loadgroup`` (the default under ``-n``): one worker per model (harness.xdist_groups)."""
+        """``--dist loadgroup`` (the default under ``-n``): one worker per model (harness.plugin.xdist_groups)."""
         if config.getvalue("dist") != "loadgroup":
             return None
         from .xdist_groups import ModelScheduling

@@ -1,7 +1,7 @@
 """Image sets by name: ``builtin``, ``foolbox``, ``imagenette:PATH``, ``folder:PATH``, ``shapes[:SPLIT[:N]]``.
 
 A spec is ``kind`` or ``kind:argument``; each kind is an image source in
-:data:`IMAGE_SOURCES` (one :class:`~harness.registry.Registry`), a
+:data:`IMAGE_SOURCES` (one :class:`~harness.core.registry.Registry`), a
 function ``argument -> ImageSet``.  The harness registers its own sources
 here; a user registers more with :func:`register_image_source`.  This
 module sits above :mod:`harness.images` and :mod:`harness.zoo`, so neither
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .images import ImageSet, builtin_images, class_folder, foolbox_images, image_folder, imagenette
-from .registry import Registry
+from ..core.registry import Registry
+from ..images import ImageSet, builtin_images, class_folder, foolbox_images, image_folder, imagenette
 
 ImageSource = Callable[[str], ImageSet]
 IMAGE_SOURCES: Registry[ImageSource] = Registry("image set", hint="see `python -m harness list images --help`")
 
 
-# label space -> the image set models of that label space see (a user's ImageFolder, bound by harness.project)
+# label space -> the image set models of that label space see (a user's ImageFolder, bound by harness.cases.project)
 LABEL_SPACE_SETS: dict[str, Callable[[], ImageSet]] = {}
 
 
@@ -80,7 +80,7 @@ def _imagefolder(arg: str) -> ImageSet:
 
 
 def _shapes(arg: str, *, spurious: bool) -> ImageSet:
-    from .zoo.shapes import shapes_images
+    from ..zoo.shapes import shapes_images
 
     split, _, n = arg.partition(":")
     return shapes_images(split or "test", int(n or 16), spurious=spurious)
@@ -124,7 +124,7 @@ def run_image_sets(
     What ``pytest suites/`` and ``python -m harness run`` both show their models, so both compute the
     same store keys.
     """
-    from .zoo.shapes import LABEL_SPACE, shapes_images
+    from ..zoo.shapes import LABEL_SPACE, shapes_images
 
     main = image_set_from_spec(spec).head(max_images)
     space = main.records[0].label_space if main.records else "imagenet"

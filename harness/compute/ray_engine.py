@@ -2,7 +2,7 @@
 
 ``python -m harness run ... --engine ray [--address HOST:PORT]`` joins an
 existing cluster, or starts a local Ray for the run and stops it after.
-Each actor is a :class:`harness.engines.Worker` (``num_cpus=1``, and
+Each actor is a :class:`harness.compute.engines.Worker` (``num_cpus=1``, and
 ``num_gpus=1`` or ``--gpus-per-worker`` where the cluster has GPUs, so Ray
 gives it its own device); it keeps the last model it loaded, and the driver
 hands out chunks in model order, so each actor loads a model about once.

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_atomic
-from .explainers.resample import resample_map
+from ..core.atomic import write_atomic
+from ..explainers.resample import resample_map
 
 GRID = 12
 
@@ -73,7 +73,7 @@ def tolerances_for(explainer_cfg) -> Tolerances:
 
 
 def summarize(result, *, grid: int = GRID, top_fraction: float = Tolerances.top_fraction) -> dict[str, Any]:
-    """Compact, JSON-able summaries of a :class:`~harness.runner.CaseResult`."""
+    """Compact, JSON-able summaries of a :class:`~harness.compute.runner.CaseResult`."""
     k = max(1, int(round(top_fraction * grid * grid)))
     images = {}
     for rec, attr, target in zip(result.records, result.attributions, result.targets):

@@ -16,6 +16,9 @@ floats has more than one element exactly when the batch holds two distinct
 non-NaN values, or a NaN and anything else (every NaN from ``tolist()`` is its
 own object, unequal to all others).  Idempotent; Quantus is imported here
 only when installing.
+
+PYTEST_DONT_REWRITE: the messages must stay Quantus's own, so pytest's assertion
+rewriting (which the plugin's package gets) must not touch this module.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Where a grid's chunks run: in this process, or on Ray actors (:mod:`harness.ray_engine`).
+"""Where a grid's chunks run: in this process, or on Ray actors (:mod:`harness.compute.ray_engine`).
 
 A :class:`Job` is self-contained: the model's name and expected weights
 hash, the preprocessed input as a float32 array, the explainer and its
 parameters and the targets, so a worker needs no store and no image files.
 A :class:`Worker` keeps one loaded model and answers jobs with a
-:class:`JobResult`; the driver (:func:`harness.grid.run_grid`) writes the
+:class:`JobResult`; the driver (:func:`harness.suite.grid.run_grid`) writes the
 store.  Both engines run the same :class:`Worker`, which is why their
 results are equal bit for bit on the CPU (same batches, same thread count).
 
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .compute import ChunkResult, explain_chunk
-from .models import LoadedModel, WeightsOptions, load_model
+from ..models import LoadedModel, WeightsOptions, load_model
+from .chunks import ChunkResult, explain_chunk
 
 
 @dataclass
@@ -127,7 +127,7 @@ class Worker:
                             rows.append(loaded(x[i : i + self.LOGITS_BATCH]).float().cpu().numpy())
                     out.logits = np.concatenate(rows)
                 else:
-                    from .explainers import create_explainer
+                    from ..explainers import create_explainer
 
                     explainer = create_explainer(job.explainer, **dict(job.params))
                     targets = torch.as_tensor(np.asarray(job.targets))
@@ -164,7 +164,7 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, worker: Worker) -> None:
-        from .models.loading import pick_device
+        from ..models.loading import pick_device
 
         self.worker = worker
         self.device_type = pick_device(worker.device).type

@@ -22,7 +22,7 @@ _PARAM_ID = re.compile(r"\[([^\[\]]*)\](?:@[^\]]*)?$")
 
 @functools.lru_cache(maxsize=1)
 def _names() -> frozenset[str]:
-    from .models import list_models
+    from ..models import list_models
 
     return frozenset(list_models())
 

@@ -3,7 +3,7 @@
 ``python -m harness run`` (:mod:`harness.cli.run`) plans :class:`GridTask`
 rows (model x explainer, with the suites' parameters, seeds and image
 limits), then :func:`run_grid` computes what the store lacks, in chunks on
-an engine (:mod:`harness.engines`: in process or on Ray actors), and writes
+an engine (:mod:`harness.compute.engines`: in process or on Ray actors), and writes
 each chunk as it arrives, so a killed run restarted loses only the chunks in
 flight.  Per task it computes:
 
@@ -15,7 +15,7 @@ flight.  Per task it computes:
 * the other-class explanations of the metrics that re-explain (RandomLogit)
   on the first ``metric_images`` images, with their default parameters.
 
-The keys are the runner's (:meth:`harness.runner.Runner.explanation_fields`),
+The keys are the runner's (:meth:`harness.compute.runner.Runner.explanation_fields`),
 so a later ``pytest suites/`` on the same selection and store finds them.
 """
 
@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from .checks.basic import target_probe
-from .explainers import ExplainerCfg, create_explainer, get_explainer_cfg
-from .models import get_model_cfg
-from .seeds import seed_for
+from ..checks.basic import target_probe
+from ..core.seeds import seed_for
+from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg
+from ..models import get_model_cfg
 
 COSTLY_IMAGES = 8  # moderate and expensive explainers explain the first N images (the suites' default)
 METRIC_IMAGES = 4  # images per metric case (the suites' --harness-metric-images default)
@@ -128,7 +128,7 @@ class _Plan:
         self._next = 0
 
     def submit(self, ctx: dict[str, Any], job_kw: dict[str, Any]) -> None:
-        from .engines import Job
+        from ..compute.engines import Job
 
         self._next += 1
         job = Job(id=self._next, order=self.order.get(job_kw["model"], 0), **job_kw)
@@ -160,7 +160,7 @@ class _Plan:
         run = self.runner
         explainer = task.create()
         fields = run.explanation_fields(task.model, explainer, records, targets)
-        from .store import content_key
+        from ..compute.store import content_key
 
         keys = [content_key("explanation", f) for f in fields]
         missing = [
@@ -212,8 +212,8 @@ class _Plan:
 
     def reexplain(self, task: GridTask, records, top1: np.ndarray) -> None:
         """The maps of other classes that the pair's re-explaining metrics ask for (RandomLogit)."""
-        from .checks import MASKED_LABEL_SPACES
-        from .metrics.registry import yield_metrics
+        from ..checks import MASKED_LABEL_SPACES
+        from ..metrics.registry import yield_metrics
 
         mcfg, ecfg = get_model_cfg(task.model), get_explainer_cfg(task.explainer)
         n = min(self.metric_images, len(records))
@@ -262,7 +262,7 @@ class _Plan:
                 for r, t in zip(ctx["records"], ctx["targets"])
             ]
             run.put_chunk(task.model, ctx["fields"], metas, res.chunk)
-            from .store import content_key
+            from ..compute.store import content_key
 
             self.inflight.difference_update(content_key("explanation", f) for f in ctx["fields"])
             rep.computed += len(ctx["records"])
