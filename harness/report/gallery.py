@@ -281,7 +281,7 @@ def _write_set(
     folder = root / _slug(space)
     images: dict[str, dict[str, Any]] = {}
     for r in refs:
-        images.setdefault(r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label})
+        images.setdefault(r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label, "digest": r.image})
     for im in images.values():
         im["label_name"] = class_name(space, im["label"]) if im["label"] is not None else None
     models = sorted({(r.family, r.model, r.model_label) for r in refs}, key=lambda t: (_family_rank(t[0]), t[1]))
@@ -356,10 +356,12 @@ def _write_set(
             figure_files[im["slug"]] = write_figure(
                 root.parent, f"gallery/{_slug(space)}/{im['slug']}", space, im, models, explainers, cells[im["slug"]]
             )
+    weights = {r.model: r.weights for r in refs}
     return {
         "space": space,
+        "folder": _slug(space),
         "images": list(images.values()),
-        "models": [{"name": m, "label": lab, "family": fam} for fam, m, lab in models],
+        "models": [{"name": m, "label": lab, "family": fam, "weights": weights[m]} for fam, m, lab in models],
         "explainers": explainers,
         "cells": cells,
         "figures": figure_files,

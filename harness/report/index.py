@@ -107,6 +107,8 @@ def gallery_section(gallery: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]
             figs = s.get("figures", {}).get(im["slug"], {})
             rows.append([im["id"], im.get("label_name") or "", " ".join(f"[{k}]({v})" for k, v in figs.items())])
         items.append(("table", (("image", "label", "figures"), rows)))
+        if s.get("interventions"):
+            items.append(("text", f"interventions: {len(s['interventions'])} images (panel in index.html)"))
     return "Galleries", items
 
 
@@ -117,9 +119,12 @@ def write_index(
     *,
     store: Any = None,
     cases: set[tuple[str, str]] | None = None,
+    notes: list[str] | None = None,
 ) -> None:
-    """``index.md`` and ``index.html``; with a ``store``, the galleries too (``out/gallery/``)."""
+    """``index.md`` and ``index.html``; with a ``store``, the galleries too (``out/gallery/``) and the
+    interventions panels of their ``shapes`` images (entries left out are named in ``notes``)."""
     from .gallery import write_galleries
+    from .intervention_panel import add_interventions
     from .viewer import write_viewer
 
     title = f"xai-harness run {run.get('run_id', out.name)}"
@@ -128,6 +133,8 @@ def write_index(
         if store is not None
         else {"sets": []}
     )
+    if store is not None:
+        add_interventions(out, store, gallery, notes)
     sections = _sections(run, consensus)
     sections.insert(1, gallery_section(gallery))
     md = [f"# {title}", ""]

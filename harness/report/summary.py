@@ -166,6 +166,7 @@ def build_report(
             consensus,
             store=store,
             cases=cases_filter,
+            notes=parts.notes,
         ),
     )
     _point_latest(reports_dir, run_id)

@@ -227,7 +227,10 @@
       });
       table.appendChild(tr);
     });
-    host.appendChild(table);
+    var row = el("div", { class: "with-panel" }, [table]);
+    var panel = interventionsPanel(s, cur.image);
+    if (panel) row.appendChild(panel);
+    host.appendChild(row);
     var figs = s.figures && s.figures[cur.image.slug];
     var links = document.getElementById("figure-links");
     links.innerHTML = "";
@@ -235,6 +238,49 @@
       links.appendChild(document.createTextNode("static figures: "));
       Object.keys(figs).forEach(function (k) { links.appendChild(el("a", { href: figs[k], text: k })); links.appendChild(document.createTextNode(" ")); });
     }
+  }
+
+  /* ---------- interventions panel (shapes images with stored intervention effects) ---------- */
+  function signed(v) { return (v > 0 ? "+" : "") + v.toFixed(2); }
+
+  function interventionsPanel(s, image) {
+    var iv = (s.interventions || {})[image.slug];
+    if (!iv) return null;
+    var shown = iv.models.filter(function (m) { var fam = (s.models.filter(function (x) { return x.name === m.model; })[0] || {}).family; return state.families[fam] !== false; });
+    var box = el("aside", { class: "iv-panel", id: "iv-panel" });
+    box.appendChild(el("h3", { text: "Interventions: logit drop of the predicted class" }));
+    box.appendChild(el("p", { class: "note", text: "scene " + iv.scene.split + "/" + iv.scene.index + (iv.scene.spurious ? " (spurious)" : "") +
+      " seed " + iv.scene.seed + "; drop = logit(original) - logit(intervened), logit units; bold: |drop| > " + iv.eps_rel + " x logit" }));
+    var table = el("table", { class: "iv" });
+    var head = el("tr", {}, [el("th", { text: "model (pred, logit)" })]);
+    iv.renders.forEach(function (r) {
+      var link = el("a", { href: r.file, target: "_blank" }, [el("img", { class: "iv-thumb", src: r.file, alt: r.name, title: r.name })]);
+      head.appendChild(el("th", { class: "iv-render", "data-intervention": r.name }, [link, el("br"), el("span", { text: r.name.replace("_", " ") })]));
+    });
+    table.appendChild(el("thead", {}, [head]));
+    var body = el("tbody");
+    shown.forEach(function (m) {
+      var tr = el("tr", { "data-model": m.model });
+      tr.appendChild(el("td", { class: "rowlabel" }, [el("b", { text: m.label }), el("br"),
+        el("span", { class: "pred", text: (m.pred_name || m.pred) + ", " + m.logit.toFixed(2) })]));
+      iv.renders.forEach(function (r) {
+        if (r.name === "original") { tr.appendChild(el("td", { class: "iv-drop", text: "0" })); return; }
+        var d = m.drops[r.name];
+        var td = el("td", { class: "iv-drop", title: r.name + " on " + m.label + ": " + (d === undefined ? "not stored" : d) });
+        if (d === undefined) { tr.appendChild(td); return; }
+        var large = m.large.indexOf(r.name) >= 0;
+        td.className += large ? (d > 0 ? " large" : " rise") : "";
+        td.appendChild(el("span", { text: signed(d) }));
+        var bar = el("div", { class: "iv-bar" + (d < 0 ? " neg" : "") });
+        bar.style.width = Math.min(100, Math.round(100 * Math.abs(d) / Math.max(Math.abs(m.logit), 1e-6))) + "%";
+        td.appendChild(bar);
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+    return box;
   }
 
   function explanationsTab(tab) {

@@ -1,0 +1,122 @@
+"""The viewer's interventions panel, from a small real store: two zoo models, three shapes images, two with
+stored intervention effects (:func:`harness.zoo.effects.measure_effects`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from harness.compute.runner import Runner
+from harness.compute.store import Store
+from harness.explainers import create_explainer
+from harness.report import intervention_panel
+from harness.report.intervention_panel import RENDERS_KIND
+from harness.report.summary import build_report
+from harness.zoo.effects import EFFECTS_VERSION, KIND, SceneRef, measure_effects
+from harness.zoo.interventions import interventions_for
+from harness.zoo.shapes import balanced_indices, shapes_images
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ("zoo_resnet", "zoo_vit_p16")
+N_IMAGES, N_WITH = 3, 2  # gallery images; the first N_WITH have interventions
+DROP_TOL = 1e-4  # the panel rounds drops to 4 decimals
+
+
+def viewer_data(out: Path) -> dict:
+    page = (out / "index.html").read_text()
+    text = re.search(r"<script type='application/json' id='harness-data'>(.*?)</script>", page, re.S).group(1)
+    return json.loads(text.replace("<\\/", "</"))
+
+
+def shapes_set(data: dict) -> dict:
+    return next(s for s in data["gallery"]["sets"] if s["space"] == "shapes")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A store with saliency maps of three shapes test images and intervention logits of the first two."""
+    tmp = tmp_path_factory.mktemp("ivpanel")
+    store = Store(tmp / "store")
+    runner = Runner(store, {"shapes": shapes_images("test", N_IMAGES, root=tmp / "datasets")}, device="cpu")
+    refs = [SceneRef(0, "test", i) for i in balanced_indices(0, "test", N_WITH)]
+    for model in MODELS:
+        runner.explain(model, create_explainer("saliency"))
+        for ref in refs:
+            measure_effects(runner.model(model), ref, store=store, model_fields=runner.model_fields(model))
+    fields = {m: runner.model_fields(m) for m in MODELS}
+    notes: list[str] = []
+    out, _ = build_report(tmp / "reports", "cold", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes)
+    return tmp, out, refs, fields, notes
+
+
+def test_panels_hold_decodable_renders_and_the_stored_drops(run):
+    tmp, out, refs, fields, notes = run
+    assert not [n for n in notes if "interventions" in n], notes
+    s = shapes_set(viewer_data(out))
+    panels = s["interventions"]
+    assert len(panels) == N_WITH
+    store = Store(tmp / "store")
+    for ref in refs:
+        slug = next(slug for slug, p in panels.items() if p["scene"] == asdict(ref))
+        panel = panels[slug]
+        names = interventions_for(ref.scene())
+        assert [r["name"] for r in panel["renders"]] == ["original", *names]
+        for r in panel["renders"]:
+            with Image.open(out / r["file"]) as im:
+                assert im.format == "JPEG" and im.size == (intervention_panel.SIDE,) * 2
+                im.load()
+        assert [m["model"] for m in panel["models"]] == [m["name"] for m in s["models"]]
+        for row in panel["models"]:
+            key = {"model": fields[row["model"]], "scene": asdict(ref), "version": EFFECTS_VERSION}
+            logits = store.get(KIND, {**key, "interventions": list(names)}).arrays["logits"].astype(np.float64)
+            target = int(logits[0].argmax())
+            assert row["pred"] == target and abs(row["logit"] - logits[0, target]) < DROP_TOL
+            want = logits[0, target] - logits[1:, target]
+            got = np.array([row["drops"][n] for n in names])
+            assert np.abs(got - want).max() < DROP_TOL, (row["model"], got, want)
+            big = [n for n, d in zip(names, want) if abs(d) > panel["eps_rel"] * abs(logits[0, target])]
+            assert row["large"] == big
+    without = [im["slug"] for im in s["images"] if im["slug"] not in panels]
+    assert len(without) == N_IMAGES - N_WITH
+    assert not (out / "gallery" / s["folder"] / without[0] / intervention_panel.FOLDER).exists()
+
+
+def test_a_warm_rebuild_copies_the_renders(run, monkeypatch):
+    tmp, cold, _refs, _fields, _notes = run
+
+    def no_drawing(pixels):
+        raise AssertionError("a warm rebuild encoded a render again")
+
+    monkeypatch.setattr(intervention_panel, "_jpeg", no_drawing)
+    store = Store(tmp / "store")
+    warm, _ = build_report(tmp / "reports", "warm", root=ROOT, store=store, settings={"zoo_images": N_IMAGES})
+    assert store.by_kind[RENDERS_KIND]["writes"] == 0 and store.by_kind[RENDERS_KIND]["hits"] == N_WITH
+    a, b = shapes_set(viewer_data(cold))["interventions"], shapes_set(viewer_data(warm))["interventions"]
+    assert a == b
+    for panel in b.values():
+        for r in panel["renders"]:
+            assert (warm / r["file"]).read_bytes() == (cold / r["file"]).read_bytes()
+
+
+def test_bad_entries_are_noted_and_the_rest_is_written(run):
+    tmp, _out, refs, fields, _notes = run
+    store = Store(tmp / "store")
+    bad_scene = {"model": fields[MODELS[0]], "scene": {**asdict(refs[0]), "split": "nosuch"}}
+    store.put(KIND, {**bad_scene, "version": EFFECTS_VERSION, "interventions": ["object"]}, {"logits": np.zeros((2, 8))})
+    garbage = Path(store.root) / KIND / "zz" / "zz-garbage.npz"
+    garbage.parent.mkdir(parents=True, exist_ok=True)
+    garbage.write_bytes(b"not a zip")
+    notes: list[str] = []
+    out, _ = build_report(tmp / "reports", "bad", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes)
+    lines = [n for n in notes if n.startswith("report: interventions")]
+    assert len(lines) == 2, notes
+    assert any("zz-garbage.npz: unreadable" in n for n in lines)
+    assert any("'nosuch'" in n and MODELS[0] in n for n in lines)
+    assert len(shapes_set(viewer_data(out))["interventions"]) == N_WITH
+    garbage.unlink()
