@@ -1,5 +1,7 @@
-"""The viewer's interventions panel, from a small real store: two zoo models, three shapes images, two with
-stored intervention effects (:func:`harness.zoo.effects.measure_effects`)."""
+"""The viewer's interventions panel, from a small real store: two zoo models (a CNN and a ViT), Grad-CAM and
+saliency on four shapes images, two of them with stored intervention effects
+(:func:`harness.zoo.effects.measure_effects`; the second with two distractors).  The browser test drives
+Debian's headless Chromium as ``tests/test_viewer_browser.py`` does."""
 
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ from harness.zoo.shapes import balanced_indices, shapes_images
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("zoo_resnet", "zoo_vit_p16")
-N_IMAGES, N_WITH = 3, 2  # gallery images; the first N_WITH have interventions
+N_IMAGES = 4  # gallery images: balanced test samples 10, 2, 19, 4
+WITH = (0, 3)  # the positions of those with stored interventions (4 has two distractors)
+EXPLAINERS = ("gradcam", "saliency")
 DROP_TOL = 1e-4  # the panel rounds drops to 4 decimals
 
 
@@ -40,18 +44,22 @@ def shapes_set(data: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """A store with saliency maps of three shapes test images and intervention logits of the first two."""
+    """A store with maps of four shapes test images and intervention logits of two."""
     tmp = tmp_path_factory.mktemp("ivpanel")
     store = Store(tmp / "store")
     runner = Runner(store, {"shapes": shapes_images("test", N_IMAGES, root=tmp / "datasets")}, device="cpu")
-    refs = [SceneRef(0, "test", i) for i in balanced_indices(0, "test", N_WITH)]
+    indices = balanced_indices(0, "test", N_IMAGES)
+    refs = [SceneRef(0, "test", indices[k]) for k in WITH]
     for model in MODELS:
-        runner.explain(model, create_explainer("saliency"))
+        for explainer in EXPLAINERS:
+            runner.explain(model, create_explainer(explainer))
         for ref in refs:
             measure_effects(runner.model(model), ref, store=store, model_fields=runner.model_fields(model))
     fields = {m: runner.model_fields(m) for m in MODELS}
     notes: list[str] = []
-    out, _ = build_report(tmp / "reports", "cold", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes)
+    out, _ = build_report(
+        tmp / "reports", "cold", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes
+    )
     return tmp, out, refs, fields, notes
 
 
@@ -60,7 +68,7 @@ def test_panels_hold_decodable_renders_and_the_stored_drops(run):
     assert not [n for n in notes if "interventions" in n], notes
     s = shapes_set(viewer_data(out))
     panels = s["interventions"]
-    assert len(panels) == N_WITH
+    assert len(panels) == len(WITH)
     store = Store(tmp / "store")
     for ref in refs:
         slug = next(slug for slug, p in panels.items() if p["scene"] == asdict(ref))
@@ -83,7 +91,7 @@ def test_panels_hold_decodable_renders_and_the_stored_drops(run):
             big = [n for n, d in zip(names, want) if abs(d) > panel["eps_rel"] * abs(logits[0, target])]
             assert row["large"] == big
     without = [im["slug"] for im in s["images"] if im["slug"] not in panels]
-    assert len(without) == N_IMAGES - N_WITH
+    assert len(without) == N_IMAGES - len(WITH)
     assert not (out / "gallery" / s["folder"] / without[0] / intervention_panel.FOLDER).exists()
 
 
@@ -96,7 +104,7 @@ def test_a_warm_rebuild_copies_the_renders(run, monkeypatch):
     monkeypatch.setattr(intervention_panel, "_jpeg", no_drawing)
     store = Store(tmp / "store")
     warm, _ = build_report(tmp / "reports", "warm", root=ROOT, store=store, settings={"zoo_images": N_IMAGES})
-    assert store.by_kind[RENDERS_KIND]["writes"] == 0 and store.by_kind[RENDERS_KIND]["hits"] == N_WITH
+    assert store.by_kind[RENDERS_KIND]["writes"] == 0 and store.by_kind[RENDERS_KIND]["hits"] == len(WITH)
     a, b = shapes_set(viewer_data(cold))["interventions"], shapes_set(viewer_data(warm))["interventions"]
     assert a == b
     for panel in b.values():
@@ -108,15 +116,58 @@ def test_bad_entries_are_noted_and_the_rest_is_written(run):
     tmp, _out, refs, fields, _notes = run
     store = Store(tmp / "store")
     bad_scene = {"model": fields[MODELS[0]], "scene": {**asdict(refs[0]), "split": "nosuch"}}
-    store.put(KIND, {**bad_scene, "version": EFFECTS_VERSION, "interventions": ["object"]}, {"logits": np.zeros((2, 8))})
+    store.put(
+        KIND, {**bad_scene, "version": EFFECTS_VERSION, "interventions": ["object"]}, {"logits": np.zeros((2, 8))}
+    )
     garbage = Path(store.root) / KIND / "zz" / "zz-garbage.npz"
     garbage.parent.mkdir(parents=True, exist_ok=True)
     garbage.write_bytes(b"not a zip")
     notes: list[str] = []
-    out, _ = build_report(tmp / "reports", "bad", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes)
+    out, _ = build_report(
+        tmp / "reports", "bad", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes
+    )
     lines = [n for n in notes if n.startswith("report: interventions")]
     assert len(lines) == 2, notes
     assert any("zz-garbage.npz: unreadable" in n for n in lines)
     assert any("'nosuch'" in n and MODELS[0] in n for n in lines)
-    assert len(shapes_set(viewer_data(out))["interventions"]) == N_WITH
+    assert len(shapes_set(viewer_data(out))["interventions"]) == len(WITH)
     garbage.unlink()
+
+
+@pytest.mark.slow
+def test_the_viewer_shows_the_panel_for_the_selected_image_only(run):
+    from browser import SKIP_REASON, find_browser, headless_chrome
+
+    if find_browser() is None:
+        pytest.skip(SKIP_REASON)
+    pytest.importorskip("selenium", reason="selenium is a test dependency (tox -e tests installs it)")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    _tmp, out, refs, _fields, _notes = run
+    s = shapes_set(viewer_data(out))
+    with_panel = next(slug for slug, p in s["interventions"].items() if p["scene"] == asdict(refs[-1]))
+    without = next(im["slug"] for im in s["images"] if im["slug"] not in s["interventions"])
+    driver = headless_chrome(window="1600,800", browser_log=True)
+    try:
+        driver.get((out / "index.html").as_uri())
+        select = Select(driver.find_element(By.ID, "image-select"))
+        select.select_by_value(without)
+        assert not driver.find_elements(By.ID, "iv-panel")
+        select.select_by_value(with_panel)
+        panel = driver.find_element(By.ID, "iv-panel")
+        thumbs = panel.find_elements(By.CSS_SELECTOR, "img.iv-thumb")
+        assert len(thumbs) == 1 + len(interventions_for(refs[-1].scene()))
+        WebDriverWait(driver, 20).until(
+            lambda d: all(d.execute_script("return arguments[0].complete", i) for i in thumbs)
+        )
+        assert all(driver.execute_script("return arguments[0].naturalWidth", i) > 0 for i in thumbs)
+        rows = panel.find_elements(By.CSS_SELECTOR, "tbody tr")
+        assert [r.get_attribute("data-model") for r in rows] == list(MODELS)
+        want = s["interventions"][with_panel]["models"][0]
+        cell = rows[0].find_element(By.CSS_SELECTOR, "td.iv-drop.large, td.iv-drop.rise")  # a large drop, marked
+        assert cell.text.strip() in {f"{d:+.2f}" for n, d in want["drops"].items() if n in want["large"]}
+        assert not [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        driver.save_screenshot(str(out / "viewer-interventions.png"))
+    finally:
+        driver.quit()

@@ -281,7 +281,9 @@ def _write_set(
     folder = root / _slug(space)
     images: dict[str, dict[str, Any]] = {}
     for r in refs:
-        images.setdefault(r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label, "digest": r.image})
+        images.setdefault(
+            r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label, "digest": r.image}
+        )
     for im in images.values():
         im["label_name"] = class_name(space, im["label"]) if im["label"] is not None else None
     models = sorted({(r.family, r.model, r.model_label) for r in refs}, key=lambda t: (_family_rank(t[0]), t[1]))

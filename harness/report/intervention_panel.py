@@ -85,7 +85,8 @@ def _scan(store: Store, shown: dict[str, str], weights: dict[str, str]) -> _Scan
     checked: dict[SceneRef, str | None] = {}  # scene -> digest of the gallery image it renders, or None
     for path, (f, _meta) in readable.items():
         model = f.get("model") or {}
-        if model.get("model") not in weights or model.get("weights") != weights[model.get("model")]:
+        name = str(model.get("model"))
+        if name not in weights or model.get("weights") != weights[name]:
             continue  # a model or weights version the gallery does not show
         try:
             ref = SceneRef(**f["scene"])
@@ -107,10 +108,10 @@ def _scan(store: Store, shown: dict[str, str], weights: dict[str, str]) -> _Scan
             scene = f.get("scene")
             out.bad.append(f"{path.name} ({model.get('model')}, scene {scene}): {type(exc).__name__}: {exc}")
             continue
-        digest = checked[ref]
-        assert digest is not None
-        out.refs[digest] = ref
-        out.by_image[digest].append(_Stored(ref, model["model"], names, logits))
+        matched = checked[ref]
+        assert matched is not None
+        out.refs[matched] = ref
+        out.by_image[matched].append(_Stored(ref, name, names, logits))
     return out
 
 

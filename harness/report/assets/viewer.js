@@ -250,7 +250,7 @@
     var box = el("aside", { class: "iv-panel", id: "iv-panel" });
     box.appendChild(el("h3", { text: "Interventions: logit drop of the predicted class" }));
     box.appendChild(el("p", { class: "note", text: "scene " + iv.scene.split + "/" + iv.scene.index + (iv.scene.spurious ? " (spurious)" : "") +
-      " seed " + iv.scene.seed + "; drop = logit(original) - logit(intervened), logit units; bold: |drop| > " + iv.eps_rel + " x logit" }));
+      " seed " + iv.scene.seed + "; drop = logit(original) - logit(intervened), logit units; bold: |drop| > " + iv.eps_rel + " x logit (red: the logit fell, blue: it rose)" }));
     var table = el("table", { class: "iv" });
     var head = el("tr", {}, [el("th", { text: "model (pred, logit)" })]);
     iv.renders.forEach(function (r) {
