@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -98,10 +99,11 @@ def test_panels_hold_decodable_renders_and_the_stored_drops(run):
 def test_a_warm_rebuild_copies_the_renders(run, monkeypatch):
     tmp, cold, _refs, _fields, _notes = run
 
-    def no_drawing(pixels):
-        raise AssertionError("a warm rebuild encoded a render again")
+    def no_drawing(*args):
+        raise AssertionError("a warm rebuild rendered or encoded an intervention again")
 
     monkeypatch.setattr(intervention_panel, "_jpeg", no_drawing)
+    monkeypatch.setattr(intervention_panel, "renders", no_drawing)
     store = Store(tmp / "store")
     warm, _ = build_report(tmp / "reports", "warm", root=ROOT, store=store, settings={"zoo_images": N_IMAGES})
     assert store.by_kind[RENDERS_KIND]["writes"] == 0 and store.by_kind[RENDERS_KIND]["hits"] == len(WITH)
@@ -112,26 +114,42 @@ def test_a_warm_rebuild_copies_the_renders(run, monkeypatch):
             assert (warm / r["file"]).read_bytes() == (cold / r["file"]).read_bytes()
 
 
-def test_bad_entries_are_noted_and_the_rest_is_written(run):
+def test_bad_entries_are_noted_stale_ones_skipped_and_the_rest_is_written(run, tmp_path):
     tmp, _out, refs, fields, _notes = run
-    store = Store(tmp / "store")
-    bad_scene = {"model": fields[MODELS[0]], "scene": {**asdict(refs[0]), "split": "nosuch"}}
-    store.put(
-        KIND, {**bad_scene, "version": EFFECTS_VERSION, "interventions": ["object"]}, {"logits": np.zeros((2, 8))}
-    )
+    shutil.copytree(tmp / "store", tmp_path / "store")  # the other tests keep the clean store
+    store = Store(tmp_path / "store")
+    ref, model = refs[0], MODELS[0]
+    names = list(interventions_for(ref.scene()))
+    key = {"model": fields[model], "scene": asdict(ref), "version": EFFECTS_VERSION, "interventions": names}
+    logits = store.get(KIND, key).arrays["logits"]
+    zeros = {"logits": np.zeros((2, 8), np.float32)}
+    store.put(KIND, {**key, "scene": {**asdict(ref), "split": "nosuch"}, "interventions": ["object"]}, zeros)
+    store.put(KIND, {**key, "interventions": ["object"]}, zeros)  # no longer what the scene offers
+    store.put(KIND, {**key, "version": "0"}, zeros)  # an older harness's: skipped without a note
+    target = int(logits[0].argmax())
+    newer = logits.copy()
+    newer[1:, target] -= 1.0  # every drop one logit larger
+    upgraded = {**fields[model], "versions": {**fields[model]["versions"], "torch": "next"}}
+    store.put(KIND, {**key, "model": upgraded}, {"logits": newer})  # the same model, written last: shown
     garbage = Path(store.root) / KIND / "zz" / "zz-garbage.npz"
     garbage.parent.mkdir(parents=True, exist_ok=True)
     garbage.write_bytes(b"not a zip")
     notes: list[str] = []
     out, _ = build_report(
-        tmp / "reports", "bad", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes
+        tmp_path / "reports", "bad", root=ROOT, store=store, settings={"zoo_images": N_IMAGES}, notes=notes
     )
     lines = [n for n in notes if n.startswith("report: interventions")]
-    assert len(lines) == 2, notes
+    assert len(lines) == 3, notes
     assert any("zz-garbage.npz: unreadable" in n for n in lines)
-    assert any("'nosuch'" in n and MODELS[0] in n for n in lines)
-    assert len(shapes_set(viewer_data(out))["interventions"]) == len(WITH)
-    garbage.unlink()
+    assert any("'nosuch'" in n and model in n for n in lines)
+    assert any("stored for interventions ['object']; the scene now has" in n for n in lines)
+    panels = shapes_set(viewer_data(out))["interventions"]
+    assert len(panels) == len(WITH)
+    panel = next(p for p in panels.values() if p["scene"] == asdict(ref))
+    assert [m["model"] for m in panel["models"]] == list(MODELS)
+    want = newer[0, target] - newer[1:, target]
+    got = np.array([panel["models"][0]["drops"][n] for n in names])
+    assert np.abs(got - want).max() < DROP_TOL
 
 
 @pytest.mark.slow

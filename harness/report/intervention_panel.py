@@ -36,7 +36,7 @@ from ..core.atomic import write_atomic
 from ..images import image_digest
 from ..zoo.effects import EFFECTS_VERSION, KIND, SceneRef, renders
 from ..zoo.interventions import interventions_for
-from ..zoo.shapes import CLASS_NAMES, sample_label
+from ..zoo.shapes import CLASS_NAMES, render, sample_label
 from .gallery import class_name
 from .kept import keep_files, restore_files
 
@@ -56,6 +56,7 @@ class _Stored:
     model: str
     names: tuple[str, ...]
     logits: np.ndarray  # [1 + len(names), classes]
+    written: float  # the entry file's mtime
 
 
 @dataclass
@@ -71,8 +72,11 @@ def candidate_id(ref: SceneRef) -> str:
     return f"{PREFIXES[ref.spurious]}/{ref.split}_{ref.index:05d}_{CLASS_NAMES[label]}"
 
 
-def _original_digest(ref: SceneRef) -> str:
-    return image_digest(renders(ref)[0])
+def _identify(ref: SceneRef) -> tuple[str, tuple[str, ...]]:
+    """The pixel digest of ``ref``'s original render (one render, not every intervention's) and its
+    interventions."""
+    scene = ref.scene()
+    return image_digest(render(scene)), interventions_for(scene)
 
 
 def _scan(store: Store, shown: dict[str, str], weights: dict[str, str]) -> _Scan:
@@ -82,25 +86,26 @@ def _scan(store: Store, shown: dict[str, str], weights: dict[str, str]) -> _Scan
     readable = {path: (f, meta) for path, f, meta in store.scan(KIND)}
     every = sorted(folder.glob("*/*.npz")) if folder.is_dir() else []
     out.bad += [f"{p.name}: unreadable" for p in every if p not in readable]
-    checked: dict[SceneRef, str | None] = {}  # scene -> digest of the gallery image it renders, or None
+    checked: dict[SceneRef, tuple[str, tuple[str, ...]] | None] = {}  # scene -> (image digest, interventions)
     for path, (f, _meta) in readable.items():
         model = f.get("model") or {}
         name = str(model.get("model"))
-        if name not in weights or model.get("weights") != weights[name]:
-            continue  # a model or weights version the gallery does not show
+        if name not in weights or model.get("weights") != weights[name] or f.get("version") != EFFECTS_VERSION:
+            continue  # a model or weights version the gallery does not show, or effects of an older harness
         try:
             ref = SceneRef(**f["scene"])
             image_id = candidate_id(ref)
             if image_id not in shown:
                 continue
             if ref not in checked:
-                digest = _original_digest(ref)
-                checked[ref] = digest if digest == shown[image_id] else None
-            if checked[ref] is None:
+                digest, expected = _identify(ref)
+                checked[ref] = (digest, expected) if digest == shown[image_id] else None
+            match = checked[ref]
+            if match is None:
                 continue  # same id, other pixels (another seed): not this image
             names = tuple(f["interventions"])
-            if f.get("version") != EFFECTS_VERSION or names != interventions_for(ref.scene()):
-                raise ValueError(f"stored for interventions {list(names)} (version {f.get('version')})")
+            if names != match[1]:
+                raise ValueError(f"stored for interventions {list(names)}; the scene now has {list(match[1])}")
             logits = np.asarray(store.arrays_at(path)["logits"], dtype=np.float64)
             if logits.ndim != 2 or logits.shape[0] != len(names) + 1:
                 raise ValueError(f"logits of shape {logits.shape} for {len(names)} interventions")
@@ -108,10 +113,11 @@ def _scan(store: Store, shown: dict[str, str], weights: dict[str, str]) -> _Scan
             scene = f.get("scene")
             out.bad.append(f"{path.name} ({model.get('model')}, scene {scene}): {type(exc).__name__}: {exc}")
             continue
-        matched = checked[ref]
-        assert matched is not None
-        out.refs[matched] = ref
-        out.by_image[matched].append(_Stored(ref, name, names, logits))
+        out.refs[match[0]] = ref
+        out.by_image[match[0]].append(_Stored(ref, name, names, logits, path.stat().st_mtime))
+    for digest, entries in out.by_image.items():  # one row per model: its latest entry (e.g. after an upgrade)
+        latest = {e.model: e for e in sorted(entries, key=lambda e: e.written)}
+        out.by_image[digest] = list(latest.values())
     return out
 
 
