@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from ..cases import case_params
 from ..checks import yield_checks
 from ..checks.regression import baseline_dir_for, check_regression, tolerances_for
 from ..compute.replay import code_digest, file_digest
@@ -28,7 +29,6 @@ from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg, list
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
 from ..models.zoo import probe_only
 from ..report.records import CaseRecord
-from .grid import case_params
 from .known import xfail_marks
 from .session import Case, HarnessSession
 

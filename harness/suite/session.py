@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
+from ..cases import Case, image_limit
+from ..cases.defaults import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
 from ..cases.image_sets import run_image_sets
 from ..compute.runner import CaseResult, Runner
 from ..compute.store import Store
-from ..explainers import create_explainer
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
 from ..report.records import CaseRecord
-from .grid import image_limit
 
 XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
 LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
@@ -44,8 +44,8 @@ class HarnessOptions:
     reports: Path
     images: str = "builtin"
     max_images: int | None = None
-    zoo_images: int = 8
-    costly_images: int | None = 8
+    zoo_images: int = ZOO_IMAGES
+    costly_images: int | None = COSTLY_IMAGES
     weights: tuple[str, ...] = ()
     allow_download: bool = False
     device: str = "auto"
@@ -54,7 +54,7 @@ class HarnessOptions:
     regen: bool = False
     regen_accept: bool = False
     same_prediction: bool = False
-    metric_images: int = 4
+    metric_images: int = METRIC_IMAGES
     metric_params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     metric_explainers: str = "regression"
     metric_optin: tuple[str, ...] = ()
@@ -87,19 +87,6 @@ def parse_metric_params(items) -> tuple[tuple[str, tuple[tuple[str, Any], ...]],
             parsed = value
         out.setdefault(metric, {})[param] = parsed
     return tuple((m, tuple(sorted(p.items()))) for m, p in sorted(out.items()))
-
-
-@dataclass(frozen=True)
-class Case:
-    """One model x explainer pair (parameters as sorted pairs)."""
-
-    model: str
-    explainer: str
-    params: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def id(self) -> str:
-        return f"{self.explainer}-{self.model}"
 
 
 @dataclass
@@ -203,7 +190,7 @@ class HarnessSession:
         self.require_weights(case.model)
         if case not in self._results:
             try:
-                explainer = create_explainer(case.explainer, **dict(case.params))
+                explainer = case.create()
                 self._results[case] = self.runner.explain(case.model, explainer, limit=self.image_limit(explainer))
             except Exception as exc:  # remembered, so sibling checks fail fast with the same error
                 self._results[case] = exc
