@@ -11,6 +11,7 @@ import pytest
 
 from harness.cases import Case, case_params, image_limit
 from harness.compute import store as store_module
+from harness.compute.chunks import explain_chunk
 from harness.compute.engines import LocalEngine, Worker
 from harness.compute.runner import Runner
 from harness.compute.store import Store, content_key
@@ -94,3 +95,58 @@ def test_runner_and_grid_keys_are_pinned_and_equal(tmp_path, image_dir, fixed_ve
         res = reader.explain(case.model, case.create(), limit=image_limit(get_explainer_cfg(case.explainer), COSTLY))
         assert res.computed == 0, case.id
     assert reader.store.misses == 0 and reader.store.writes == 0 and reader.loads == 0
+
+
+def test_suites_and_grid_plan_the_same_case_record(tmp_path):
+    """``make_case`` (the suites) and ``plan_grid`` (``harness run``) give one record: equal but for the limit,
+    which the grid resolves as the session does."""
+    from dataclasses import replace
+
+    from harness.suite import make_case
+    from harness.suite.session import HarnessOptions, HarnessSession
+
+    session = HarnessSession(HarnessOptions(store=tmp_path, reports=tmp_path, costly_images=COSTLY), tmp_path)
+    for task in plan_grid(MODELS, EXPLAINERS, costly_images=COSTLY):
+        case = make_case(task.model, task.explainer)
+        assert type(task) is type(case) is Case
+        assert replace(task, limit=None) == case and case.limited(COSTLY) == task, task.id
+        assert task.limit == session.image_limit(case.create()), task.id
+
+
+def test_runner_computes_on_its_local_engine(tmp_path, image_dir):
+    """The runner's predictions and maps are jobs on a LocalEngine; the model the checks ask for is the
+    one its worker loaded (one load in all), and the logits equal a plain forward pass."""
+    import numpy as np
+    import torch
+
+    run = _runner(tmp_path / "s", image_dir)
+    assert isinstance(run.engine, LocalEngine) and run.engine.pending == 0
+    preds = run.predictions("toy_resnet")
+    run.explain("toy_resnet", Case("toy_resnet", "saliency").create())
+    assert run.loads == 1 and run.engine.worker.loads == {"toy_resnet": 1}
+    loaded = run.model("toy_resnet")
+    assert run.loads == 1
+    with torch.no_grad():
+        plain = loaded(run.batch("toy_resnet", list(preds.records))).float().numpy()
+    np.testing.assert_array_equal(preds.logits, plain)
+    # the maps are what the runner computed before the engine (the chunk on its preprocessed batch), bit for bit
+    res = run.explain("toy_resnet", Case("toy_resnet", "gradcam").create())
+    direct = explain_chunk(
+        loaded,
+        Case("toy_resnet", "gradcam").create(),
+        run.batch("toy_resnet", list(res.records)),
+        torch.as_tensor(res.targets),
+    )
+    np.testing.assert_array_equal(res.attributions, direct.attributions)
+
+
+def test_runner_raises_a_case_failure_with_its_own_type(tmp_path, image_dir):
+    """Through the engine, a failing explainer still fails the case with its exception (not an error string)."""
+    from harness.explainers import Explainer, ExplainerCfg
+
+    def fn(model, x, target):
+        raise ValueError("injected failure")
+
+    bad = Explainer(cfg=ExplainerCfg(name="bad", title="bad", group="test"), params=(), fn=fn)
+    with pytest.raises(ValueError, match="injected failure"):
+        _runner(tmp_path / "s", image_dir).explain("toy_resnet", bad)

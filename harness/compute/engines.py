@@ -141,7 +141,9 @@ class Worker:
     def compute(self, job: Job) -> JobResult:
         """Answer ``job``, raising what fails (the runner's way: a case fails with its own exception)."""
         loaded = self._model(job.model, job.weights_sha)
-        x = torch.from_numpy(np.ascontiguousarray(job.x, dtype=np.float32)).to(loaded.device)
+        # the input as shipped: the runner's in the layout preprocessing gave it (as it always computed),
+        # the grid's C-contiguous (as a worker process receives it), so local and Ray results agree bit for bit
+        x = torch.from_numpy(np.asarray(job.x, dtype=np.float32)).to(loaded.device)
         out = JobResult(job.id, model_label=loaded.label, weights_kind=loaded.weights.kind, pid=os.getpid())
         with torch_threads(self.threads):
             if job.kind == "logits":

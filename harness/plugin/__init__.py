@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from ..cases.defaults import METRIC_IMAGES, add_options
-from ..report.records import CaseRecord
+from ..report.records import CaseRecord, Top1Row
 from ..suite.cases import PROP_CASE, PROP_PROGRESS, PROP_SKIP, PROP_TOP1
 from ..suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
 
@@ -165,12 +165,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Case records travel as dicts (pytest-xdist sends reports between processes), and the call's
     report carries the explanations the case computed, for the progress line."""
     report = yield
-    props = [(k, v.to_dict() if isinstance(v, CaseRecord) else v) for k, v in report.user_properties]
+    props = [(k, _plain(v)) for k, v in report.user_properties]
     if call.when == "call":
         events = item.config.stash[SESSION_KEY].take_progress()
         props.append((PROP_PROGRESS, [(e.what, e.images, round(e.seconds, 3)) for e in events]))
     report.user_properties = props
     return report
+
+
+def _plain(value: Any) -> Any:
+    """A user property as pytest-xdist can send it: records as dicts (also inside a tuple)."""
+    if isinstance(value, (CaseRecord, Top1Row)):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 @pytest.hookimpl(wrapper=True)
@@ -208,7 +217,7 @@ class HarnessReporter:
             hs.skipped_models[model] = reason
         if PROP_TOP1 in props:
             model, row = props[PROP_TOP1]
-            hs.top1[model] = row
+            hs.top1[model] = Top1Row.from_dict(row)
         if PROP_PROGRESS in props:
             hs.count_progress([ProgressEvent(w, n, s) for w, n, s in props[PROP_PROGRESS]])
         if PROP_CASE in props:

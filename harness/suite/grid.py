@@ -159,8 +159,12 @@ class _Plan:
         self._next = 0
 
     def submit(self, work: Work, job: Job) -> None:
+        """Submit ``job`` as it crosses to a worker process: its input C-contiguous (what pickling gives a Ray
+        actor, so the local engine computes the same bits) and no explainer object (built from its name)."""
         self._next += 1
-        job = replace(job, id=self._next, order=self.order.get(job.model, 0))
+        job = replace(
+            job, id=self._next, order=self.order.get(job.model, 0), x=np.ascontiguousarray(job.x), instance=None
+        )
         self.jobs[job.id] = work
         self.engine.submit(job)
         if work.main:
@@ -197,7 +201,7 @@ class _Plan:
             recs = [records[i] for i in idx]
             work = ExplainWork(case, main, recs, targets[idx], mode, [fields[i] for i in idx])
             job = run.explain_job(case.model, explainer, recs, targets[idx])
-            self.submit(work, replace(job, instance=None))  # workers build it from its name and parameters
+            self.submit(work, job)
 
     def start_task(self, case: Case) -> None:
         run = self.runner

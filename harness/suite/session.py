@@ -23,7 +23,7 @@ from ..cases.image_sets import run_image_sets
 from ..compute.runner import CaseResult, Runner
 from ..compute.store import Store
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
-from ..report.records import CaseRecord
+from ..report.records import CaseRecord, Top1Row
 
 XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
 LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
@@ -103,7 +103,7 @@ class HarnessSession:
     options: HarnessOptions
     rootdir: Path
     cases: list[CaseRecord] = field(default_factory=list)
-    top1: dict[str, dict[str, Any]] = field(default_factory=dict)
+    top1: dict[str, Top1Row] = field(default_factory=dict)
     skipped_models: dict[str, str] = field(default_factory=dict)
     deselected: dict[str, int] = field(default_factory=dict)  # model -> cases deselected for want of weights
     bad_images: dict[str, str] = field(default_factory=dict)
@@ -204,27 +204,26 @@ class HarnessSession:
         for moderate and expensive explainers (LIME, KernelSHAP, IG, Score-CAM, ...)."""
         return image_limit(explainer.cfg, self.options.costly_images)
 
-    def top1_for(self, model: str) -> dict[str, Any]:
+    def top1_for(self, model: str) -> Top1Row:
         """Top-1 of ``model`` on the labelled images (overall and on foolbox's 20)."""
         self.require_weights(model)
         preds = self.runner.predictions(model)
         correct, labelled = preds.correct()
         fool = [(r, int(p)) for r, p in zip(preds.records, preds.top1) if r.id.startswith("foolbox/")]
-        cfg = get_model_cfg(model)
-        row = {
-            "family": cfg.family,
-            "weights": self.runner.weights_for(model).kind,
-            "correct": correct,
-            "labelled": labelled,
-            "top1": correct / labelled if labelled else None,
-            "foolbox_correct": sum(r.accepts(p) for r, p in fool),
-            "foolbox_total": len(fool),
-            "misses": [
+        row = Top1Row(
+            family=get_model_cfg(model).family,
+            weights=self.runner.weights_for(model).kind,
+            correct=correct,
+            labelled=labelled,
+            top1=correct / labelled if labelled else None,
+            foolbox_correct=sum(r.accepts(p) for r, p in fool),
+            foolbox_total=len(fool),
+            misses=[
                 f"{r.id}: {p}"
                 for r, p in zip(preds.records, preds.top1)
                 if r.label is not None and not r.accepts(int(p))
             ],
-        }
+        )
         self.top1[model] = row
         return row
 
