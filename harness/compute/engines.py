@@ -1,12 +1,16 @@
-"""Where a grid's chunks run: in this process, or on Ray actors (:mod:`harness.compute.ray_engine`).
+"""Where explanations and predictions are computed: in process, or on Ray actors (:mod:`harness.compute.ray_engine`).
 
 A :class:`Job` is self-contained: the model's name and expected weights
 hash, the preprocessed input as a float32 array, the explainer and its
 parameters and the targets, so a worker needs no store and no image files.
-A :class:`Worker` keeps one loaded model and answers jobs with a
-:class:`JobResult`; the driver (:func:`harness.suite.grid.run_grid`) writes the
-store.  Both engines run the same :class:`Worker`, which is why their
-results are equal bit for bit on the CPU (same batches, same thread count).
+A :class:`Worker` keeps its loaded models and answers jobs with a
+:class:`JobResult`; the driver writes the store: the grid of ``python -m
+harness run`` (:func:`harness.suite.grid.run_grid`) on either engine, and the
+runner of a pytest session (:class:`harness.compute.runner.Runner`) on its
+own :class:`LocalEngine`.  Every engine runs the same :class:`Worker`, which
+is why the grid's results are equal bit for bit on the CPU (same batches,
+same thread count); :func:`forward_logits` is the one place predictions are
+computed and :func:`~harness.compute.chunks.explain_chunk` the one place maps are.
 
 An engine has ``submit(job)``, ``next() -> JobResult`` (in any order),
 ``pending`` and ``close()``.

@@ -8,6 +8,9 @@ Importable without pytest: a notebook can do
 
 Data flows one way: registry -> case -> explanation (cached in the store).
 Models are loaded only on a cache miss, so a fully cached run loads none.
+What the store lacks is computed as jobs on an in-process
+:class:`~harness.compute.engines.LocalEngine`, the worker that ``python -m
+harness run`` uses, and written here under the same keys the grid writes.
 """
 
 from __future__ import annotations
