@@ -21,19 +21,19 @@ MIN_ZOO_TOP1 = 0.75
 def test_top1(request, harness, model):
     row = run_top1(request, harness, model)
     if get_model_cfg(model).source == "zoo":
-        assert row["top1"] >= MIN_ZOO_TOP1, (
-            f"top-1: {row['correct']}/{row['labelled']} = {row['top1']:.2f} < {MIN_ZOO_TOP1} on the shapes "
-            f"test images [{model}]; misses: {row['misses']}"
+        assert row.top1 >= MIN_ZOO_TOP1, (
+            f"top-1: {row.correct}/{row.labelled} = {row.top1:.2f} < {MIN_ZOO_TOP1} on the shapes "
+            f"test images [{model}]; misses: {row.misses}"
         )
-    elif row["foolbox_total"]:
-        acc = row["foolbox_correct"] / row["foolbox_total"]
+    elif row.foolbox_total:
+        acc = row.foolbox_correct / row.foolbox_total
         assert acc >= MIN_FOOLBOX_TOP1, (
-            f"top-1: {row['foolbox_correct']}/{row['foolbox_total']} = {acc:.2f} < {MIN_FOOLBOX_TOP1} "
-            f"on foolbox's ImageNet samples [{model}]; misses: {row['misses']}"
+            f"top-1: {row.foolbox_correct}/{row.foolbox_total} = {acc:.2f} < {MIN_FOOLBOX_TOP1} "
+            f"on foolbox's ImageNet samples [{model}]; misses: {row.misses}"
         )
-    elif row["labelled"]:
-        assert row["top1"] >= MIN_LABELLED_TOP1, (
-            f"top-1: {row['top1']:.2f} < {MIN_LABELLED_TOP1} on {row['labelled']} labelled images [{model}]"
+    elif row.labelled:
+        assert row.top1 >= MIN_LABELLED_TOP1, (
+            f"top-1: {row.top1:.2f} < {MIN_LABELLED_TOP1} on {row.labelled} labelled images [{model}]"
         )
     else:
         pytest.skip(f"{model}: the image set has no labelled images")

@@ -1,1 +1,5 @@
-"""What is tested: image sets, a project's declarations, the case record and the defaults."""
+"""What is tested: the case record, image sets, a project's declarations and the defaults."""
+
+from .record import Case, case_params, image_limit
+
+__all__ = ["Case", "case_params", "image_limit"]

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..suite.grid import ZOO_IMAGES
+from ..cases.defaults import ZOO_IMAGES
 
 
 @dataclass
@@ -70,6 +70,7 @@ def make_figure(
     device: str = "auto",
 ) -> FigureRun:
     """Draw figure ``name`` (a key of :data:`harness.report.figure_sets.SPECS`) into ``out``."""
+    from ..cases import case_params
     from ..cases.image_sets import run_image_sets
     from ..compute.runner import Runner
     from ..explainers import create_explainer, get_explainer_cfg
@@ -78,7 +79,6 @@ def make_figure(
     from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg
     from ..report import figure_sets, overlays
     from ..report.gallery import class_name
-    from ..suite.grid import case_params
 
     spec = figure_sets.SPECS[name]
     sets = run_image_sets(

@@ -14,7 +14,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from ..suite.grid import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
+from ..cases.defaults import RUN_OPTIONS, add_options
 
 
 @dataclass(frozen=True)
@@ -49,25 +49,12 @@ def add_parser(sub) -> None:
     p.add_argument("--models", default=None, help="fnmatch pattern(s), comma-separated (e.g. 'zoo_*,resnet18')")
     p.add_argument("--explainers", default=None, help="fnmatch pattern(s), comma-separated (e.g. 'gradcam*,ig')")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None, help="a named selection (thesis)")
-    p.add_argument("--images", default="builtin", metavar="SPEC", help="image set, as --harness-images")
-    p.add_argument("--max-images", type=int, default=None, metavar="N", help="as --harness-max-images")
-    p.add_argument("--zoo-images", type=int, default=ZOO_IMAGES, metavar="N", help="as --harness-zoo-images")
-    p.add_argument(
-        "--costly-images",
-        type=int,
-        default=COSTLY_IMAGES,
-        metavar="N",
-        help=f"as --harness-costly-images (default {COSTLY_IMAGES}; 0 = all)",
-    )
-    p.add_argument("--metric-images", type=int, default=METRIC_IMAGES, metavar="N", help="as --harness-metric-images")
-    p.add_argument("--store", default=None, metavar="PATH", help="as --harness-store")
-    p.add_argument("--weights", action="append", default=[], metavar="LOC", help="as --harness-weights")
+    add_options(p.add_argument, "--", names=RUN_OPTIONS)  # as pytest's --harness-<name>
     p.add_argument(
         "--random-weights-ok",
         action="store_true",
         help="models without weights run on declared random ones, for cost only (labelled <model>_random)",
     )
-    p.add_argument("--device", default="auto", help="torch device of the local engine (default: cuda if present)")
     p.add_argument("--engine", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray for the run)")
     p.add_argument("--workers", type=int, default=None, help="Ray actors (default: one per CPU, or per GPU)")

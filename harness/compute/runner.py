@@ -8,6 +8,9 @@ Importable without pytest: a notebook can do
 
 Data flows one way: registry -> case -> explanation (cached in the store).
 Models are loaded only on a cache miss, so a fully cached run loads none.
+What the store lacks is computed as jobs on an in-process
+:class:`~harness.compute.engines.LocalEngine`, the worker that ``python -m
+harness run`` uses, and written here under the same keys the grid writes.
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +39,8 @@ from ..models import (
     resolve_weights,
 )
 from ..models.loading import pick_device, random_weights
-from .chunks import ChunkResult, explain_chunk
+from .chunks import ChunkResult
+from .engines import Job, JobResult, LocalEngine, Worker
 from .replay import CheckCache
 from .store import Store, content_key, library_versions
 
@@ -138,9 +141,13 @@ class Runner:
             self.image_sets[space] = ImageSet(image_set.name, tuple(ok), image_set.classes)
         self._main_space = "imagenet" if "imagenet" in self.image_sets else next(iter(self.image_sets))
         self.images = self.image_sets[self._main_space]
-        self._models: OrderedDict[str, LoadedModel] = OrderedDict()  # least recently used first
-        self.keep_models = max(1, int(os.environ.get(ENV_KEEP_MODELS, KEEP_MODELS)))
-        self.loads = 0  # models built and loaded by this runner (a warm rerun loads none)
+        keep = max(1, int(os.environ.get(ENV_KEEP_MODELS, KEEP_MODELS)))
+        # the engine of ``python -m harness run``, in process: the worker holds the session's loaded models
+        self.engine = LocalEngine(
+            Worker(self.weights, random_ok=random_ok, device=device, keep=keep), raise_errors=True
+        )
+        self._random_loads = 0
+        self._jobs = 0
         self._checks: CheckCache | None = None
         self._sources: dict[str, WeightsSource] = {}
         self._predictions: dict[str, Predictions] = {}
@@ -171,21 +178,28 @@ class Runner:
     def model(self, name: str) -> LoadedModel:
         """Load lazily (only on a store miss), keeping the ``keep_models`` most recently used in memory
         (``$XAI_HARNESS_KEEP_MODELS``, default 3): the suites visit each model once per suite module,
-        so a model is not reloaded for its neighbours' cases."""
-        if name in self._models:
-            self._models.move_to_end(name)
-            return self._models[name]
-        while len(self._models) >= self.keep_models:
-            self._models.popitem(last=False)
-        loaded = load_model(name, weights=self.weights, device=self.device, random_ok=self.random_ok)
-        self.loads += 1
-        self._models[name] = loaded
-        return loaded
+        so a model is not reloaded for its neighbours' cases.  The models are the engine worker's."""
+        return self.engine.worker.model(name)
+
+    @property
+    def keep_models(self) -> int:
+        return self.engine.worker.keep
+
+    @property
+    def loads(self) -> int:
+        """Models built and loaded by this runner (a warm rerun loads none)."""
+        return sum(self.engine.worker.loads.values()) + self._random_loads
 
     def random_model(self, name: str) -> LoadedModel:
         """``name`` on its declared random weights (structure checks), loaded now and counted, not kept."""
-        self.loads += 1
+        self._random_loads += 1
         return load_model(name, pretrained=False, device=self.device)
+
+    def compute(self, job: Job) -> JobResult:
+        """Run one job on the runner's engine (the in-process :class:`~harness.compute.engines.LocalEngine`)."""
+        self._jobs += 1
+        self.engine.submit(replace(job, id=self._jobs))
+        return self.engine.next()
 
     @property
     def checks(self) -> CheckCache:
@@ -227,31 +241,39 @@ class Runner:
             self.progress(what, done, total, time.perf_counter() - start)
 
     # -- predictions ------------------------------------------------------
+    def logits_fields(self, name: str, rec: ImageRecord) -> dict[str, Any]:
+        """The store key fields of ``name``'s logits on ``rec``."""
+        return {**self._model_fields(name), "image": self._digests[rec.id]}
+
+    def missing_logits(self, name: str) -> list[ImageRecord]:
+        """The records of ``name``'s set whose logits the store lacks (not counted as misses)."""
+        return [r for r in self.images_for(name).records if not self.store.has("logits", self.logits_fields(name, r))]
+
+    def logits_job(self, name: str, records: list[ImageRecord]) -> Job:
+        """The job that computes ``name``'s logits on ``records`` (id 0: the engine's driver numbers it)."""
+        return Job(0, "logits", name, self.weights_for(name).sha256, self.input_array(name, records))
+
+    def put_logits(self, name: str, records: list[ImageRecord], rows: np.ndarray) -> None:
+        """Store computed logits: the one place predictions are written (the runner's and the grid's)."""
+        for rec, row in zip(records, rows):
+            self.store.put(
+                "logits", self.logits_fields(name, rec), {"logits": row}, {"image_id": rec.id, "label": rec.label}
+            )
+
     def predictions(self, name: str) -> Predictions:
         if name in self._predictions:
             return self._predictions[name]
-        base = self._model_fields(name)
-        logits: list[np.ndarray | None] = []
-        missing = []
         records = self.images_for(name).records
-        for rec in records:
-            entry = self.store.get("logits", {**base, "image": self._digests[rec.id]})
-            logits.append(entry.arrays["logits"] if entry else None)
-            if entry is None:
-                missing.append(len(logits) - 1)
-        for i in range(0, len(missing), 16):
-            idx = missing[i : i + 16]
-            recs = [records[j] for j in idx]
-            with torch.no_grad():
-                out = self.model(name)(self.batch(name, recs)).float().cpu().numpy()
-            for j, rec, row in zip(idx, recs, out):
-                self.store.put(
-                    "logits",
-                    {**base, "image": self._digests[rec.id]},
-                    {"logits": row},
-                    {"image_id": rec.id, "label": rec.label},
-                )
-                logits[j] = row
+        entries = [self.store.get("logits", self.logits_fields(name, rec)) for rec in records]
+        logits: list[np.ndarray | None] = [e.arrays["logits"] if e else None for e in entries]
+        missing = [i for i, e in enumerate(entries) if e is None]
+        if missing:
+            recs = [records[i] for i in missing]
+            rows = self.compute(self.logits_job(name, recs)).logits
+            assert rows is not None
+            self.put_logits(name, recs, rows)
+            for i, row in zip(missing, rows):
+                logits[i] = row
         preds = Predictions(name, records, np.stack(_filled(logits)) if logits else np.zeros((0, 0)))
         self._predictions[name] = preds
         return preds
@@ -351,12 +373,13 @@ class Runner:
         what = f"{explainer.name} x {name}"
         for k in range(0, len(missing), self.chunk_size(name, explainer)):
             idx = missing[k : k + self.chunk_size(name, explainer)]
-            model = self.model(name)
-            x = self.batch(name, [records[i] for i in idx])
-            chunk = explain_chunk(model, explainer, x, torch.as_tensor(tgt[idx]), batch=self._batches.get(what))
+            job = self.explain_job(name, explainer, [records[i] for i in idx], tgt[idx], batch=self._batches.get(what))
+            res = self.compute(job)
+            chunk = res.chunk
+            assert chunk is not None
             if chunk.oom_retries:
                 self._batches[what] = chunk.batch  # later chunks start at the batch that fitted
-            partial = [self.image_meta(name, records[i], tgt[i], mode, model.label, model.weights.kind) for i in idx]
+            partial = [self.image_meta(name, records[i], tgt[i], mode, res.model_label, res.weights_kind) for i in idx]
             for i, meta, j in zip(idx, self.put_chunk(name, [fields[i] for i in idx], partial, chunk), range(len(idx))):
                 maps[i], metas[i] = chunk.attributions[j], meta
             self._report(what, k + len(idx), len(missing), start)
@@ -374,6 +397,23 @@ class Runner:
             computed=len(missing),
             cached=len(records) - len(missing),
             metas=metas,
+        )
+
+    def explain_job(
+        self, name: str, explainer: Explainer, records, targets: np.ndarray, *, batch: int | None = None
+    ) -> Job:
+        """The job that explains ``records`` for ``targets`` (id 0: the engine's driver numbers it)."""
+        return Job(
+            0,
+            "explain",
+            name,
+            self.weights_for(name).sha256,
+            self.input_array(name, records),
+            explainer=explainer.name,
+            params=explainer.params,
+            targets=np.asarray(targets),
+            batch=batch,
+            instance=explainer,
         )
 
     def chunk_size(self, name: str, explainer: Explainer) -> int:

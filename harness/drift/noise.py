@@ -99,8 +99,8 @@ def measure_floor(runner, model: str, explainer_name: str, *, images: int = 2, t
     """Explain the first ``images`` images of ``model`` in variants and measure their spread."""
     import torch
 
+    from ..cases import case_params
     from ..explainers import create_explainer, get_explainer_cfg
-    from ..suite.grid import case_params
 
     cfg = get_explainer_cfg(explainer_name)
     explainer = create_explainer(explainer_name, **dict(case_params(model, explainer_name)))
@@ -153,8 +153,8 @@ NOISE_VERSION = "1"  # bumped when the variants measured change
 def stored_floor(runner, model: str, explainer_name: str, *, images: int = 2, threads: int = 2) -> NoiseFloor:
     """:func:`measure_floor`, kept in the runner's store under the model's and explainer's key fields
     (library versions included), so a rerun in the same environment measures nothing."""
+    from ..cases import case_params
     from ..explainers import create_explainer
-    from ..suite.grid import case_params
 
     explainer = create_explainer(explainer_name, **dict(case_params(model, explainer_name)))
     records = runner.images_for(model).records[:images]

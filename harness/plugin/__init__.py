@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from ..report.records import CaseRecord
+from ..cases.defaults import METRIC_IMAGES, add_options
+from ..report.records import CaseRecord, Top1Row
 from ..suite.cases import PROP_CASE, PROP_PROGRESS, PROP_SKIP, PROP_TOP1
 from ..suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
 
@@ -33,120 +34,8 @@ RATE_EVERY_S = float(os.environ.get("XAI_HARNESS_PROGRESS_EVERY", "30"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("xai-harness")
-    g.addoption(
-        "--harness-store",
-        default=None,
-        metavar="PATH",
-        help="explanation store (default: $XAI_HARNESS_STORE or <rootdir>/.harness/store)",
-    )
-    g.addoption(
-        "--harness-weights",
-        action="append",
-        default=[],
-        metavar="LOC",
-        help="weights directory, file named after the model, or name=path; repeatable "
-        "(also $XAI_HARNESS_WEIGHTS, os.pathsep-separated)",
-    )
-    g.addoption(
-        "--harness-allow-download",
-        action="store_true",
-        default=False,
-        help="let models without local weights download them from the hub",
-    )
-    g.addoption(
-        "--harness-images",
-        default="builtin",
-        metavar="SPEC",
-        help="image set: builtin, foolbox, imagenette:PATH or folder:PATH (default: builtin)",
-    )
-    g.addoption(
-        "--harness-max-images", type=int, default=None, metavar="N", help="use only the first N images of the set"
-    )
-    g.addoption(
-        "--harness-zoo-images",
-        type=int,
-        default=8,
-        metavar="N",
-        help="shapes test images (with object masks) shown to the zoo models (default: 8)",
-    )
-    g.addoption(
-        "--harness-costly-images",
-        type=int,
-        default=8,
-        metavar="N",
-        help="moderate and expensive explainers (IG, KernelSHAP, LIME, Score-CAM, ...) explain only the "
-        "first N images of each set; 0 = all (default: 8)",
-    )
-    g.addoption("--harness-device", default="auto", help="torch device (default: cuda if present, else cpu)")
-    g.addoption(
-        "--harness-reports",
-        default=None,
-        metavar="DIR",
-        help="where reports/<run-id>/ is written (default: <rootdir>/reports)",
-    )
-    g.addoption("--harness-no-report", action="store_true", default=False, help="write no report files")
-    g.addoption(
-        "--harness-same-prediction",
-        action="store_true",
-        default=False,
-        help="in the consensus report, compare each model pair only on images both classify alike",
-    )
-    g.addoption(
-        "--harness-baselines",
-        default=None,
-        metavar="DIR",
-        help="explainer regression baselines (default: <rootdir>/suites/baselines)",
-    )
-    g.addoption(
-        "--harness-regen",
-        action="store_true",
-        default=False,
-        help="rewrite the regression baselines of the selected cases and fail them (review, commit, rerun)",
-    )
-    g.addoption(
-        "--harness-regen-accept",
-        action="store_true",
-        default=False,
-        help="rewrite the regression baselines of the selected cases and pass",
-    )
-    g.addoption(
-        "--harness-metric-images",
-        type=int,
-        default=4,
-        metavar="N",
-        help="images per metric case in suites/test_metrics.py (default: 4)",
-    )
-    g.addoption(
-        "--harness-metric-param",
-        action="append",
-        default=[],
-        metavar="METRIC.KEY=VALUE",
-        help="raise a metric's default parameter, e.g. pixel_flipping.steps=48; repeatable",
-    )
-    g.addoption(
-        "--harness-metric-explainers",
-        default="regression",
-        metavar="SET",
-        help="explainers scored by suites/test_metrics.py: 'regression' (default: the explainers "
-        "tagged regression=True), 'all', or name,name",
-    )
-    g.addoption(
-        "--harness-metric-optin",
-        action="append",
-        default=[],
-        metavar="METRIC",
-        help="run METRIC also on models its sources tag leaves out of the default budget "
-        "(mprt: by default on zoo and toy models with cheap and moderate explainers); '*' for all; "
-        "repeatable",
-    )
-    g.addoption(
-        "--harness-show-skipped",
-        action="store_true",
-        default=False,
-        help="keep the cases of models without weights as skips (default: deselect them and list the "
-        "models once in the summary)",
-    )
+    """Every ``--harness-*`` option, as declared once in :mod:`harness.cases.defaults`."""
+    add_options(parser.getgroup("xai-harness").addoption, "--harness-")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -228,7 +117,7 @@ def options_from(config: pytest.Config) -> HarnessOptions:
         regen=opt.harness_regen,
         regen_accept=opt.harness_regen_accept,
         same_prediction=opt.harness_same_prediction,
-        metric_images=opt.harness_metric_images or 4,
+        metric_images=opt.harness_metric_images or METRIC_IMAGES,
         metric_params=metric_params,
         metric_explainers=opt.harness_metric_explainers,
         metric_optin=tuple(opt.harness_metric_optin or ()),
@@ -276,12 +165,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Case records travel as dicts (pytest-xdist sends reports between processes), and the call's
     report carries the explanations the case computed, for the progress line."""
     report = yield
-    props = [(k, v.to_dict() if isinstance(v, CaseRecord) else v) for k, v in report.user_properties]
+    props = [(k, _plain(v)) for k, v in report.user_properties]
     if call.when == "call":
         events = item.config.stash[SESSION_KEY].take_progress()
         props.append((PROP_PROGRESS, [(e.what, e.images, round(e.seconds, 3)) for e in events]))
     report.user_properties = props
     return report
+
+
+def _plain(value: Any) -> Any:
+    """A user property as pytest-xdist can send it: records as dicts (also inside a tuple)."""
+    if isinstance(value, (CaseRecord, Top1Row)):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 @pytest.hookimpl(wrapper=True)
@@ -319,7 +217,7 @@ class HarnessReporter:
             hs.skipped_models[model] = reason
         if PROP_TOP1 in props:
             model, row = props[PROP_TOP1]
-            hs.top1[model] = row
+            hs.top1[model] = Top1Row.from_dict(row)
         if PROP_PROGRESS in props:
             hs.count_progress([ProgressEvent(w, n, s) for w, n, s in props[PROP_PROGRESS]])
         if PROP_CASE in props:

@@ -69,3 +69,29 @@ class CaseRecord:
     def from_dict(cls, data: dict[str, Any]) -> CaseRecord:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Top1Row:
+    """A model's top-1 on the labelled images of its set (the ``check_top1`` case and the report's table).
+
+    ``foolbox_correct`` / ``foolbox_total`` count foolbox's 20 ImageNet samples among them; ``misses``
+    lists ``<image id>: <predicted class>`` for each labelled image it got wrong.  Travels as
+    :meth:`to_dict` (pytest-xdist, ``summary.json``)."""
+
+    family: str
+    weights: str
+    correct: int
+    labelled: int
+    top1: float | None
+    foolbox_correct: int
+    foolbox_total: int
+    misses: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Top1Row:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

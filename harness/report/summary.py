@@ -24,7 +24,7 @@ from .consensus import ConsensusOptions, write_consensus
 from .index import write_index
 from .leaderboard import write_leaderboard
 from .properties import registry_family, write_properties
-from .records import CaseRecord
+from .records import CaseRecord, Top1Row
 from .table import render_markdown
 
 T = TypeVar("T")
@@ -33,16 +33,16 @@ TOP1_HEADERS = ("model", "family", "weights", "correct", "labelled", "top-1", "f
 CASE_HEADERS = ("case", "outcome", "value", "seconds")
 
 
-def top1_rows(top1: dict[str, dict[str, Any]]) -> list[list[object]]:
+def top1_rows(top1: dict[str, Top1Row]) -> list[list[object]]:
     return [
         [
             name,
-            t["family"],
-            t["weights"],
-            t["correct"],
-            t["labelled"],
-            t["top1"],
-            f"{t['foolbox_correct']}/{t['foolbox_total']}" if t["foolbox_total"] else "-",
+            t.family,
+            t.weights,
+            t.correct,
+            t.labelled,
+            t.top1,
+            f"{t.foolbox_correct}/{t.foolbox_total}" if t.foolbox_total else "-",
         ]
         for name, t in sorted(top1.items())
     ]
@@ -180,7 +180,7 @@ def write_summary(
     info: dict[str, Any],
     *,
     cases: list[CaseRecord],
-    top1: dict[str, dict[str, Any]],
+    top1: dict[str, Top1Row],
     skipped_models: dict[str, str],
     bad_images: dict[str, str],
     store_stats: dict[str, int],
@@ -190,7 +190,7 @@ def write_summary(
     summary = {
         **info,
         "store": store_stats,
-        "top1": top1,
+        "top1": {m: row.to_dict() for m, row in top1.items()},
         "cases": [c.to_dict() for c in cases],
         "skipped_models": skipped_models,
         "bad_images": bad_images,

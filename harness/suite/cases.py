@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from ..cases import case_params
 from ..checks import yield_checks
 from ..checks.regression import baseline_dir_for, check_regression, tolerances_for
 from ..compute.replay import code_digest, file_digest
@@ -27,8 +28,7 @@ from ..compute.store import library_versions
 from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg, list_explainers
 from ..models import ModelCfg, WeightsUnavailable, get_model_cfg, list_models
 from ..models.zoo import probe_only
-from ..report.records import CaseRecord
-from .grid import case_params
+from ..report.records import CaseRecord, Top1Row
 from .known import xfail_marks
 from .session import Case, HarnessSession
 
@@ -281,7 +281,7 @@ def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case
     replay_case(request, harness, "check_regression", inputs, body)
 
 
-def run_top1(request: pytest.FixtureRequest, harness: HarnessSession, model: str) -> dict:
+def run_top1(request: pytest.FixtureRequest, harness: HarnessSession, model: str) -> Top1Row:
     __tracebackhide__ = True
     skip_without_weights(request, harness, model)
     row = harness.top1_for(model)

@@ -1,7 +1,7 @@
 """Precompute a grid of explanations into the store: what ``pytest suites/`` would compute, ahead.
 
-``python -m harness run`` (:mod:`harness.cli.run`) plans :class:`GridTask`
-rows (model x explainer, with the suites' parameters, seeds and image
+``python -m harness run`` (:mod:`harness.cli.run`) plans :class:`~harness.cases.Case`
+records (model x explainer, with the suites' parameters, seeds and image
 limits), then :func:`run_grid` computes what the store lacks, in chunks on
 an engine (:mod:`harness.compute.engines`: in process or on Ray actors), and writes
 each chunk as it arrives, so a killed run restarted loses only the chunks in
@@ -23,62 +23,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..cases import Case, case_params
+from ..cases.defaults import COSTLY_IMAGES, METRIC_IMAGES
+from ..checks import MASKED_LABEL_SPACES
 from ..checks.basic import target_probe
-from ..core.seeds import seed_for
-from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg
+from ..compute.engines import LOGITS_BATCH, Job, JobResult
+from ..compute.runner import Runner
+from ..compute.store import content_key
+from ..explainers import get_explainer_cfg
+from ..images import ImageRecord
+from ..metrics.registry import yield_metrics
 from ..models import get_model_cfg
-
-COSTLY_IMAGES = 8  # moderate and expensive explainers explain the first N images (the suites' default)
-METRIC_IMAGES = 4  # images per metric case (the suites' --harness-metric-images default)
-ZOO_IMAGES = 8  # shapes test images shown to the zoo models (the suites' default)
-
-
-def case_params(model: str, explainer: str) -> tuple[tuple[str, Any], ...]:
-    """A case's parameters over the explainer's defaults: a seed from ``<explainer>-<model>`` if stochastic."""
-    return (("seed", seed_for(f"{explainer}-{model}")),) if get_explainer_cfg(explainer).stochastic else ()
-
-
-def image_limit(cfg: ExplainerCfg, costly_images: int | None) -> int | None:
-    """How many images a case explains: all for cheap explainers, else the first ``costly_images`` (None/0: all)."""
-    if cfg.cost == "cheap" or not costly_images:
-        return None
-    return costly_images
-
-
-@dataclass(frozen=True)
-class GridTask:
-    """One model x explainer of a grid."""
-
-    model: str
-    explainer: str
-    params: tuple[tuple[str, Any], ...] = ()
-    limit: int | None = None
-
-    @property
-    def id(self) -> str:
-        return f"{self.explainer}-{self.model}"
-
-    def create(self):
-        return create_explainer(self.explainer, **dict(self.params))
 
 
 def plan_grid(
     models: Iterable[str], explainers: Iterable[str], *, costly_images: int | None = COSTLY_IMAGES
-) -> list[GridTask]:
+) -> list[Case]:
     """Every supported model x explainer, models outer, with the suites' parameters and limits."""
     names = list(explainers)
     out = []
     for model in models:
         mcfg = get_model_cfg(model)
         for name in names:
-            ecfg = get_explainer_cfg(name)
-            if ecfg.supports(mcfg):
-                out.append(GridTask(model, name, case_params(model, name), image_limit(ecfg, costly_images)))
+            if get_explainer_cfg(name).supports(mcfg):
+                out.append(Case(model, name, case_params(model, name)).limited(costly_images))
     return out
 
 
@@ -113,13 +85,72 @@ class GridReport:
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
+@dataclass(frozen=True, eq=False)
+class LogitsWork:
+    """What a submitted logits job is for: ``model``'s predictions on ``records``."""
+
+    model: str
+    records: list[ImageRecord]
+
+    @property
+    def key(self) -> str:
+        return f"logits-{self.model}"
+
+    @property
+    def main(self) -> bool:
+        return True  # a model's explanations wait for its predictions
+
+    def take(self, plan: _Plan, res: JobResult) -> None:
+        assert res.logits is not None
+        plan.runner.put_logits(self.model, self.records, res.logits)
+        plan.report.predictions_computed += len(self.records)
+        plan.report.labels[self.model] = res.model_label
+
+
+@dataclass(frozen=True, eq=False)
+class ExplainWork:
+    """What a submitted explanation job is for: ``case``'s maps of ``records`` for ``targets``
+    (``main``: the top-1 maps its target probe waits for), stored under ``fields``."""
+
+    case: Case
+    main: bool
+    records: list[ImageRecord]
+    targets: np.ndarray
+    mode: str
+    fields: list[dict]
+
+    @property
+    def key(self) -> str:
+        return self.case.id
+
+    def take(self, plan: _Plan, res: JobResult) -> None:
+        run, rep, case, chunk = plan.runner, plan.report, self.case, res.chunk
+        assert chunk is not None
+        metas = [
+            run.image_meta(case.model, r, t, self.mode, res.model_label, res.weights_kind)
+            for r, t in zip(self.records, self.targets)
+        ]
+        run.put_chunk(case.model, self.fields, metas, chunk)
+        plan.inflight.difference_update(content_key("explanation", f) for f in self.fields)
+        rep.computed += len(self.records)
+        rep.labels[case.model] = res.model_label
+        rep.peak_memory[case.id] = max(rep.peak_memory.get(case.id, 0), chunk.peak_memory_bytes)
+        rep.oom_retries += chunk.oom_retries
+        plan.done += len(self.records)
+        if plan.progress is not None:
+            plan.progress(plan.done, plan.total, f"{case.explainer} x {res.model_label}")
+
+
+Work = LogitsWork | ExplainWork
+
+
 class _Plan:
     """Driver state of one grid: jobs in flight and what each writes."""
 
-    def __init__(self, runner, engine, report: GridReport, progress: Progress | None) -> None:
+    def __init__(self, runner: Runner, engine, report: GridReport, progress: Progress | None) -> None:
         self.runner, self.engine, self.report, self.progress = runner, engine, report, progress
-        self.jobs: dict[int, dict[str, Any]] = {}
-        self.open: dict[str, int] = {}  # task id -> main-map jobs still in flight
+        self.jobs: dict[int, Work] = {}
+        self.open: dict[str, int] = {}  # logits-<model> or case id -> main jobs still in flight
         self.order: dict[str, int] = {}  # model -> its place in the grid
         self.metric_images = METRIC_IMAGES
         self.inflight: set[str] = set()  # content keys of explanations submitted and not yet written
@@ -127,41 +158,33 @@ class _Plan:
         self.done = 0
         self._next = 0
 
-    def submit(self, ctx: dict[str, Any], job_kw: dict[str, Any]) -> None:
-        from ..compute.engines import Job
-
+    def submit(self, work: Work, job: Job) -> None:
+        """Submit ``job`` as it crosses to a worker process: its input C-contiguous (what pickling gives a Ray
+        actor, so the local engine computes the same bits) and no explainer object (built from its name)."""
         self._next += 1
-        job = Job(id=self._next, order=self.order.get(job_kw["model"], 0), **job_kw)
-        self.jobs[job.id] = ctx
+        job = replace(
+            job, id=self._next, order=self.order.get(job.model, 0), x=np.ascontiguousarray(job.x), instance=None
+        )
+        self.jobs[job.id] = work
         self.engine.submit(job)
+        if work.main:
+            self.open[work.key] = self.open.get(work.key, 0) + 1
 
     # -- predictions -----------------------------------------------------
     def need_logits(self, model: str) -> bool:
-        """Submit the logits the store lacks for ``model``; True when some were submitted."""
-        run = self.runner
-        records = run.images_for(model).records
-        base = run._model_fields(model)
-        missing = [
-            i for i, r in enumerate(records) if not run.store.has("logits", {**base, "image": run._digests[r.id]})
-        ]
-        for k in range(0, len(missing), 16):
-            idx = missing[k : k + 16]
-            recs = [records[i] for i in idx]
-            self.submit(
-                {"kind": "logits", "model": model, "records": recs, "base": base},
-                dict(kind="logits", model=model, weights_sha=base["weights"], x=run.input_array(model, recs)),
-            )
-            self.open[f"logits-{model}"] = self.open.get(f"logits-{model}", 0) + 1
+        """Submit the logits the store lacks for ``model``, :data:`LOGITS_BATCH` images a job; True when some were."""
+        missing = self.runner.missing_logits(model)
+        for k in range(0, len(missing), LOGITS_BATCH):
+            recs = missing[k : k + LOGITS_BATCH]
+            self.submit(LogitsWork(model, recs), self.runner.logits_job(model, recs))
         return bool(missing)
 
     # -- explanations ----------------------------------------------------
-    def explain(self, task: GridTask, records, targets: np.ndarray, mode: str, *, main: bool) -> None:
-        """Submit the chunks of ``records`` x ``targets`` the store lacks for ``task``."""
+    def explain(self, case: Case, records, targets: np.ndarray, mode: str, *, main: bool) -> None:
+        """Submit the chunks of ``records`` x ``targets`` the store lacks for ``case``."""
         run = self.runner
-        explainer = task.create()
-        fields = run.explanation_fields(task.model, explainer, records, targets)
-        from ..compute.store import content_key
-
+        explainer = case.create()
+        fields = run.explanation_fields(case.model, explainer, records, targets)
         keys = [content_key("explanation", f) for f in fields]
         missing = [
             i
@@ -176,112 +199,67 @@ class _Plan:
         for k in range(0, len(missing), chunk):
             idx = missing[k : k + chunk]
             recs = [records[i] for i in idx]
-            ctx = dict(
-                kind="explain",
-                task=task,
-                main=main,
-                records=recs,
-                targets=targets[idx],
-                mode=mode,
-                fields=[fields[i] for i in idx],
-            )
-            self.submit(
-                ctx,
-                dict(
-                    kind="explain",
-                    model=task.model,
-                    weights_sha=fields[0]["weights"],
-                    x=run.input_array(task.model, recs),
-                    explainer=task.explainer,
-                    params=task.params,
-                    targets=np.asarray(targets[idx]),
-                ),
-            )
-            if main:
-                self.open[task.id] = self.open.get(task.id, 0) + 1
+            work = ExplainWork(case, main, recs, targets[idx], mode, [fields[i] for i in idx])
+            job = run.explain_job(case.model, explainer, recs, targets[idx])
+            self.submit(work, job)
 
-    def start_task(self, task: GridTask) -> None:
+    def start_task(self, case: Case) -> None:
         run = self.runner
-        records = run.images_for(task.model).records[: task.limit]
-        top1 = run.predictions(task.model).top1[: len(records)]
-        self.explain(task, records, top1, "pred", main=True)
-        self.reexplain(task, records, top1)
+        records = run.images_for(case.model).records[: case.limit]
+        top1 = run.predictions(case.model).top1[: len(records)]
+        self.explain(case, records, top1, "pred", main=True)
+        self.reexplain(case, records, top1)
         # the target check always probes images 0 and 1 (the first two maps that are not all zero):
         # their second-class maps are submitted now, further ones once the main maps are in
-        self.probe(task, speculative=task.id in self.open)
+        self.probe(case, speculative=case.id in self.open)
 
-    def reexplain(self, task: GridTask, records, top1: np.ndarray) -> None:
+    def reexplain(self, case: Case, records, top1: np.ndarray) -> None:
         """The maps of other classes that the pair's re-explaining metrics ask for (RandomLogit)."""
-        from ..checks import MASKED_LABEL_SPACES
-        from ..metrics.registry import yield_metrics
-
-        mcfg, ecfg = get_model_cfg(task.model), get_explainer_cfg(task.explainer)
+        mcfg, ecfg = get_model_cfg(case.model), case.cfg
         n = min(self.metric_images, len(records))
         for cfg in yield_metrics(mcfg, ecfg, has_masks=mcfg.label_space in MASKED_LABEL_SPACES):
             if cfg.reexplain_targets is not None and n:
                 off = np.asarray(cfg.reexplain_targets(top1[:n], mcfg.num_classes, **cfg.params()))
-                self.explain(task, records[:n], off, "custom", main=False)
+                self.explain(case, records[:n], off, "custom", main=False)
 
-    def probe(self, task: GridTask, *, speculative: bool = False) -> None:
+    def probe(self, case: Case, *, speculative: bool = False) -> None:
         run = self.runner
-        records = run.images_for(task.model).records[: task.limit]
-        logits = run.predictions(task.model).logits[: len(records)]
+        records = run.images_for(case.model).records[: case.limit]
+        logits = run.predictions(case.model).logits[: len(records)]
         if speculative:
             n = min(2, len(records))
             second = np.argsort(-logits[:n], axis=1)[:, 1]
         else:
-            maps = run.explain(task.model, task.create(), limit=task.limit).attributions  # from the store
+            maps = run.explain(case.model, case.create(), limit=case.limit).attributions  # from the store
             _, second = target_probe(maps, logits)
-        self.explain(task, records[: len(second)], second, "custom", main=False)
+        self.explain(case, records[: len(second)], second, "custom", main=False)
 
     # -- results ---------------------------------------------------------
-    def take(self, res) -> list[tuple[str, str]]:
-        """Write one result; returns the (kind, name) that it completed (a model's logits, a task's maps)."""
-        ctx = self.jobs.pop(res.job_id)
-        run, rep = self.runner, self.report
-        done: list[tuple[str, str]] = []
+    def take(self, res: JobResult) -> list[Work]:
+        """Write one result; returns the work it completed (a model's logits, a case's main maps)."""
+        work = self.jobs.pop(res.job_id)
         if res.pid:
-            rep.loads[res.pid] = res.loads
-        key = f"logits-{ctx['model']}" if ctx["kind"] == "logits" else ctx["task"].id
+            self.report.loads[res.pid] = res.loads
         if res.error is not None:
-            rep.failures.setdefault(key, res.error)
-        elif ctx["kind"] == "logits":
-            for rec, row in zip(ctx["records"], res.logits):
-                run.store.put(
-                    "logits",
-                    {**ctx["base"], "image": run._digests[rec.id]},
-                    {"logits": row},
-                    {"image_id": rec.id, "label": rec.label},
-                )
-            rep.predictions_computed += len(ctx["records"])
-            rep.labels[ctx["model"]] = res.model_label
+            self.report.failures.setdefault(work.key, res.error)
         else:
-            task = ctx["task"]
-            metas = [
-                run.image_meta(task.model, r, t, ctx["mode"], res.model_label, res.weights_kind)
-                for r, t in zip(ctx["records"], ctx["targets"])
-            ]
-            run.put_chunk(task.model, ctx["fields"], metas, res.chunk)
-            from ..compute.store import content_key
-
-            self.inflight.difference_update(content_key("explanation", f) for f in ctx["fields"])
-            rep.computed += len(ctx["records"])
-            rep.labels[task.model] = res.model_label
-            rep.peak_memory[task.id] = max(rep.peak_memory.get(task.id, 0), res.chunk.peak_memory_bytes)
-            rep.oom_retries += res.chunk.oom_retries
-            self.done += len(ctx["records"])
-            if self.progress is not None:
-                self.progress(self.done, self.total, f"{task.explainer} x {res.model_label}")
-        if ctx["kind"] == "logits" or ctx.get("main"):
-            self.open[key] -= 1
-            if self.open[key] == 0:
-                del self.open[key]
-                done.append((ctx["kind"], ctx["model"] if ctx["kind"] == "logits" else key))
-        return done
+            work.take(self, res)
+        if not work.main:
+            return []
+        self.open[work.key] -= 1
+        if self.open[work.key]:
+            return []
+        del self.open[work.key]
+        return [work]
 
 
 def run_grid(
-    runner, tasks: list[GridTask], engine, *, progress: Progress | None = None, metric_images: int = METRIC_IMAGES
+    runner: Runner,
+    tasks: list[Case],
+    engine,
+    *,
+    progress: Progress | None = None,
+    metric_images: int = METRIC_IMAGES,
 ) -> GridReport:
     """Compute what the store lacks for ``tasks`` on ``engine``; the driver (this process) writes the store.
 
@@ -294,7 +272,7 @@ def run_grid(
     start = time.perf_counter()
     report = GridReport(tasks=len(tasks))
     plan = _Plan(runner, engine, report, progress)
-    by_model: dict[str, list[GridTask]] = {}
+    by_model: dict[str, list[Case]] = {}
     for t in tasks:
         by_model.setdefault(t.model, []).append(t)
     plan.order = {m: i for i, m in enumerate(by_model)}
@@ -319,19 +297,18 @@ def run_grid(
 
     advance()
     while engine.pending:
-        for kind, name in plan.take(engine.next()):
-            if kind == "logits":
+        for work in plan.take(engine.next()):
+            if isinstance(work, LogitsWork):
                 waiting = None
-                err = report.failures.get(f"logits-{name}")
-                for t in by_model[name]:
+                err = report.failures.get(work.key)
+                for t in by_model[work.model]:
                     if err is None:
                         plan.start_task(t)
                     else:
                         report.failures[t.id] = f"predictions failed: {err}"
                 advance()
-            elif name not in report.failures:
-                task = next(t for t in tasks if t.id == name)
-                plan.probe(task)
+            elif work.key not in report.failures:
+                plan.probe(work.case)
         if waiting is None:
             advance()
     # tasks whose main maps were all cached already had their probes planned from the store

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
+from ..cases import Case, image_limit
+from ..cases.defaults import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
 from ..cases.image_sets import run_image_sets
 from ..compute.runner import CaseResult, Runner
 from ..compute.store import Store
-from ..explainers import create_explainer
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
-from ..report.records import CaseRecord
-from .grid import image_limit
+from ..report.records import CaseRecord, Top1Row
 
 XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
 LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
@@ -44,8 +44,8 @@ class HarnessOptions:
     reports: Path
     images: str = "builtin"
     max_images: int | None = None
-    zoo_images: int = 8
-    costly_images: int | None = 8
+    zoo_images: int = ZOO_IMAGES
+    costly_images: int | None = COSTLY_IMAGES
     weights: tuple[str, ...] = ()
     allow_download: bool = False
     device: str = "auto"
@@ -54,7 +54,7 @@ class HarnessOptions:
     regen: bool = False
     regen_accept: bool = False
     same_prediction: bool = False
-    metric_images: int = 4
+    metric_images: int = METRIC_IMAGES
     metric_params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     metric_explainers: str = "regression"
     metric_optin: tuple[str, ...] = ()
@@ -89,19 +89,6 @@ def parse_metric_params(items) -> tuple[tuple[str, tuple[tuple[str, Any], ...]],
     return tuple((m, tuple(sorted(p.items()))) for m, p in sorted(out.items()))
 
 
-@dataclass(frozen=True)
-class Case:
-    """One model x explainer pair (parameters as sorted pairs)."""
-
-    model: str
-    explainer: str
-    params: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def id(self) -> str:
-        return f"{self.explainer}-{self.model}"
-
-
 @dataclass
 class ProgressEvent:
     """Explanations one case computed (not fetched): ``what`` is ``<explainer> x <model>``."""
@@ -116,7 +103,7 @@ class HarnessSession:
     options: HarnessOptions
     rootdir: Path
     cases: list[CaseRecord] = field(default_factory=list)
-    top1: dict[str, dict[str, Any]] = field(default_factory=dict)
+    top1: dict[str, Top1Row] = field(default_factory=dict)
     skipped_models: dict[str, str] = field(default_factory=dict)
     deselected: dict[str, int] = field(default_factory=dict)  # model -> cases deselected for want of weights
     bad_images: dict[str, str] = field(default_factory=dict)
@@ -203,7 +190,7 @@ class HarnessSession:
         self.require_weights(case.model)
         if case not in self._results:
             try:
-                explainer = create_explainer(case.explainer, **dict(case.params))
+                explainer = case.create()
                 self._results[case] = self.runner.explain(case.model, explainer, limit=self.image_limit(explainer))
             except Exception as exc:  # remembered, so sibling checks fail fast with the same error
                 self._results[case] = exc
@@ -217,27 +204,26 @@ class HarnessSession:
         for moderate and expensive explainers (LIME, KernelSHAP, IG, Score-CAM, ...)."""
         return image_limit(explainer.cfg, self.options.costly_images)
 
-    def top1_for(self, model: str) -> dict[str, Any]:
+    def top1_for(self, model: str) -> Top1Row:
         """Top-1 of ``model`` on the labelled images (overall and on foolbox's 20)."""
         self.require_weights(model)
         preds = self.runner.predictions(model)
         correct, labelled = preds.correct()
         fool = [(r, int(p)) for r, p in zip(preds.records, preds.top1) if r.id.startswith("foolbox/")]
-        cfg = get_model_cfg(model)
-        row = {
-            "family": cfg.family,
-            "weights": self.runner.weights_for(model).kind,
-            "correct": correct,
-            "labelled": labelled,
-            "top1": correct / labelled if labelled else None,
-            "foolbox_correct": sum(r.accepts(p) for r, p in fool),
-            "foolbox_total": len(fool),
-            "misses": [
+        row = Top1Row(
+            family=get_model_cfg(model).family,
+            weights=self.runner.weights_for(model).kind,
+            correct=correct,
+            labelled=labelled,
+            top1=correct / labelled if labelled else None,
+            foolbox_correct=sum(r.accepts(p) for r, p in fool),
+            foolbox_total=len(fool),
+            misses=[
                 f"{r.id}: {p}"
                 for r, p in zip(preds.records, preds.top1)
                 if r.label is not None and not r.accepts(int(p))
             ],
-        }
+        )
         self.top1[model] = row
         return row
 
