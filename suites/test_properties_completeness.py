@@ -31,7 +31,7 @@ from hypothesis import Phase, given, seed, settings
 from harness.checks import axioms, properties
 from harness.checks.basic import CheckFailure
 from harness.checks.strategies import baselines, shapes_inputs, targets
-from harness.explainers import create_explainer
+from harness.explainers import create_explainer, list_explainers
 from harness.models import get_model_cfg
 from harness.suite import (
     CaseRecord,
@@ -66,13 +66,15 @@ EXPENSIVE = settings(
 # share its block types and activations (ReLU6) at larger inputs (240, 260 px), so they add cost, not coverage.
 PACKAGED = ("efficientnet_lite0",)
 MODELS = [m for m in suite_models() if get_model_cfg(m).source in ("zoo", "timm") or m in PACKAGED]
+# the explainers the one generator gives check_completeness on these models (tags: IG)
+EXPLAINERS = [e for e in list_explainers() if any(check_applies("check_completeness", m, e) for m in MODELS)]
 
 
 def _params(models, check):
     """The pairs the one generator gives ``check_completeness`` (tags), on this suite's models."""
     return [
         case_param(e, m, model=m, explainer=e, check=check, raises=CheckFailure)
-        for m, e in supported_pairs([m for m in models if m in MODELS])
+        for m, e in supported_pairs([m for m in models if m in MODELS], EXPLAINERS)
         if check_applies("check_completeness", m, e)
     ]
 
