@@ -107,15 +107,21 @@ def test_masks_beside_the_folder_add_the_localisation_cases(tmp_path, registry):
     ]
 
 
-def test_declared_mask_folder(tmp_path):
+@pytest.mark.parametrize("where", ["images", "models"])
+def test_declared_mask_folder(tmp_path, where):
+    """``masks =`` in the image set's table, or in the model's beside an ``images`` path."""
     images = _folder(tmp_path / "data" / "val")
     _masks(images, tmp_path / "seg")
     torch.save({}, tmp_path / "mine.pth")
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.xai-harness.images.val]\nfolder = "data/val"\nmasks = "seg"\n\n'
-        '[tool.xai-harness.models.mine]\narch = "test_resnet"\ncheckpoint = "mine.pth"\n'
-        'class_names = ["a", "b"]\nimages = "val"\ninput_size = 64\n'
+    image_set = '[tool.xai-harness.images.val]\nfolder = "data/val"\n' + (
+        'masks = "seg"\n' if where == "images" else ""
     )
+    model = (
+        '[tool.xai-harness.models.mine]\narch = "test_resnet"\ncheckpoint = "mine.pth"\n'
+        'class_names = ["a", "b"]\ninput_size = 64\n'
+        + ('images = "val"\n' if where == "images" else 'images = "data/val"\nmasks = "seg"\n')
+    )
+    (tmp_path / "pyproject.toml").write_text(image_set + "\n" + model)
     try:
         load_project(tmp_path, entry_points=False)
         assert "mine" in masked_label_spaces()

@@ -70,8 +70,11 @@ class HarnessRegistry:
         path = Path(p).expanduser()
         return path if path.is_absolute() else self.root / path
 
-    def add_model(self, cfg: ModelCfg, *, images: str | Path | None = None) -> ModelCfg:
-        """Register ``cfg``; ``images`` (a declared image set's name or an ImageFolder path) is what it sees.
+    def add_model(
+        self, cfg: ModelCfg, *, images: str | Path | None = None, masks: str | Path | None = None
+    ) -> ModelCfg:
+        """Register ``cfg``; ``images`` (a declared image set's name or an ImageFolder path) is what it sees,
+        ``masks`` the folder of its object masks (default: :meth:`masks_for`).
 
         A project re-declaring its own model (the hook runs once per pytest session) replaces it silently.
         """
@@ -81,13 +84,15 @@ class HarnessRegistry:
         if cfg.name not in self.models:
             self.models.append(cfg.name)
         if images is not None:
-            self.bind_images(cfg, images)
+            self.bind_images(cfg, images, masks=masks)
         return cfg
 
-    def checkpoint_model(self, name: str, *, images: str | Path | None = None, **kwargs: Any) -> ModelCfg:
+    def checkpoint_model(
+        self, name: str, *, images: str | Path | None = None, masks: str | Path | None = None, **kwargs: Any
+    ) -> ModelCfg:
         """Declare a model by ``arch``, ``checkpoint`` and classes (see :mod:`harness.models.checkpoint`)."""
         kwargs["checkpoint"] = self._path(kwargs["checkpoint"])
-        return self.add_model(checkpoint_model(name, register=False, **kwargs), images=images)
+        return self.add_model(checkpoint_model(name, register=False, **kwargs), images=images, masks=masks)
 
     def add_image_set(self, name: str, folder: str | Path, *, masks: str | Path | None = None) -> Path:
         """Declare an ImageFolder-layout folder under ``name``, with its object masks' folder if given."""
@@ -109,8 +114,9 @@ class HarnessRegistry:
             return self.image_masks[key]
         return parallel_masks(self.image_sets.get(key) or self._path(images))
 
-    def bind_images(self, cfg: ModelCfg, images: str | Path) -> None:
-        """Show ``cfg`` the ImageFolder set ``images``, labelled by its class names (checked now)."""
+    def bind_images(self, cfg: ModelCfg, images: str | Path, *, masks: str | Path | None = None) -> None:
+        """Show ``cfg`` the ImageFolder set ``images``, labelled by its class names (checked now), with the
+        object masks of ``masks`` or of :meth:`masks_for` (every image's mask checked now)."""
         key = str(images)
         path = self.image_sets.get(key) or self._path(images)
         set_name = key if key in self.image_sets else path.name
@@ -120,7 +126,12 @@ class HarnessRegistry:
             check_classes(cfg.name, cfg.class_names, path, folder_classes(path))
         classes = cfg.class_names or None
         space = cfg.label_space
-        masks = self.masks_for(images)
+        if masks is not None:
+            masks = self._path(masks)
+            if not masks.is_dir():
+                raise ProjectConfigError(f"model {cfg.name}: mask folder {masks} does not exist")
+        else:
+            masks = self.masks_for(images)
 
         def load() -> ImageSet:
             return class_folder(path, classes=classes, model=cfg.name, label_space=space, name=set_name, masks=masks)
@@ -222,13 +233,14 @@ def apply_section(section: dict[str, Any], registry: HarnessRegistry) -> None:
     for name, decl in section.get("models", {}).items():
         decl = dict(decl)
         images = decl.pop("images", None)
+        masks = decl.pop("masks", None)
         for key in ("class_names", "mean", "std", "target_layers", "strides", "grid_size", "traits"):
             if key in decl:
                 decl[key] = tuple(decl[key])
         if "arch" not in decl or "checkpoint" not in decl:
             raise ProjectConfigError(f"[tool.{SECTION}.models.{name}] needs arch = ... and checkpoint = PATH")
         try:
-            registry.checkpoint_model(name, images=images, **decl)
+            registry.checkpoint_model(name, images=images, masks=masks, **decl)
         except (TypeError, ValueError) as exc:
             raise ProjectConfigError(f"[tool.{SECTION}.models.{name}]: {exc}") from exc
 
