@@ -11,8 +11,10 @@ import re
 
 import numpy as np
 import pytest
+import timm
 import torch
 from PIL import Image
+from safetensors.torch import save_file
 
 from conftest import write_png
 from harness.cases.image_sets import LABEL_SPACE_SETS, masked_label_spaces
@@ -193,9 +195,6 @@ def test_explanations(case, request, harness): case.run(request, harness)
 
 @pytest.fixture
 def project(pytester):
-    import timm
-    from safetensors.torch import save_file
-
     torch.manual_seed(0)
     save_file(timm.create_model("test_resnet", num_classes=2).state_dict(), str(pytester.path / "mine.safetensors"))
     _masks(_folder(pytester.path / "data" / "val"), pytester.path / "data" / "masks")
@@ -230,3 +229,15 @@ def test_parametrize_with_checks_runs_property_metric_and_localisation_cases(pro
     verdicts = re.findall(r"CheckFailure: localisation: relevance mass on the object \S+ is not above the random", text)
     failed = [line for line in out.outlines if line.startswith("FAILED")]
     assert len(verdicts) == len(failed) and all("check_localisation" in line for line in failed), text[-3000:]
+
+
+def test_user_resnet_passes_lrp_conservation(tmp_path, registry):
+    """A user's ResNet (random init, 64 px) gets check_conservation with LRP: relevance sums to the logit."""
+    _folder(tmp_path / "data" / "val", size=64)
+    torch.manual_seed(0)
+    save_file(timm.create_model("resnet10t", num_classes=2).state_dict(), str(tmp_path / "mine.safetensors"))
+    _declare(registry)
+    run = Runner(Store(tmp_path / "store"), {"mine": LABEL_SPACE_SETS["mine"]()}, device="cpu")
+    out = check_all(run, "mine", create_explainer("lrp_cnn"), checks="check_conservation")
+    assert set(out) == {"check_conservation"} and not isinstance(out["check_conservation"], CheckFailure), out
+    assert out["check_conservation"]["input"] <= out["check_conservation"]["rtol"]
