@@ -10,14 +10,13 @@ biases kept, and the default AttnLRP rules' leak, are recorded, not asserted.
 """
 
 import pytest
-import torch
 
-from harness.checks import conservation, conservation_vit
+from harness.checks import conservation, conservation_vit, properties
 from harness.explainers import list_explainers
-from harness.models import get_model_cfg
 from harness.suite import (
     CaseRecord,
     case_param,
+    check_applies,
     model_inputs,
     record_case,
     replay_case,
@@ -25,18 +24,15 @@ from harness.suite import (
     suite_models,
 )
 
-N_IMAGES = 4
-CNN_MODELS = [m for m in suite_models() if conservation.supports(get_model_cfg(m))]
-VIT_MODELS = [m for m in suite_models() if conservation_vit.supports(get_model_cfg(m))]
+N_IMAGES = properties.CONSERVATION_IMAGES
+# the models the one generator gives check_conservation, for the CNN and the transformer LRP explainer
+CNN_MODELS = [m for m in suite_models() if check_applies("check_conservation", m, "lrp_cnn")]
+VIT_MODELS = [m for m in suite_models() if check_applies("check_conservation", m, "lrp_vit")]
 
 
 def _inputs(request, harness, model):
     skip_without_weights(request, harness, model)
-    run = harness.runner
-    x = run.batch(model, list(run.images_for(model).records[:N_IMAGES]))
-    loaded = run.model(model)
-    with torch.no_grad():
-        return loaded, x, loaded(x).argmax(1)
+    return properties.predicted_batch(harness.runner, model, N_IMAGES)
 
 
 def _record(request, loaded, explainer, value):
@@ -66,8 +62,8 @@ def test_cnn_conservation(request, harness, model, composite):
 
     def body():
         loaded, x, target = _inputs(request, harness, model)
-        out = conservation.check_conservation(loaded, x, target, composite=composite, case=request.node.callspec.id)
-        _record(request, loaded, f"lrp_zennit_{composite}", {**out, "rtol": conservation.CONSERVATIVE_RTOL})
+        out = properties.cnn_conservation_value(loaded, x, target, composite=composite, case=request.node.callspec.id)
+        _record(request, loaded, f"lrp_zennit_{composite}", out)
 
     inputs = model_inputs(harness.runner, model, N_IMAGES, composite=composite)
     replay_case(request, harness, "check_conservation", inputs, body)

@@ -17,16 +17,23 @@ go into the report as each case's value, with the first detector's
 :func:`spectral_score` beside them.
 """
 
-import numpy as np
 import pytest
 
-from harness.checks import artefacts
+from harness.checks import artefacts, properties
 from harness.checks.basic import CheckFailure
 from harness.explainers import create_explainer
 from harness.models import WeightsUnavailable, get_model_cfg
-from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights, suite_models
+from harness.suite import (
+    CaseRecord,
+    case_param,
+    check_applies,
+    record_case,
+    replay_case,
+    skip_without_weights,
+    suite_models,
+)
 
-GRID_IMAGES = 4  # scored per model
+GRID_IMAGES = properties.GRID_IMAGES  # scored per model
 # the shapes test samples used to design the detector: explained when the set holds them, never scored
 DESIGN_IMAGES = frozenset(
     {
@@ -39,12 +46,8 @@ DESIGN_IMAGES = frozenset(
 # the explanation suite's IG (its defaults), so the maps are its store entries: the spatial structure is scored,
 # and 50 steps against 32 moves the scores by about 1 %
 IG_PARAMS: tuple = ()
-PATCH_MIN_SCORE = 1.5  # a uniform-patch transformer must score this; maps without a grid score 0.9-1.2
-MODELS = [m for m in suite_models() if get_model_cfg(m).family in ("cnn", "transformer")]
-
-
-def is_uniform_patch(cfg) -> bool:
-    return cfg.family == "transformer" and cfg.patch_size > 0
+# the models the one generator gives IG's check_grid_artefact (tags: CNNs and transformers)
+MODELS = [m for m in suite_models() if check_applies("check_grid_artefact", m, "ig")]
 
 
 _CACHE: dict[str, tuple] = {}
@@ -80,15 +83,8 @@ def _compute(harness, model):
             "(raise --harness-zoo-images / --harness-max-images)"
         )
     result = harness.runner.explain(model, create_explainer("ig", **dict(IG_PARAMS)), limit=held_out[-1] + 1)
-    maps = result.attributions[held_out]
-    periods = artefacts.periods_for(get_model_cfg(model))
-    per_period = {p: artefacts.grid_scores(maps, p) for p in periods}
-    spectral = {p: [artefacts.spectral_score(m, p) for m in maps] for p in periods}
+    per_period, spectral = properties.grid_scores(get_model_cfg(model), result.attributions[held_out])
     return result.model_label, [records[i].id for i in held_out], per_period, spectral
-
-
-def _summary(per_period) -> tuple[float, int]:
-    return max((artefacts.summarise(s), p) for p, s in per_period.items())
 
 
 def test_grid_control(request):
@@ -112,17 +108,7 @@ def test_grid_score(request, harness, model):
 def _grid_score(request, harness, model):
     label, ids, per_period, spectral = _scores(harness, model)
     cfg = get_model_cfg(model)
-    score, period = _summary(per_period)
-    value = {
-        "grid_score": round(score, 4),
-        "period": period,
-        "family": cfg.family,
-        "uniform_patch": is_uniform_patch(cfg),
-        "images": ids,
-        "per_image": [round(float(s), 3) for s in per_period[period]],
-        "per_period": {p: round(artefacts.summarise(s), 4) for p, s in per_period.items()},
-        "spectral_score": {p: round(artefacts.summarise(np.array(s)), 3) for p, s in spectral.items()},
-    }
+    value = properties.grid_value(cfg, ids, per_period, spectral)
     record_case(
         request,
         CaseRecord(
@@ -134,13 +120,7 @@ def _grid_score(request, harness, model):
             model_label=label,
         ),
     )
-    finite = all(np.isfinite(s).all() for s in per_period.values())
-    assert finite, f"grid: non-finite score {per_period} [ig on {label}]"
-    if is_uniform_patch(cfg) and not score > PATCH_MIN_SCORE:
-        raise CheckFailure(
-            f"grid: uniform-patch transformer scores {score:.3g} <= {PATCH_MIN_SCORE} at period "
-            f"{cfg.patch_size} px: no patch grid detected [ig on {label}]"
-        )
+    properties.assert_grid(cfg, per_period, case=f"ig on {label}")
 
 
 @pytest.mark.slow
@@ -174,8 +154,8 @@ def _separation(request, harness, space):
         except WeightsUnavailable:
             continue
         label, _, per_period, _ = _scores(harness, m)
-        scores[label] = _summary(per_period)[0]
-        if is_uniform_patch(get_model_cfg(m)):
+        scores[label] = properties.grid_summary(per_period)[0]
+        if properties.is_uniform_patch(get_model_cfg(m)):
             patch.add(label)
     value = {k: round(v, 4) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])}
     record = record_case(

@@ -7,62 +7,49 @@ explainer (the input's own intensity) must be flagged.
 """
 
 import pytest
-import torch
 
-from harness.checks import sanity
+from harness.checks import properties, sanity
 from harness.checks.basic import CheckFailure
-from harness.explainers import create_explainer
 from harness.explainers.registry import Explainer, ExplainerCfg, RawExplanation
 from harness.suite import (
-    CaseRecord,
+    Case,
     case_param,
+    check_applies,
     model_inputs,
-    record_case,
+    record_property,
     replay_case,
     seed_for,
     skip_without_weights,
 )
 
-N_IMAGES = 2
+N_IMAGES = properties.SANITY_IMAGES
 MODELS = ("zoo_resnet", "zoo_vit_p16", "zoo_swin")
-EXPLAINERS = {"gradcam": {}, "saliency": {}, "ig": {"n_steps": 16}}
+EXPLAINERS = {"gradcam": {}, "saliency": {}, "ig": {"n_steps": 16}}  # this suite's budget: one per group
 CHECK = "check_randomisation_sanity"
 
 
 def _inputs(request, harness, model):
     skip_without_weights(request, harness, model)
-    run = harness.runner
-    x = run.batch(model, list(run.images_for(model).records[:N_IMAGES]))
-    loaded = run.model(model)
-    with torch.no_grad():
-        return loaded, x, loaded(x).argmax(1)
+    return properties.predicted_batch(harness.runner, model, N_IMAGES)
 
 
 @pytest.mark.parametrize(
     ("explainer", "model"),
-    [case_param(e, m, model=m, explainer=e, check=CHECK) for e in EXPLAINERS for m in MODELS],
+    [
+        case_param(e, m, model=m, explainer=e, check=CHECK)
+        for e in EXPLAINERS
+        for m in MODELS
+        if check_applies(CHECK, m, e)  # the one generator's tags
+    ],
 )
 def test_randomisation(request, harness, explainer, model):
     skip_without_weights(request, harness, model)
     seed = seed_for(request.node.callspec.id)
+    case = Case(model, explainer, tuple(sorted(EXPLAINERS[explainer].items())))
 
     def body():
-        loaded, x, target = _inputs(request, harness, model)
-        curve = sanity.check_randomisation(
-            loaded, create_explainer(explainer, **EXPLAINERS[explainer]), x, target, seed=seed
-        )
-        value = dict(zip(("original",) + sanity.STAGES, [round(c, 4) for c in curve]))
-        record_case(
-            request,
-            CaseRecord(
-                id=request.node.callspec.id,
-                model=model,
-                explainer=explainer,
-                check=CHECK,
-                value=value,
-                model_label=loaded.label,
-            ),
-        )
+        record = record_property(request, case, CHECK)
+        properties.run_sanity(harness.runner, model, explainer, params=case.params, seed=seed, record=record)
 
     inputs = model_inputs(harness.runner, model, N_IMAGES, explainer=EXPLAINERS[explainer], seed=seed)
     replay_case(request, harness, CHECK, inputs, body)

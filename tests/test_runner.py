@@ -53,7 +53,7 @@ def test_corrupt_image_is_left_out_and_named(tmp_path, image_dir):
 
 def test_check_all_without_pytest(tmp_path, image_dir):
     run = _runner(tmp_path, image_dir)
-    out = check_all(run, "toy_linear", create_explainer("ig", n_steps=8))
+    out = check_all(run, "toy_linear", create_explainer("ig", n_steps=8), reads=("explanations",))
     assert set(out) == {"check_shape", "check_finite", "check_not_constant", "check_target_respected"}
     assert not any(isinstance(v, Exception) for v in out.values()), out
 

@@ -21,11 +21,28 @@ IMAGE_SOURCES: Registry[ImageSource] = Registry("image set", hint="see `python -
 
 # label space -> the image set models of that label space see (a user's ImageFolder, bound by harness.cases.project)
 LABEL_SPACE_SETS: dict[str, Callable[[], ImageSet]] = {}
+# the bound label spaces whose images carry object masks (their models get the localisation checks)
+_MASKED: set[str] = set()
 
 
-def bind_label_space(space: str, factory: Callable[[], ImageSet]) -> None:
-    """Models whose ``label_space`` is ``space`` see ``factory()`` in every run (a user's own classes)."""
+def bind_label_space(space: str, factory: Callable[[], ImageSet], *, masks: bool = False) -> None:
+    """Models whose ``label_space`` is ``space`` see ``factory()`` in every run (a user's own classes);
+    ``masks``: its records carry object masks."""
     LABEL_SPACE_SETS[space] = factory
+    if masks:
+        _MASKED.add(space)
+    else:
+        _MASKED.discard(space)
+
+
+def unbind_label_space(space: str) -> None:
+    LABEL_SPACE_SETS.pop(space, None)
+    _MASKED.discard(space)
+
+
+def masked_label_spaces() -> frozenset[str]:
+    """The bound label spaces whose image sets carry object masks."""
+    return frozenset(_MASKED)
 
 
 def register_image_source(kind: str):

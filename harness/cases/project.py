@@ -9,6 +9,8 @@ A project declares its models, image sets and explainers in its own
 
     [tool.xai-harness.images.shapes_val]
     folder = "data/shapes_val"              # ImageFolder layout: <class name>/<image>
+    masks = "data/shapes_val_masks"         # optional object masks, same relative paths, PNG, nonzero = object
+                                            # (default: a masks/ folder beside the image folder, if any)
 
     [tool.xai-harness.models.shapes_resnet]
     arch = "resnet18"                       # timm name, torchvision:NAME or transformers:CLASS
@@ -39,11 +41,11 @@ from typing import Any
 
 from ..explainers import ExplainerCfg, register_explainer
 from ..explainers.registry import EXPLAINERS
-from ..images import ImageSet, check_classes, class_folder, folder_classes
+from ..images import ImageSet, check_classes, class_folder, folder_classes, parallel_masks
 from ..models import ModelCfg, add_model
 from ..models.checkpoint import checkpoint_model
 from ..models.registry import MODELS
-from .image_sets import LABEL_SPACE_SETS, bind_label_space
+from .image_sets import bind_label_space, unbind_label_space
 
 ENTRY_POINT_GROUP = "xai_harness.plugins"
 SECTION = "xai-harness"
@@ -60,6 +62,7 @@ class HarnessRegistry:
     root: Path = field(default_factory=Path.cwd)
     models: list[str] = field(default_factory=list)
     image_sets: dict[str, Path] = field(default_factory=dict)
+    image_masks: dict[str, Path] = field(default_factory=dict)  # image set -> its declared mask folder
     explainers: list[str] = field(default_factory=list)
     label_spaces: list[str] = field(default_factory=list)
 
@@ -67,8 +70,11 @@ class HarnessRegistry:
         path = Path(p).expanduser()
         return path if path.is_absolute() else self.root / path
 
-    def add_model(self, cfg: ModelCfg, *, images: str | Path | None = None) -> ModelCfg:
-        """Register ``cfg``; ``images`` (a declared image set's name or an ImageFolder path) is what it sees.
+    def add_model(
+        self, cfg: ModelCfg, *, images: str | Path | None = None, masks: str | Path | None = None
+    ) -> ModelCfg:
+        """Register ``cfg``; ``images`` (a declared image set's name or an ImageFolder path) is what it sees,
+        ``masks`` the folder of its object masks (default: :meth:`masks_for`).
 
         A project re-declaring its own model (the hook runs once per pytest session) replaces it silently.
         """
@@ -78,24 +84,39 @@ class HarnessRegistry:
         if cfg.name not in self.models:
             self.models.append(cfg.name)
         if images is not None:
-            self.bind_images(cfg, images)
+            self.bind_images(cfg, images, masks=masks)
         return cfg
 
-    def checkpoint_model(self, name: str, *, images: str | Path | None = None, **kwargs: Any) -> ModelCfg:
+    def checkpoint_model(
+        self, name: str, *, images: str | Path | None = None, masks: str | Path | None = None, **kwargs: Any
+    ) -> ModelCfg:
         """Declare a model by ``arch``, ``checkpoint`` and classes (see :mod:`harness.models.checkpoint`)."""
         kwargs["checkpoint"] = self._path(kwargs["checkpoint"])
-        return self.add_model(checkpoint_model(name, register=False, **kwargs), images=images)
+        return self.add_model(checkpoint_model(name, register=False, **kwargs), images=images, masks=masks)
 
-    def add_image_set(self, name: str, folder: str | Path) -> Path:
-        """Declare an ImageFolder-layout folder under ``name``."""
+    def add_image_set(self, name: str, folder: str | Path, *, masks: str | Path | None = None) -> Path:
+        """Declare an ImageFolder-layout folder under ``name``, with its object masks' folder if given."""
         path = self._path(folder)
         if not path.is_dir():
             raise ProjectConfigError(f"image set {name}: folder {path} does not exist")
         self.image_sets[name] = path
+        if masks is not None:
+            mask_path = self._path(masks)
+            if not mask_path.is_dir():
+                raise ProjectConfigError(f"image set {name}: mask folder {mask_path} does not exist")
+            self.image_masks[name] = mask_path
         return path
 
-    def bind_images(self, cfg: ModelCfg, images: str | Path) -> None:
-        """Show ``cfg`` the ImageFolder set ``images``, labelled by its class names (checked now)."""
+    def masks_for(self, images: str | Path) -> Path | None:
+        """The object masks of an image set: its declared ``masks``, else a ``masks/`` folder beside it."""
+        key = str(images)
+        if key in self.image_masks:
+            return self.image_masks[key]
+        return parallel_masks(self.image_sets.get(key) or self._path(images))
+
+    def bind_images(self, cfg: ModelCfg, images: str | Path, *, masks: str | Path | None = None) -> None:
+        """Show ``cfg`` the ImageFolder set ``images``, labelled by its class names (checked now), with the
+        object masks of ``masks`` or of :meth:`masks_for` (every image's mask checked now)."""
         key = str(images)
         path = self.image_sets.get(key) or self._path(images)
         set_name = key if key in self.image_sets else path.name
@@ -105,11 +126,22 @@ class HarnessRegistry:
             check_classes(cfg.name, cfg.class_names, path, folder_classes(path))
         classes = cfg.class_names or None
         space = cfg.label_space
+        if masks is not None:
+            masks = self._path(masks)
+            if not masks.is_dir():
+                raise ProjectConfigError(f"model {cfg.name}: mask folder {masks} does not exist")
+        else:
+            masks = self.masks_for(images)
 
         def load() -> ImageSet:
-            return class_folder(path, classes=classes, model=cfg.name, label_space=space, name=set_name)
+            return class_folder(path, classes=classes, model=cfg.name, label_space=space, name=set_name, masks=masks)
 
-        bind_label_space(space, load)
+        if masks is not None:
+            try:
+                load()  # every image has its mask, of its size: say which does not now, not mid-run
+            except (ValueError, FileNotFoundError) as exc:
+                raise ProjectConfigError(f"model {cfg.name}, image set {key!r}: {exc}") from exc
+        bind_label_space(space, load, masks=masks is not None)
         self.label_spaces.append(space)
 
     def unregister(self) -> None:
@@ -121,7 +153,7 @@ class HarnessRegistry:
             if name in EXPLAINERS:
                 EXPLAINERS.remove(name)
         for space in self.label_spaces:
-            LABEL_SPACE_SETS.pop(space, None)
+            unbind_label_space(space)
         self.models.clear()
         self.explainers.clear()
         self.label_spaces.clear()
@@ -197,17 +229,18 @@ def apply_section(section: dict[str, Any], registry: HarnessRegistry) -> None:
     for name, decl in section.get("images", {}).items():
         if "folder" not in decl:
             raise ProjectConfigError(f"[tool.{SECTION}.images.{name}] needs folder = PATH (ImageFolder layout)")
-        registry.add_image_set(name, decl["folder"])
+        registry.add_image_set(name, decl["folder"], masks=decl.get("masks"))
     for name, decl in section.get("models", {}).items():
         decl = dict(decl)
         images = decl.pop("images", None)
+        masks = decl.pop("masks", None)
         for key in ("class_names", "mean", "std", "target_layers", "strides", "grid_size", "traits"):
             if key in decl:
                 decl[key] = tuple(decl[key])
         if "arch" not in decl or "checkpoint" not in decl:
             raise ProjectConfigError(f"[tool.{SECTION}.models.{name}] needs arch = ... and checkpoint = PATH")
         try:
-            registry.checkpoint_model(name, images=images, **decl)
+            registry.checkpoint_model(name, images=images, masks=masks, **decl)
         except (TypeError, ValueError) as exc:
             raise ProjectConfigError(f"[tool.{SECTION}.models.{name}]: {exc}") from exc
 

@@ -1,57 +1,112 @@
-"""Property checks and the generator that picks them per case by tags.
+"""Property checks and the one generator that picks them per case by tags.
 
-``yield_checks(model_cfg, explainer_cfg)`` yields the ``check_*`` functions
-that apply, judged by tags, never by names; whether the explainer supports
+``yield_checks(model_cfg, explainer_cfg)`` yields the :class:`CheckSpec` of every
+check that applies, judged by tags, never by names (:mod:`harness.checks.catalogue`):
+the basic checks and localisation, which read the case's explanations; the property
+checks (:mod:`harness.checks.properties`: completeness, conservation, randomisation
+sanity, the grid score), which read the model; and the metrics, which register
+themselves when :mod:`harness.metrics` is imported.  Whether the explainer supports
 the model at all is asked first (the suite layer's ``supports()``, for every
-generator).  Known failures are the suite layer's one table
-(``harness.suite.known``).  The same generator runs without pytest
-(``check_all``).
+generator).  Known failures are the suite layer's one table (``harness.suite.known``).
+The same generator runs without pytest (``check_all``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import fnmatch
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
+from ..core.seeds import seed_for
+from ..models import get_model_cfg
+from . import properties
 from .basic import CheckFailure, check_finite, check_not_constant, check_shape, check_target_respected
+from .catalogue import (
+    BASIC,
+    CHECKS,
+    LOCALISATION,
+    MASKED_LABEL_SPACES,
+    READS,
+    CheckSpec,
+    add_check_source,
+    has_masks,
+    register_check,
+    yield_checks,
+)
 from .localisation import check_localisation
 
 Check = Callable[..., object]
 
 BASIC_CHECKS: tuple[Check, ...] = (check_shape, check_finite, check_not_constant, check_target_respected)
 
-# Label spaces whose image sets carry ground-truth object masks.
-MASKED_LABEL_SPACES = ("shapes",)
+
+def _wanted(name: str, checks: str | Iterable[str] | None) -> bool:
+    if checks is None:
+        return True
+    patterns = [checks] if isinstance(checks, str) else list(checks)
+    return any(fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def yield_checks(model_cfg, explainer_cfg) -> Iterator[Check]:
-    """Checks that apply to a model x explainer pair the explainer supports."""
-    yield from BASIC_CHECKS
-    if model_cfg.label_space in MASKED_LABEL_SPACES:
-        yield check_localisation
+def run_spec(spec: CheckSpec, runner, model: str, explainer, result=None, *, metric_images: int = 4) -> Any:
+    """Run one check of a case outside pytest and return its value (raises :class:`CheckFailure`)."""
+    __tracebackhide__ = True
+    if spec.reads != "model":
+        result = result if result is not None else runner.explain(model, explainer)
+    if spec.reads == "explanations":
+        return spec.run(result, runner)
+    if spec.reads == "metric":
+        return spec.run(runner, result, explainer, metric_images)
+    values: list[Any] = []
+    spec.run(
+        runner,
+        model,
+        explainer.name,
+        params=explainer.params,
+        seed=seed_for(f"{explainer.name}-{model}-{spec.name}"),
+        record=lambda label, value: values.append(value),
+    )
+    return values[-1] if values else None
 
 
-def check_all(runner, model: str, explainer) -> dict[str, object]:
-    """Run every applicable check outside pytest; returns name -> value or failure."""
-    from ..models import get_model_cfg
+def check_all(
+    runner, model: str, explainer, *, checks: str | Iterable[str] | None = None, reads: Collection[str] = READS
+) -> dict[str, object]:
+    """Run every applicable check outside pytest; returns check name -> value or the failure.
 
-    result = runner.explain(model, explainer)
-    out: dict[str, object] = {}
+    The checks are :func:`yield_checks`'s, so the suites' and ``parametrize_with_checks``'s
+    (the metrics among them once :mod:`harness.metrics` is imported).  ``checks`` filters by
+    name (``fnmatch`` patterns), ``reads`` by kind (``("explanations",)``: the basic checks only).
+    """
     cfg = get_model_cfg(model)
     if not explainer.cfg.supports(cfg):
         raise ValueError(f"{explainer.name} does not support {model} (family {cfg.family}, layout {cfg.layout})")
-    for check in yield_checks(cfg, explainer.cfg):
+    result = runner.explain(model, explainer)
+    out: dict[str, object] = {}
+    for spec in yield_checks(cfg, explainer.cfg, reads=reads):
+        if not _wanted(spec.name, checks):
+            continue
         try:
-            out[check.__name__] = check(result, runner)
+            out[spec.name] = run_spec(spec, runner, model, explainer, result)
         except CheckFailure as exc:
-            out[check.__name__] = exc
+            out[spec.name] = exc
     return out
 
 
 __all__ = [
+    "BASIC",
     "BASIC_CHECKS",
+    "CHECKS",
+    "LOCALISATION",
     "MASKED_LABEL_SPACES",
+    "READS",
     "CheckFailure",
+    "CheckSpec",
+    "add_check_source",
     "check_all",
     "check_localisation",
+    "has_masks",
+    "properties",
+    "register_check",
+    "run_spec",
     "yield_checks",
 ]

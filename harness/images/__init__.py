@@ -3,11 +3,14 @@
 from .builtin import builtin_images, foolbox_images
 from .folders import (
     ClassMismatch,
+    MaskMismatch,
     check_classes,
     class_folder,
     folder_classes,
     image_folder,
     imagenette,
+    mask_for,
+    parallel_masks,
     synset_to_index,
 )
 from .preprocess import denormalize, normalize, preprocess, resize_crop, to_unit
@@ -15,6 +18,7 @@ from .records import ImageLoadError, ImageRecord, ImageSet, image_digest, read_i
 
 __all__ = [
     "ClassMismatch",
+    "MaskMismatch",
     "check_classes",
     "class_folder",
     "folder_classes",
@@ -27,6 +31,8 @@ __all__ = [
     "image_digest",
     "image_folder",
     "imagenette",
+    "mask_for",
+    "parallel_masks",
     "normalize",
     "preprocess",
     "read_image",

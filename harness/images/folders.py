@@ -89,6 +89,35 @@ def imagenette(root: str | Path, *, split: str = "val", per_class: int | None = 
     return ImageSet(f"imagenette-{split}", tuple(records))
 
 
+class MaskMismatch(ValueError):
+    """An image of a masked folder has no mask, or one of another size; the message names the image."""
+
+
+def parallel_masks(root: str | Path) -> Path | None:
+    """The ``masks/`` folder beside an ImageFolder (``data/val`` -> ``data/masks``), if there is one."""
+    candidate = Path(root).expanduser().parent / "masks"
+    return candidate if candidate.is_dir() else None
+
+
+def mask_for(image: Path, root: Path, masks: Path) -> Path:
+    """The mask of ``image``: the same relative path under ``masks``, as PNG (nonzero = object).
+
+    Raises :class:`MaskMismatch` naming the image when the mask is missing or its size is not the image's.
+    """
+    from PIL import Image
+
+    rel = image.relative_to(root)
+    mask = (masks / rel).with_suffix(".png")
+    if not mask.is_file():
+        raise MaskMismatch(f"image {image} has no mask: expected {mask} (same relative path, PNG, nonzero = object)")
+    with Image.open(image) as im, Image.open(mask) as m:
+        if im.size != m.size:
+            raise MaskMismatch(
+                f"mask {mask} is {m.size[0]}x{m.size[1]} px, its image {image} is {im.size[0]}x{im.size[1]} px"
+            )
+    return mask
+
+
 class ClassMismatch(ValueError):
     """An image folder's classes are not the model's; the message names both."""
 
@@ -134,6 +163,7 @@ def class_folder(
     name: str | None = None,
     subset_ok: bool = False,
     licence: str = "",
+    masks: str | Path | None = None,
 ) -> ImageSet:
     """An ``ImageFolder`` layout (``root/<class name>/*.png``) as a labelled image set.
 
@@ -141,9 +171,13 @@ def class_folder(
     when given, else the sorted folder names; the folders are checked against
     ``classes`` (:func:`check_classes`).  The records' label space is
     ``label_space`` (default: the set's name), so a model of that label space
-    sees this set.
+    sees this set.  ``masks`` is a folder of object masks with the images' relative paths
+    (:func:`mask_for`); every image must have one.
     """
     root = Path(root).expanduser()
+    mask_root = Path(masks).expanduser() if masks is not None else None
+    if mask_root is not None and not mask_root.is_dir():
+        raise FileNotFoundError(f"mask folder {mask_root} of image folder {root} does not exist")
     found = folder_classes(root)
     if not found:
         raise FileNotFoundError(f"no class folders under {root} (ImageFolder layout: {root}/<class>/<image>)")
@@ -164,6 +198,7 @@ def class_folder(
                     source=f"image folder {root}",
                     licence=licence,
                     label_space=space,
+                    mask=mask_for(path, root, mask_root) if mask_root is not None else None,
                 )
             )
     if not records:

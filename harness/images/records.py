@@ -79,12 +79,12 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def read_mask(path: Path) -> np.ndarray:
-    """Decode a mask image to ``bool [H, W]`` (non-zero is object)."""
+    """Decode a mask image to ``bool [H, W]`` (non-zero is object: 0/255 masks and label-index masks alike)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("L")) > 127
+            return np.asarray(im.convert("L")) > 0
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise ImageLoadError(f"cannot read mask {path}: {exc}") from exc
 

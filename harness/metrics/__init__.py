@@ -4,7 +4,7 @@
 stores the result; ``harness.report.leaderboard`` reads them back.
 """
 
-from . import faithfulness, mprt, plain, road  # noqa: F401  (register the metrics)
+from . import checks, faithfulness, mprt, plain, road  # noqa: F401  (register the metrics, and them as checks)
 from .inputs import MetricInputs
 from .registry import CATEGORIES, MetricCfg, get_metric, get_metric_cfg, list_metrics, register_metric, yield_metrics
 

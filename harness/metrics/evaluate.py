@@ -53,6 +53,26 @@ class MetricResult:
         s, c = self.score, self.control_score
         return bool(s > c) if self.higher_is_better else bool(s < c)
 
+    def summary(self) -> dict[str, Any]:
+        """The value a metric case shows in the report."""
+        return {
+            "metric": self.metric,
+            "score": self.score,
+            "random": self.control_score,
+            "higher_is_better": self.higher_is_better,
+            "beats_random": self.separates,
+            "images": len(self.scores),
+        }
+
+    def gate_failure(self, case: str) -> str:
+        """Why a gated metric fails the case: the explainer does not beat the random control."""
+        direction = "higher" if self.higher_is_better else "lower"
+        return (
+            f"{self.metric}: {self.explainer} scores {self.score:.4g}, random attributions "
+            f"{self.control_score:.4g} ({direction} is better): "
+            f"the metric cannot tell them apart on {len(self.scores)} images [{case}]"
+        )
+
 
 def control_maps(shape: tuple[int, ...], model: str, digests: list[str]) -> np.ndarray:
     return random_control(shape, f"{CONTROL}-{model}-" + ",".join(d[:12] for d in digests))

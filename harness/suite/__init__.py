@@ -36,6 +36,7 @@ from .cases import (
 )
 from .known import KNOWN_FAILURES, KnownFailure, known_failure, xfail_marks
 from .metrics import metric_explainers, metric_params, run_metric, score_case
+from .properties import check_applies, record_property, run_property
 from .session import SESSION_KEY, Case, HarnessOptions, HarnessSession, session_of
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "HarnessSession",
     "KnownFailure",
     "case_marks",
+    "check_applies",
     "case_inputs",
     "case_param",
     "explanation_params",
@@ -62,10 +64,12 @@ __all__ = [
     "study_inputs",
     "model_marks",
     "record_case",
+    "record_property",
     "regression_params",
     "replay_case",
     "run_check",
     "run_metric",
+    "run_property",
     "run_regression",
     "run_top1",
     "score_case",

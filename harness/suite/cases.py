@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ..cases import case_params
-from ..checks import yield_checks
+from ..checks import CheckSpec, yield_checks
 from ..checks.regression import baseline_dir_for, check_regression, tolerances_for
 from ..compute.replay import code_digest, file_digest
 from ..compute.runner import CaseResult, Runner
@@ -110,11 +110,12 @@ def make_case(model: str, explainer: str) -> Case:
 
 
 def explanation_params(models: Iterable[str] | None = None, explainers: Iterable[str] | None = None):
-    """``pytest.param(case, check)`` for every supported model x explainer x applicable check."""
+    """``pytest.param(case, check)`` for every supported model x explainer x applicable explanation check
+    (the :class:`~harness.checks.CheckSpec` s of :func:`~harness.checks.yield_checks` that read the maps)."""
     out = []
     for model, name in supported_pairs(models, explainers):
-        for check in yield_checks(get_model_cfg(model), get_explainer_cfg(name)):
-            out.append(case_param(make_case(model, name), check, model=model, explainer=name, check=check.__name__))
+        for check in yield_checks(get_model_cfg(model), get_explainer_cfg(name), reads=("explanations",)):
+            out.append(case_param(make_case(model, name), check, model=model, explainer=name, check=check.name))
     return out
 
 
@@ -234,17 +235,19 @@ def study_inputs(runner: Runner, models: Iterable[str], **params: Any) -> dict[s
 
 
 def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Case, check) -> None:
-    """Compute (or fetch) the case, run ``check`` and record its value for the report (replayed when stored)."""
+    """Compute (or fetch) the case, run ``check`` (a :class:`~harness.checks.CheckSpec` reading the
+    explanations, or a plain ``check_*(result, runner)``) and record its value (replayed when stored)."""
     __tracebackhide__ = True
     skip_without_weights(request, harness, case.model)
     limit = harness.image_limit(create_explainer(case.explainer, **dict(case.params)))
+    name = check.name if isinstance(check, CheckSpec) else check.__name__
 
     def body() -> None:
         __tracebackhide__ = True
-        record, result = start_case(request, harness, case, check.__name__)
+        record, result = start_case(request, harness, case, name)
         record.value = _shown(check(result, harness.runner))
 
-    replay_case(request, harness, check.__name__, case_inputs(harness.runner, case, limit), body)
+    replay_case(request, harness, name, case_inputs(harness.runner, case, limit), body)
 
 
 def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> None:

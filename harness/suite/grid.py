@@ -29,7 +29,7 @@ import numpy as np
 
 from ..cases import Case, case_params
 from ..cases.defaults import COSTLY_IMAGES, METRIC_IMAGES
-from ..checks import MASKED_LABEL_SPACES
+from ..checks import has_masks
 from ..checks.basic import target_probe
 from ..compute.engines import LOGITS_BATCH, Job, JobResult
 from ..compute.runner import Runner
@@ -217,7 +217,7 @@ class _Plan:
         """The maps of other classes that the pair's re-explaining metrics ask for (RandomLogit)."""
         mcfg, ecfg = get_model_cfg(case.model), case.cfg
         n = min(self.metric_images, len(records))
-        for cfg in yield_metrics(mcfg, ecfg, has_masks=mcfg.label_space in MASKED_LABEL_SPACES):
+        for cfg in yield_metrics(mcfg, ecfg, has_masks=has_masks(mcfg)):
             if cfg.reexplain_targets is not None and n:
                 off = np.asarray(cfg.reexplain_targets(top1[:n], mcfg.num_classes, **cfg.params()))
                 self.explain(case, records[:n], off, "custom", main=False)

@@ -26,10 +26,10 @@ from collections.abc import Iterable
 
 import pytest
 
-from ..checks import MASKED_LABEL_SPACES
+from ..checks import yield_checks
 from ..explainers import create_explainer, get_explainer_cfg, list_explainers
 from ..metrics.evaluate import MetricResult
-from ..metrics.registry import get_metric_cfg, yield_metrics
+from ..metrics.registry import get_metric_cfg
 from ..metrics.score import score_result
 from ..models import get_model_cfg
 from ..report.records import CaseRecord
@@ -59,15 +59,13 @@ def metric_explainers(spec: str = "regression") -> list[str]:
 def metric_params(
     models: Iterable[str] | None = None, explainers: Iterable[str] | None = None, opt_in: Iterable[str] = ()
 ):
-    """``pytest.param(case, metric)`` per supported model x explainer x applicable metric."""
+    """``pytest.param(case, metric)`` per supported model x explainer x applicable metric: the
+    ``reads="metric"`` checks of the one generator (:func:`harness.checks.yield_checks`)."""
     out = []
     opt_in = set(opt_in)
     for model, name in supported_pairs(models, metric_explainers() if explainers is None else explainers):
-        mcfg = get_model_cfg(model)
-        for cfg in yield_metrics(
-            mcfg, get_explainer_cfg(name), has_masks=mcfg.label_space in MASKED_LABEL_SPACES, opt_in=opt_in
-        ):
-            out.append(case_param(make_case(model, name), cfg.name, model=model, explainer=name, check=cfg.case_name))
+        for spec in yield_checks(get_model_cfg(model), get_explainer_cfg(name), reads=("metric",), opt_in=opt_in):
+            out.append(case_param(make_case(model, name), spec.metric, model=model, explainer=name, check=spec.name))
     return out
 
 
@@ -107,20 +105,7 @@ def run_metric(request: pytest.FixtureRequest, harness: HarnessSession, case: Ca
     misses = store.misses
     res = score_case(harness, case, metric)
     record.replayed = store.misses == misses  # every explanation, prediction and score came from the store
-    direction = "higher" if res.higher_is_better else "lower"
-    record.value = {
-        "metric": metric,
-        "score": res.score,
-        "random": res.control_score,
-        "higher_is_better": res.higher_is_better,
-        "beats_random": res.separates,
-        "images": len(res.scores),
-    }
+    record.value = res.summary()
     if cfg.gate and not res.separates and harness.runner.weights_for(case.model).kind != "random":
-        pytest.fail(
-            f"{metric}: {case.explainer} scores {res.score:.4g}, random attributions "
-            f"{res.control_score:.4g} ({direction} is better): "
-            f"the metric cannot tell them apart on {len(res.scores)} images [{case.id}]",
-            pytrace=False,
-        )
+        pytest.fail(res.gate_failure(case.id), pytrace=False)
     return res
