@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import write_atomic
 from ..images import resize_crop
 from ..models import get_model_cfg
 from ..report.overlays import NORMALISATION, blend, colorize, normalise, resize_rgba, style_for
@@ -162,8 +163,7 @@ def figure_png(grid: Grid, path: Path) -> Path:
                 pred = grid.predictions.get(m)
                 ax.set_ylabel(f"{m}\n{pred.top[0][1] if pred else ''}", fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     return path
 
 
@@ -174,6 +174,8 @@ def write_downloads(grid: Grid, folder: Path) -> list[Path]:
     for (m, e), cell in grid.cells.items():
         if cell.result is not None:
             path = folder / f"{m}__{e}__class{cell.result.target}.npy"
-            np.save(path, cell.result.attribution)
+            buf = io.BytesIO()
+            np.save(buf, cell.result.attribution)
+            write_atomic(path, buf.getvalue())
             files.append(path)
     return files

@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.atomic import write_json
+from ..core.atomic import write_atomic, write_json
 
 PTH = "_xai_harness_base.pth"
 READY = "overlay.json"
@@ -109,9 +109,7 @@ def _constraints_file(path: Path, constraints: Path | None, allow_torch: bool) -
     if not allow_torch:
         return constraints
     kept = [ln for ln in constraints.read_text().splitlines() if not TORCH_DISTS.match(re.split(r"[=<>!~ ;\[]", ln)[0])]
-    out = path / "constraints.txt"
-    out.write_text("\n".join(kept) + "\n")
-    return out
+    return write_atomic(path / "constraints.txt", "\n".join(kept) + "\n")
 
 
 def build_overlay(
@@ -151,7 +149,7 @@ def _install(
         check=True,
     ).stdout.strip()
     lines = [f"import site; site.addsitedir({d!r})" for d in base_site_dirs()]
-    (Path(purelib) / PTH).write_text("\n".join(lines) + "\n")
+    write_atomic(Path(purelib) / PTH, "\n".join(lines) + "\n")
     cons = _constraints_file(path, constraints, allow_torch)
     cons_args = ["-c", str(cons)] if cons is not None else []
     report = path / "resolution.json"

@@ -232,7 +232,7 @@ def _slug(group: MapGroup, taken: set[str]) -> str:
 def _write_matrix(path: Path, names: list[str], matrix: np.ndarray) -> None:
     import pandas as pd
 
-    pd.DataFrame(matrix, index=names, columns=names).to_csv(path, float_format="%.6g")
+    write_atomic(path, pd.DataFrame(matrix, index=names, columns=names).to_csv(float_format="%.6g"))
 
 
 def _heatmap(path: Path, names: list[str], matrix: np.ndarray, title: str, families=None, linkage=None) -> None:
@@ -322,12 +322,9 @@ def _section(
             linkage=tree.linkage,
         )
         files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
-        compare.plot_dendrogram(
-            tree,
-            folder / f"{metric}_dendrogram.png",
-            families=res["families"],
-            title=f"{group.title}: {options.linkage} linkage, {metric}",
-        )
+        title = f"{group.title}: {options.linkage} linkage, {metric}"
+        draw = functools.partial(compare.plot_dendrogram, tree, families=res["families"], title=title)
+        write_atomic(folder / f"{metric}_dendrogram.png", draw)
         files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
         res["files"] = files
         entry["metrics"].append(res)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import write_atomic
 from . import overlays
 
 CELL_IN = 1.6  # inches per cell
@@ -100,8 +101,7 @@ def _cell(ax, view: np.ndarray | None, attr: np.ndarray | None, style: overlays.
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=90, bbox_inches="tight"))
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -192,7 +192,8 @@ def consensus_figures(folder: Path, explainer: str, panels: dict[str, Panel], *,
         vmin=0.0,
         label="dissimilarity",
     )
-    dendro = compare.plot_dendrogram(
-        tree, folder / f"{explainer}_dendrogram.png", families=families, title=f"{explainer}: average linkage"
+    dendro = write_atomic(
+        folder / f"{explainer}_dendrogram.png",
+        lambda tmp: compare.plot_dendrogram(tree, tmp, families=families, title=f"{explainer}: average linkage"),
     )
-    return [heat, Path(dendro)]
+    return [heat, dendro]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import write_atomic
+
 
 def leaf_order(linkage: np.ndarray | None, n: int) -> list[int]:
     """Indices of the models in the dendrogram's left-to-right order (identity without a tree)."""
@@ -77,7 +79,6 @@ def ordered_heatmap(
     fig.colorbar(im, ax=ax, fraction=0.046, label=label)
     ax.set_title(title + "\n(rows and columns in dendrogram leaf order)", fontsize=9)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=100))
     plt.close(fig)
     return ordered

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..core.atomic import write_atomic
 from .table import render_markdown, render_table
 
 PAIR_HEADERS = ("model A", "model B", "similarity", "dissimilarity", "images")
@@ -143,7 +144,7 @@ def write_index(
             elif kind == "table":
                 headers, rows = payload
                 md += [render_markdown(headers, rows), ""]
-    (out / "index.md").write_text("\n".join(md))
+    write_atomic(out / "index.md", "\n".join(md))
     write_viewer(out, run, gallery)
 
 

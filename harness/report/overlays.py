@@ -26,6 +26,7 @@ import numpy as np
 
 from ..compute.replay import code_digest
 from ..compute.store import Store
+from ..core.atomic import write_atomic
 from .kept import keep_files, restore_files
 
 THUMB = 160
@@ -135,9 +136,13 @@ def write_webp(path: Path, pixels: np.ndarray, *, lossless: bool = False) -> int
     """Write RGB or RGBA ``pixels`` as WebP (lossy unless ``lossless``); returns the bytes written."""
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(
-        path, format="WEBP", quality=WEBP_QUALITY, alpha_quality=WEBP_ALPHA_QUALITY, method=4, lossless=lossless
+    image = Image.fromarray(pixels)
+    write_atomic(
+        path,
+        lambda tmp: image.save(
+            tmp, format="WEBP", quality=WEBP_QUALITY, alpha_quality=WEBP_ALPHA_QUALITY, method=4, lossless=lossless
+        ),
+        sync=False,  # many small layers that a rerun rewrites: atomic against readers, no fsync each
     )
     return path.stat().st_size
 

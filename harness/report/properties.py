@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.atomic import write_json
+from ..core.atomic import write_atomic, write_json
 from .records import CaseRecord
 from .table import render_markdown
 
@@ -202,7 +202,7 @@ def write_properties(out: Path, cases: list[CaseRecord], family_of: Callable[[st
         ]
     if notes:
         md += ["## notes", ""] + notes + [""]
-    (out / "properties.md").write_text("\n".join(md))
+    write_atomic(out / "properties.md", "\n".join(md))
     return True
 
 

@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..core.atomic import write_atomic
+
 ASSETS = ("viewer.css", "viewer.js")
 
 
@@ -102,6 +104,4 @@ def write_viewer(out: Path, run: dict[str, Any], gallery: dict[str, Any]) -> Pat
         f"<script type='application/json' id='harness-data'>{_script_json(data)}</script>\n"
         f"<script>\n{asset('viewer.js')}\n</script>\n</body></html>\n"
     )
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(out / "index.html", page)

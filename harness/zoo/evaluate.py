@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..core.atomic import write_atomic
 from ..models import WeightsUnavailable, get_model_cfg, list_models, load_model
 from ..models.config import ModelCfg
 from ..models.weights import ZOO_DIR
@@ -180,7 +181,7 @@ def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
         ax.set_title(f"{name}: top-1 {row['top1']:.3f}")
         fig.tight_layout()
         path = folder / f"confusion-{name}.png"
-        fig.savefig(path, dpi=100)
+        write_atomic(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=100))
         plt.close(fig)
         out.append(path)
     return out
