@@ -9,6 +9,7 @@ seeded random weights, which should sit near chance (1/8).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -181,7 +182,7 @@ def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
         ax.set_title(f"{name}: top-1 {row['top1']:.3f}")
         fig.tight_layout()
         path = folder / f"confusion-{name}.png"
-        write_atomic(path, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=100))
+        write_atomic(path, functools.partial(fig.savefig, format="png", dpi=100))
         plt.close(fig)
         out.append(path)
     return out
