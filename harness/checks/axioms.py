@@ -99,22 +99,6 @@ def assert_complete(
     return c.summary()
 
 
-def check_completeness(result, runner) -> dict[str, float]:
-    """Stored case: every image's attributions sum to its logit gap (pattern 2 signature)."""
-    __tracebackhide__ = True
-    model = runner.model(result.model)
-    x = runner.batch(result.model, list(result.records))
-    from ..explainers.baselines import make_baseline
-
-    target = torch.as_tensor(result.targets, device=x.device)
-    x0 = make_baseline(x, model.cfg, result.params["baseline"])
-    c = Completeness(
-        sums=result.attributions.reshape(len(result.records), -1).astype(np.float64).sum(1),
-        gaps=logit_gap(model, x, x0, target),
-    )
-    return assert_complete(c, case=f"{result.explainer} on {result.model_label}")
-
-
 def check_convergence(
     model,
     explainer_name: str,

@@ -17,7 +17,6 @@ The store key keeps the requested parameters; what ran is in the meta
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,10 +198,3 @@ def explain_chunk(
         step_batch=step,
         params_used=run.param_dict,
     )
-
-
-def set_threads(threads: int | None) -> None:
-    """Torch intra-op threads for this process (None: leave as is)."""
-    if threads:
-        torch.set_num_threads(int(threads))
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))

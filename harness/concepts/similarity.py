@@ -54,10 +54,6 @@ class ConceptSimilarity:
         return f"{self.source}_random (plumbing only: random-weight CLIP)" if self.random_weights else self.source
 
 
-def annotation_similarity(probe) -> ConceptSimilarity:
-    return ConceptSimilarity(probe.presence.astype(np.float32), CONCEPTS, "annotations")
-
-
 def load_clip(model_name: str = DEFAULT_CLIP, pretrained: str | None = None, device: str = "cpu"):
     """An open_clip model and its tokenizer; ``pretrained`` a local weights file or a cached tag."""
     try:

@@ -63,7 +63,6 @@ def _steps_for(x_shape: tuple[int, ...], steps: int) -> int:
         title="quantus.FaithfulnessCorrelation",
         category="faithfulness",
         higher_is_better=True,
-        batched=True,
         gate=False,
         defaults=(
             ("nr_runs", 16),
@@ -174,7 +173,6 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
         title="quantus.PixelFlipping (AUC per sample)",
         category="faithfulness",
         higher_is_better=False,
-        batched=True,
         gate=True,
         defaults=(("steps", 12), ("abs", False), ("normalise", True), ("softmax", True)),
     )
@@ -207,7 +205,6 @@ def pixel_flipping(
         title="quantus.MonotonicityCorrelation",
         category="faithfulness",
         higher_is_better=True,
-        batched=True,
         gate=False,
         defaults=(
             ("steps", 6),

@@ -100,7 +100,6 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         title="quantus.MPRT (last correlation, fully randomised model)",
         category="randomisation",
         higher_is_better=False,
-        reexplains=True,
         sources=("zoo", "toy"),
         max_cost="moderate",
         control=CONTROL_NOTE,

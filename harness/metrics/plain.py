@@ -144,7 +144,6 @@ def random_logit_targets(y: np.ndarray, num_classes: int, seed: int) -> np.ndarr
         # re-explains every image for an off-class target: within the default budget only for cheap and
         # moderate explainers (IG and KernelSHAP: --harness-metric-optin random_logit)
         higher_is_better=False,
-        reexplains=True,
         reexplain_targets=lambda y, num_classes, *, seed, **_: random_logit_targets(y, num_classes, seed),
         max_cost="moderate",
         defaults=(("seed", 42), ("abs", False), ("normalise", True)),

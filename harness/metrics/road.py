@@ -99,7 +99,6 @@ def _pixel_order(a: np.ndarray, normalise: bool, abs: bool) -> np.ndarray:
         title="quantus.ROAD (MoRF, pixels ordered by the 2-D map)",
         category="faithfulness",
         higher_is_better=False,
-        batched=True,
         gate=False,
         defaults=(("percentages", (10, 50, 90)), ("noise", 0.01), ("seed", 0), ("abs", False), ("normalise", True)),
     )

@@ -146,10 +146,6 @@ class ModelCfg:
         side = -(-self.input_size // self.strides[DEPTHS.index(depth)])
         return (side, side)
 
-    @property
-    def is_token_model(self) -> bool:
-        return self.layout == "tokens"
-
     @classmethod
     def from_timm(cls, name: str, /, **overrides: Any) -> ModelCfg:
         """Derive a config from timm itself (offline): see :func:`harness.models.from_timm.from_timm`."""

@@ -31,7 +31,6 @@ from ..compute.store import Store, canonical_json
 from . import overlays
 
 FAMILY_ORDER = ("cnn", "hybrid", "transformer")
-FIGURE_CELL = 112  # px per cell of the static gallery figures
 NATIVE_GROUP = "cam"  # explainer group whose maps get a native-resolution view
 
 

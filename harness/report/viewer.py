@@ -23,8 +23,6 @@ from typing import Any
 
 from ..core.atomic import write_atomic
 
-ASSETS = ("viewer.css", "viewer.js")
-
 
 def asset(name: str) -> str:
     """The text of a packaged asset (``viewer.js``, ``viewer.css``)."""
