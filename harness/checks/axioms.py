@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..explainers import create_explainer
+from ..explainers.baselines import make_baseline
 from .basic import CheckFailure
 
 # Tolerances, stated once.
@@ -73,7 +75,6 @@ def logit_gap(model, x: torch.Tensor, x0: torch.Tensor, target: torch.Tensor) ->
 
 def measure(model, explainer, x: torch.Tensor, target: torch.Tensor) -> Completeness:
     """Run ``explainer`` (parameters include ``baseline``) and measure completeness on the batch."""
-    from ..explainers.baselines import make_baseline
 
     target = torch.as_tensor(target, dtype=torch.long, device=x.device).reshape(-1).expand(x.shape[0])
     exp = explainer(model, x, target)
@@ -118,7 +119,6 @@ def check_convergence(
     Returns the worst relative error per ``n_steps``.
     """
     __tracebackhide__ = True
-    from ..explainers import create_explainer
 
     errs: dict[int, float] = {}
     last = None
@@ -143,7 +143,6 @@ def check_convergence(
 def check_linear_exact(model, explainer, x: torch.Tensor, target, *, case: str) -> float:
     """On the hand-weighted linear toy, attributions equal ``sum_c (x - x0) * w[target]``; returns max abs error."""
     __tracebackhide__ = True
-    from ..explainers.baselines import make_baseline
 
     target = torch.as_tensor(target, dtype=torch.long).reshape(-1).expand(x.shape[0])
     exp = explainer(model, x, target)

@@ -24,6 +24,9 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from ..images import normalize, resize_crop, to_unit
+from ..zoo.shapes import make_sample
+
 MAX_COARSE = 6  # coarse grid side for smooth inputs (per channel)
 MAX_NOISE = 0.1  # bound on added pixel noise, in 0..1 pixel units
 MAX_SHAPES_INDEX = 10_000  # shapes samples drawn from this many per split
@@ -58,8 +61,6 @@ def smooth_inputs(draw, side: int, *, channels: int = 3) -> torch.Tensor:
 @st.composite
 def shapes_inputs(draw, cfg, *, split: str = "test") -> tuple[torch.Tensor, int]:
     """``(x [1, 3, S, S], label)``: a procedural ``shapes`` image plus bounded noise, preprocessed for ``cfg``."""
-    from ..images import normalize, resize_crop, to_unit
-    from ..zoo.shapes import make_sample
 
     index = draw(st.integers(min_value=0, max_value=MAX_SHAPES_INDEX))
     amp = draw(st.floats(min_value=0.0, max_value=MAX_NOISE, allow_nan=False))

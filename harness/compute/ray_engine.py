@@ -42,7 +42,7 @@ class RayEngine:
         num_cpus: int | None = None,
     ) -> None:
         try:
-            import ray
+            import ray  # lazy: optional extra [ray]
         except ImportError as exc:  # the optional extra
             raise SystemExit("--engine ray needs Ray: pip install 'xai-harness[ray]'") from exc
         self._ray = ray

@@ -24,8 +24,11 @@ import shutil
 import site
 import subprocess
 import sys
+import venv
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import harness
 
 from ..core.atomic import write_atomic, write_json
 
@@ -128,7 +131,6 @@ def build_overlay(
         return Overlay(path, pins, dict(doc["installed"]))
     if path.exists():
         shutil.rmtree(path)  # a build that died half-way
-    import venv
 
     venv.EnvBuilder(with_pip=False, clear=True).create(path)
     try:
@@ -186,7 +188,6 @@ def _install(
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a harness subprocess: this copy of ``harness`` importable (when it is not
     installed in a site directory, which the overlay sees anyway), one thread unless set."""
-    import harness
 
     env = dict(os.environ)
     root = str(Path(harness.__file__).resolve().parent.parent)

@@ -138,8 +138,8 @@ def road_reference(
     normalise: bool = True,
 ) -> np.ndarray:
     """The same definition through Quantus's own imputation and model wrapper, one sample and step at a time."""
-    from quantus.functions.perturb_func import noisy_linear_imputation
-    from quantus.helpers.model.pytorch_model import PyTorchModel
+    from quantus.functions.perturb_func import noisy_linear_imputation  # lazy: quantus takes ~5 s to import
+    from quantus.helpers.model.pytorch_model import PyTorchModel  # lazy: quantus takes ~5 s to import
 
     model = PyTorchModel(module, channel_first=True, softmax=False, device="cpu")
     order = _pixel_order(a, normalise, abs)

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from ..core.atomic import write_atomic
+from .consensus import interval_cell
+from .gallery import write_galleries
 from .table import render_markdown, render_table
+from .viewer import write_viewer
 
 PAIR_HEADERS = ("model A", "model B", "similarity", "dissimilarity", "images")
 
 
 def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
-    from .consensus import interval_cell  # ``0.82 [0.75, 0.88]`` where the pair carries its interval
-
     return [
         [p["a"], p["b"], interval_cell(p, "similarity"), interval_cell(p, "dissimilarity"), p["images"]] for p in pairs
     ]
@@ -120,8 +121,6 @@ def write_index(
     cases: set[tuple[str, str]] | None = None,
 ) -> None:
     """``index.md`` and ``index.html``; with a ``store``, the galleries too (``out/gallery/``)."""
-    from .gallery import write_galleries
-    from .viewer import write_viewer
 
     title = f"xai-harness run {run.get('run_id', out.name)}"
     gallery = (

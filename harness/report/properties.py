@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.atomic import write_atomic, write_json
+from ..models import get_model_cfg
+from ..models.registry import UnknownModelError
 from .records import CaseRecord
 from .table import render_markdown
 
@@ -208,8 +210,6 @@ def write_properties(out: Path, cases: list[CaseRecord], family_of: Callable[[st
 
 def registry_family(label: str) -> str:
     """Family from the model registry, for records that do not carry it (``?`` when unknown)."""
-    from ..models import get_model_cfg
-    from ..models.registry import UnknownModelError
 
     try:
         return get_model_cfg(label.removesuffix("_random")).family

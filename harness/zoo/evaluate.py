@@ -10,10 +10,12 @@ seeded random weights, which should sit near chance (1/8).
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix, roc_auc_score
 from torch import nn
 
 from ..core.atomic import write_atomic
@@ -38,8 +40,6 @@ def logits_of(module: nn.Module, cfg: ModelCfg, images: torch.Tensor, batch: int
 
 
 def metrics_from_logits(logits: np.ndarray, labels: np.ndarray) -> dict:
-    from sklearn.metrics import confusion_matrix, roc_auc_score
-
     labels = np.asarray(labels)
     pred = logits.argmax(1)
     z = logits - logits.max(1, keepdims=True)
@@ -91,7 +91,6 @@ def evaluate_zoo(
     ``control_n`` test images (chance is chance on 200 images as on 1000).
     ``log`` (e.g. ``print`` to stderr) receives one progress line per model.
     """
-    import time
 
     manifest = read_manifest(ZOO_DIR)
     images, labels, seed = load_test_split(manifest, n)
@@ -150,10 +149,10 @@ def evaluate_zoo(
 
 
 def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
