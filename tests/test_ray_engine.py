@@ -84,7 +84,7 @@ def bench_images(tmp_path_factory):
     return root
 
 
-@pytest.mark.skipif(not os.environ.get("XAI_HARNESS_BENCH"), reason="timed benchmark: set XAI_HARNESS_BENCH=1")
+@pytest.mark.bench
 @pytest.mark.parametrize("engine_name", ["local", "ray"])
 @pytest.mark.usefixtures("local_ray")
 def test_bench_ray_against_local(benchmark, bench_images, tmp_path, engine_name):
