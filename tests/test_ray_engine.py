@@ -35,6 +35,7 @@ def _entries(store: Store) -> dict[str, dict[str, np.ndarray]]:
     return {f"{kind}/{e.key}": e.arrays for kind in ("explanation", "logits") for e in store.entries(kind)}
 
 
+@pytest.mark.slow  # about 20 s: a local Ray cluster, a grid on it and on the local engine, one actor killed
 @pytest.mark.usefixtures("local_ray")
 def test_ray_grid_equals_local_and_survives_a_killed_actor(image_dir, tmp_path):
     tasks = plan_grid(MODELS, EXPLAINERS, costly_images=2)

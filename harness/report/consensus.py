@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .. import compare
 from ..compare.alignment import ARI_THRESHOLD
@@ -231,6 +230,8 @@ def _slug(group: MapGroup, taken: set[str]) -> str:
 
 
 def _write_matrix(path: Path, names: list[str], matrix: np.ndarray) -> None:
+    import pandas as pd  # lazy: drift overlays may pin a numpy this pandas was not built for
+
     write_atomic(path, pd.DataFrame(matrix, index=names, columns=names).to_csv(float_format="%.6g"))
 
 

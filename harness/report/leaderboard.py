@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..compare.bootstrap import BootstrapOptions
 from ..compare.leaderboard_stats import (
@@ -214,6 +213,8 @@ def write_leaderboard(
     rows = collect_metrics(store, cases=cases)
     if not rows:
         return None
+    import pandas as pd  # lazy: drift overlays may pin a numpy this pandas was not built for
+
     options = bootstrap or BootstrapOptions()
     boot = bootstrap_leaderboard(rows, options) if options.resamples else None
     names, tau, counts = agreement(rows)
