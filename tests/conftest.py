@@ -1,5 +1,6 @@
-"""Shared fixtures for the harness's own unit tests (toy models, tiny images)."""
+"""Shared fixtures for the harness's own unit tests (toy models, tiny images), and the ``bench`` skip."""
 
+import os
 from pathlib import Path
 
 # pytester's in-process runs forget modules first imported inside them, and
@@ -12,6 +13,17 @@ import skimage.segmentation  # noqa: F401,E402
 import timm  # noqa: F401,E402
 
 pytest_plugins = ["pytester"]
+
+BENCH_SKIP = "timed benchmark: set XAI_HARNESS_BENCH=1 or select it with -m bench (docs/performance.md)"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Timed benchmarks (marker ``bench``) run only with ``XAI_HARNESS_BENCH=1`` or when ``-m`` names ``bench``."""
+    if os.environ.get("XAI_HARNESS_BENCH") or "bench" in (config.getoption("markexpr") or ""):
+        return
+    for item in items:
+        if item.get_closest_marker("bench") is not None:
+            item.add_marker(pytest.mark.skip(reason=BENCH_SKIP))
 
 
 def write_png(path: Path, seed: int, size: int = 48) -> Path:

@@ -14,7 +14,8 @@ gradcam,ig,kernelshap,scorecam --store PATH``, with
 without it, a planted store of the same shape (11 models, 4 explainers, 8
 images, 224 px maps, 2 metrics x 4 explainers x 11 models on 4 images).
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 import os
@@ -27,8 +28,7 @@ from harness.compute.store import Store
 from harness.report.consensus import ConsensusOptions
 from harness.report.summary import build_report
 
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 ROUNDS = int(os.environ.get("XAI_HARNESS_BENCH_ROUNDS", "3"))
 ZOO_IMAGES = int(os.environ.get("XAI_HARNESS_BENCH_ZOO_IMAGES", "0"))

@@ -7,7 +7,8 @@ nothing is in the store; the model is loaded beforehand, as it stays loaded
 in the app.  Then the same request answered from the store.  ``extra_info``
 carries the cold/stored ratio; docs/explore.md states the figures.
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it)::
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it)::
 
     XAI_HARNESS_BENCH=1 OMP_NUM_THREADS=1 pytest tests/test_bench_explore.py --benchmark-columns=mean,min,max
 """
@@ -15,18 +16,16 @@ Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e te
 from __future__ import annotations
 
 import itertools
-import os
 
 import pytest
-
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
 
 from harness.app import ExploreSession, explore, read_pick
 from harness.app.render import grid_html
 from harness.app.uploads import Picture
 from harness.compute.store import Store
 from harness.images import image_digest
+
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 PAIRS = [("zoo_resnet", "gradcam"), ("zoo_resnet", "saliency"), ("zoo_vit_p16", "rollout"), ("zoo_vit_p16", "gradcam")]
 ROUNDS = 5

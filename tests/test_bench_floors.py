@@ -15,7 +15,8 @@ Workload as ``tests/test_metrics_benchmark.py``: ``XAI_HARNESS_BENCH_MODEL``
 ``XAI_HARNESS_BENCH_ROUNDS`` (default 3); FaithfulnessCorrelation's pass
 cache is cleared before every round.
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 import os
@@ -28,8 +29,7 @@ from harness.metrics import MetricInputs, faithfulness, get_metric
 from harness.metrics.plain import REFERENCE_OVERRIDES
 from harness.models import load_model
 
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 
 MODEL = os.environ.get("XAI_HARNESS_BENCH_MODEL", "toy_resnet")

@@ -10,7 +10,8 @@ of three toy models with the sum of their single-model grids
 (``ratio_vs_sum``, 1 when linear).  ``XAI_HARNESS_BENCH_GROWTH_MODEL``
 (default ``toy_resnet``) picks the model of the image series.
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 import os
@@ -24,8 +25,7 @@ from harness.compute.store import Store
 from harness.images import image_folder
 from harness.suite.grid import plan_grid, run_grid
 
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 
 MODEL = os.environ.get("XAI_HARNESS_BENCH_GROWTH_MODEL", "toy_resnet")

@@ -22,7 +22,8 @@ rounds); ``XAI_HARNESS_BENCH_CNN=zoo_resnet XAI_HARNESS_BENCH_VIT=zoo_vit_p16
 XAI_HARNESS_BENCH_IMAGES=8 XAI_HARNESS_BENCH_ROUNDS=5`` scales up.
 ``--benchmark-disable`` runs each side once and checks the outputs agree.
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 import os
@@ -38,8 +39,7 @@ from harness.explainers.perturbation import slic_mask
 from harness.images.preprocess import denormalize
 from harness.models import load_model
 
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 
 CNN = os.environ.get("XAI_HARNESS_BENCH_CNN", "toy_resnet")

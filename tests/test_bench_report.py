@@ -13,7 +13,8 @@ Defaults: ``zoo_resnet`` and ``zoo_vit_p16``, every supported explainer, 2
 images; ``XAI_HARNESS_BENCH_REPORT_MODELS``, ``..._EXPLAINERS`` (fnmatch
 patterns, comma-separated) and ``..._IMAGES`` scale it.
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from pathlib import Path
 
 import pytest
 
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 MODELS = os.environ.get("XAI_HARNESS_BENCH_REPORT_MODELS", "zoo_resnet,zoo_vit_p16")
 EXPLAINERS = os.environ.get("XAI_HARNESS_BENCH_REPORT_EXPLAINERS", "*")

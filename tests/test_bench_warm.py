@@ -15,7 +15,8 @@ misses nothing in the store (no explanation, prediction, metric or check is
 computed).  ``XAI_HARNESS_BENCH_WARM_K`` replaces the selection;
 ``XAI_HARNESS_BENCH_ROUNDS`` (default 3) the warm rounds.
 
-Timed: runs only with ``XAI_HARNESS_BENCH=1`` (skipped otherwise, so ``tox -e tests`` does not pay for it).
+Timed (marker ``bench``): runs only with ``XAI_HARNESS_BENCH=1`` or ``-m bench``
+(skipped otherwise, so ``tox -e tests`` does not pay for it).
 """
 
 import json
@@ -29,8 +30,7 @@ from pathlib import Path
 
 import pytest
 
-if not os.environ.get("XAI_HARNESS_BENCH"):
-    pytest.skip("timed benchmarks: set XAI_HARNESS_BENCH=1 (docs/performance.md)", allow_module_level=True)
+pytestmark = pytest.mark.bench  # skipped unless XAI_HARNESS_BENCH=1 or -m bench (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Grad-CAM and Saliency on the zoo ResNet through every suite that has them (explanation checks, regression,

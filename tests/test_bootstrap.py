@@ -191,7 +191,8 @@ def test_leaderboard_rank_distribution_and_ties(tmp_path):
 
 
 def test_bootstrap_is_seeded(tmp_path):
-    from harness.report.leaderboard import bootstrap_leaderboard, collect_metrics
+    from harness.compare.leaderboard_stats import bootstrap_leaderboard
+    from harness.report.metric_results import collect_metrics
 
     rows = collect_metrics(_metric_store(tmp_path, images=8))
     a = bootstrap_leaderboard(rows, bs.BootstrapOptions(resamples=50, seed=1))

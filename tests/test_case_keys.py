@@ -71,7 +71,8 @@ def _stored(root, kind: str) -> set[str]:
     return {p.stem for p in (root / kind).glob("*/*.npz")}
 
 
-def test_runner_and_grid_keys_are_pinned_and_equal(tmp_path, image_dir, fixed_versions):
+@pytest.mark.usefixtures("fixed_versions")
+def test_runner_and_grid_keys_are_pinned_and_equal(tmp_path, image_dir):
     """The runner computes and reads the pinned keys; the grid writes exactly the runner's top-1 keys
     (plus its target probes), and a runner on the grid's store then misses nothing."""
     run = _runner(tmp_path / "runner", image_dir)

@@ -19,9 +19,11 @@ from hypothesis.extra import numpy as hnp
 
 from harness.compare import bootstrap as bs
 from harness.compare import ranking
+from harness.compare.leaderboard_stats import bootstrap_leaderboard
 from harness.compute.store import Store
 from harness.report import summary as report_summary
-from harness.report.leaderboard import bootstrap_leaderboard, collect_metrics, write_leaderboard
+from harness.report.leaderboard import write_leaderboard
+from harness.report.metric_results import collect_metrics
 from harness.report.summary import ReportPartWarning, build_report
 
 # -- the statistics helpers --------------------------------------------------------------------------

@@ -4,8 +4,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from harness.explainers import get_explainer_cfg, list_explainers
 from harness.models import get_model_cfg
 from harness.suite import explanation_params, regression_params
@@ -87,7 +85,6 @@ def test_rollout_is_a_declared_known_failure_of_target_respect():
     assert "xfail" in marks
 
 
-@pytest.mark.slow
 def test_cli_lists_every_method_with_tags_and_passes():
     out = subprocess.run(
         [sys.executable, "-m", "harness", "list", "explainers", "--json"], capture_output=True, text=True, check=True

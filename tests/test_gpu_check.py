@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # about 30 s: the whole GPU-check script in a subprocess, on the CPU
 def test_gpu_check_quick_runs_every_part_on_the_cpu(tmp_path):
     run = subprocess.run(
         [sys.executable, ".ci/gpu_check.py", "--out", str(tmp_path), "--quick"],

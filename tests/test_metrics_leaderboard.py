@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from harness.cli import main as cli
+from harness.compare.leaderboard_stats import aggregate_rank, agreement, sign_test
 from harness.compute.store import Store
-from harness.report.leaderboard import aggregate_rank, agreement, collect_metrics, write_leaderboard
+from harness.report.leaderboard import write_leaderboard
+from harness.report.metric_results import collect_metrics
 
 
 def _put(store, model, explainer, metric, scores, *, hib=True):
@@ -43,7 +45,7 @@ def _planted(tmp_path):
 
 def test_flags_rank_and_agreement(tmp_path):
     rows = collect_metrics(_planted(tmp_path))
-    flags = {(r["model"], r["explainer"], r["metric"]) for r in rows if not r["beats_random"]}
+    flags = {(r.model, r.explainer, r.metric) for r in rows if not r.beats_random}
     assert ("m1", "mid", "up") in flags and ("m1", "good", "up") not in flags
     agg = aggregate_rank(rows)
     assert [a["explainer"] for a in agg][0] == "good"
@@ -90,7 +92,6 @@ def test_control_note_is_printed(tmp_path):
 
 
 def test_sign_test_counts_images_and_ignores_ties():
-    from harness.report.leaderboard import sign_test
 
     s = np.array([0.9, 0.8, 0.5, 0.7, np.nan, 0.6])
     c = np.array([0.1, 0.2, 0.5, 0.9, 0.3, 0.1])
@@ -115,10 +116,10 @@ def test_separation_is_reported_per_image(tmp_path):
     store.put("metric", {**fields, "explainer": "good"}, {"scores": np.arange(6.0) + 1}, meta)
     store.put("metric", {**fields, "explainer": "lucky"}, {"scores": np.array([99.0, 0, 0, 0, 0, 0])}, meta)
     store.put("metric", {**fields, "explainer": "random"}, {"scores": np.full(6, 0.5)}, meta)
-    rows = {r["explainer"]: r for r in collect_metrics(store)}
-    assert rows["good"]["images_won"] == 6 and rows["good"]["sign_p"] == pytest.approx(1 / 64)
+    rows = {r.explainer: r for r in collect_metrics(store)}
+    assert rows["good"].images_won == 6 and rows["good"].sign_p == pytest.approx(1 / 64)
     # a mean that beats random on one outlying image: flagged by the per-image count, not by the mean
-    assert rows["lucky"]["beats_random"] and (rows["lucky"]["images_won"], rows["lucky"]["images_lost"]) == (1, 5)
+    assert rows["lucky"].beats_random and (rows["lucky"].images_won, rows["lucky"].images_lost) == (1, 5)
     out = tmp_path / "run"
     out.mkdir()
     write_leaderboard(out, store)

@@ -35,7 +35,9 @@ def _entries(store: Store) -> dict[str, dict[str, np.ndarray]]:
     return {f"{kind}/{e.key}": e.arrays for kind in ("explanation", "logits") for e in store.entries(kind)}
 
 
-def test_ray_grid_equals_local_and_survives_a_killed_actor(local_ray, image_dir, tmp_path):
+@pytest.mark.slow  # about 20 s: a local Ray cluster, a grid on it and on the local engine, one actor killed
+@pytest.mark.usefixtures("local_ray")
+def test_ray_grid_equals_local_and_survives_a_killed_actor(image_dir, tmp_path):
     tasks = plan_grid(MODELS, EXPLAINERS, costly_images=2)
     local = Runner(Store(tmp_path / "local"), image_folder(image_dir), device="cpu")
     expected = run_grid(local, tasks, LocalEngine(Worker(device="cpu", threads=1)))
@@ -83,9 +85,10 @@ def bench_images(tmp_path_factory):
     return root
 
 
-@pytest.mark.skipif(not os.environ.get("XAI_HARNESS_BENCH"), reason="timed benchmark: set XAI_HARNESS_BENCH=1")
+@pytest.mark.bench
 @pytest.mark.parametrize("engine_name", ["local", "ray"])
-def test_bench_ray_against_local(benchmark, local_ray, bench_images, tmp_path, engine_name):
+@pytest.mark.usefixtures("local_ray")
+def test_bench_ray_against_local(benchmark, bench_images, tmp_path, engine_name):
     """A CPU-bound grid (occlusion and KernelSHAP on two toy models, all images); stores compared after."""
     tasks = plan_grid(MODELS, ["occlusion", "kernelshap"], costly_images=0)
     engine = RayEngine(workers=2, threads=1) if engine_name == "ray" else LocalEngine(Worker(device="cpu", threads=1))

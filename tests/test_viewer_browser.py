@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from browser import SKIP_REASON, find_browser, headless_chrome
 
+pytestmark = pytest.mark.slow  # about 20 s: headless Chromium on a report the module builds with the suite
+
 ROOT = Path(__file__).resolve().parents[1]
 CNN, VIT = "zoo_resnet", "zoo_vit_p16"
 SELECT = (

@@ -66,6 +66,7 @@ def _files(latest: Path) -> dict[str, bytes]:
     return out
 
 
+@pytest.mark.slow  # about 45 s: a serial and a two-worker pytester run of the same suite
 def test_two_workers_give_the_serial_outcomes_and_report(pytester, image_dir, tmp_path, monkeypatch):
     # one torch thread on both sides: an xdist worker gets its share of the CPUs (here 1), and the
     # maps of some models differ in the last float bits between thread counts

@@ -52,6 +52,7 @@ def test_zoo_weights_load_without_unpickling(monkeypatch):
     assert loaded.weights.kind == "zoo" and loaded.label == "zoo_vit_p16"
 
 
+@pytest.mark.slow  # about 5 min: 13 models on 1,200 test images at 224 px, and their random-weight controls
 def test_committed_weights_reproduce_recorded_accuracy():
     """Every zoo model scores what the manifest says (within 1 point); random weights sit near chance."""
     from harness.zoo.evaluate import evaluate_zoo

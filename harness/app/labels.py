@@ -6,12 +6,13 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from ..models import ModelCfg
+from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE
 
 
 @lru_cache(maxsize=1)
 def _imagenet_names() -> tuple[str, ...]:
     """The 1000 ImageNet-1k class names (first synonym), from timm's bundled ImageNet info (offline)."""
-    from timm.data import ImageNetInfo
+    from timm.data import ImageNetInfo  # lazy: timm takes ~3 s to import
 
     info = ImageNetInfo()
     return tuple(info.index_to_description(i).split(",")[0] for i in range(1000))
@@ -19,7 +20,6 @@ def _imagenet_names() -> tuple[str, ...]:
 
 def class_namer(cfg: ModelCfg) -> Callable[[int], str]:
     """``index -> name`` for ``cfg``'s outputs."""
-    from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE
 
     if cfg.class_names:
         names: tuple[str, ...] = cfg.class_names

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from ..core.atomic import write_atomic
 from ..images import resize_crop
 from ..models import get_model_cfg
 from ..report.overlays import NORMALISATION, blend, colorize, normalise, resize_rgba, style_for
@@ -61,8 +63,6 @@ def overlay(picture: Picture, result: MapResult) -> np.ndarray:
 
 
 def data_uri(pixels: np.ndarray, side: int = CELL) -> str:
-    from PIL import Image
-
     im = Image.fromarray(pixels)
     if im.size != (side, side):
         im = im.resize((side, side), Image.Resampling.BILINEAR)
@@ -138,10 +138,10 @@ def grid_html(grid: Grid) -> str:
 
 def figure_png(grid: Grid, path: Path) -> Path:
     """The grid as one PNG (models as rows, explainers as columns), written to ``path``."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     rows, cols = len(grid.models), len(grid.explainers)
     fig = Figure(figsize=(2.2 * cols + 0.4, 2.3 * rows + 0.3), dpi=100)
@@ -162,8 +162,7 @@ def figure_png(grid: Grid, path: Path) -> Path:
                 pred = grid.predictions.get(m)
                 ax.set_ylabel(f"{m}\n{pred.top[0][1] if pred else ''}", fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     return path
 
 
@@ -174,6 +173,8 @@ def write_downloads(grid: Grid, folder: Path) -> list[Path]:
     for (m, e), cell in grid.cells.items():
         if cell.result is not None:
             path = folder / f"{m}__{e}__class{cell.result.target}.npy"
-            np.save(path, cell.result.attribution)
+            buf = io.BytesIO()
+            np.save(buf, cell.result.attribution)
+            write_atomic(path, buf.getvalue())
             files.append(path)
     return files

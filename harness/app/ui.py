@@ -102,7 +102,7 @@ def _guarded(gen: Iterator[tuple]) -> Iterator[tuple]:
 
 def build_app(session: ExploreSession, *, title: str = "xai-harness explore"):
     """The Gradio Blocks of the app on ``session`` (not launched)."""
-    import gradio as gr
+    import gradio as gr  # lazy: optional extra [app]
 
     out = Path(tempfile.mkdtemp(prefix="xai-harness-explore-"))
     families = [f for f in FAMILIES if any(get_model_cfg(m).family == f for m in session.models)]

@@ -15,8 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from ..images import ImageLoadError, ImageRecord, builtin_images, image_digest, read_image
+from ..zoo import shapes_images
 
 MIN_SIDE = 16  # px: below this no model input means anything (a 1x1 image is one colour)
 MAX_SIDE = 8192  # px: a 10,000 px panorama would be resized to a 26,000 x 256 strip first
@@ -54,7 +56,6 @@ class Picture:
 
 def read_upload(path: str | Path) -> Picture:
     """Check and decode an uploaded file; raises :class:`UploadError` naming it."""
-    from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     name = path.name
@@ -103,7 +104,6 @@ class Pick:
 @lru_cache(maxsize=1)
 def picks() -> tuple[Pick, ...]:
     """The built-in photos, then one zoo ``shapes`` test image per class (with its mask)."""
-    from ..zoo import shapes_images
 
     records = list(builtin_images().records) + list(shapes_images("test", ZOO_PICKS).records)
     return tuple(Pick(r.id, r.path, r.label, r.label_space, r.mask) for r in records)

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from PIL import Image
 
+from ..models.zoo import trained_on
 from ..zoo.shapes import CUE_HUES, NUM_CLASSES, _hsv, balanced_indices, make_sample
 
 CONDITIONS = ("aligned", "free", "conflicting")
@@ -66,14 +68,12 @@ class BiasSet:
 
 def base_condition(model_cfg) -> str:
     """The condition a model is explained on: the world it was trained in."""
-    from ..models.zoo import trained_on
 
     return "aligned" if trained_on(model_cfg) == "shapes-spurious" else "free"
 
 
 def rotate_hue(images: np.ndarray, masks: np.ndarray, turn: float) -> np.ndarray:
     """``images`` with the hue of every pixel outside ``masks`` rotated by ``turn`` (0..1)."""
-    from PIL import Image
 
     out = images.copy()
     for i, (img, m) in enumerate(zip(images, masks)):

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 
 from ..explainers import create_explainer, get_explainer_cfg
 from ..images.preprocess import normalize
@@ -121,7 +122,6 @@ def spearman(x: list[float], y: list[float]) -> float:
     """Spearman's rho (average ranks for ties); NaN below 3 points."""
     if len(x) < 3:
         return float("nan")
-    from scipy.stats import spearmanr
 
     return float(spearmanr(x, y).statistic)
 

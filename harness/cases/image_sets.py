@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..core.registry import Registry
 from ..images import ImageSet, builtin_images, class_folder, foolbox_images, image_folder, imagenette
+from ..zoo.shapes import LABEL_SPACE, shapes_images
 
 ImageSource = Callable[[str], ImageSet]
 IMAGE_SOURCES: Registry[ImageSource] = Registry("image set", hint="see `python -m harness list images --help`")
@@ -97,8 +98,6 @@ def _imagefolder(arg: str) -> ImageSet:
 
 
 def _shapes(arg: str, *, spurious: bool) -> ImageSet:
-    from ..zoo.shapes import shapes_images
-
     split, _, n = arg.partition(":")
     return shapes_images(split or "test", int(n or 16), spurious=spurious)
 
@@ -141,7 +140,6 @@ def run_image_sets(
     What ``pytest suites/`` and ``python -m harness run`` both show their models, so both compute the
     same store keys.
     """
-    from ..zoo.shapes import LABEL_SPACE, shapes_images
 
     main = image_set_from_spec(spec).head(max_images)
     space = main.records[0].label_space if main.records else "imagenet"

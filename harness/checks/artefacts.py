@@ -37,6 +37,8 @@ boundaries, so it scores about 1; :func:`spectral_score` sees that one.
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from .basic import CheckFailure
 
@@ -139,8 +141,6 @@ def spectral_score(attr: np.ndarray, period: int) -> float:
 
 def _smooth_field(side: int, rng: np.random.Generator, coarse: int = 6) -> np.ndarray:
     """A smooth random field: a coarse grid upsampled bilinearly (no block structure at any period)."""
-    import torch
-    import torch.nn.functional as F
 
     g = torch.from_numpy(rng.normal(size=(1, 1, coarse, coarse)))
     return F.interpolate(g, size=(side, side), mode="bilinear", align_corners=False)[0, 0].numpy()

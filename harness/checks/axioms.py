@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..explainers import create_explainer
+from ..explainers.baselines import make_baseline
 from .basic import CheckFailure
 
 # Tolerances, stated once.
@@ -73,7 +75,6 @@ def logit_gap(model, x: torch.Tensor, x0: torch.Tensor, target: torch.Tensor) ->
 
 def measure(model, explainer, x: torch.Tensor, target: torch.Tensor) -> Completeness:
     """Run ``explainer`` (parameters include ``baseline``) and measure completeness on the batch."""
-    from ..explainers.baselines import make_baseline
 
     target = torch.as_tensor(target, dtype=torch.long, device=x.device).reshape(-1).expand(x.shape[0])
     exp = explainer(model, x, target)
@@ -99,22 +100,6 @@ def assert_complete(
     return c.summary()
 
 
-def check_completeness(result, runner) -> dict[str, float]:
-    """Stored case: every image's attributions sum to its logit gap (pattern 2 signature)."""
-    __tracebackhide__ = True
-    model = runner.model(result.model)
-    x = runner.batch(result.model, list(result.records))
-    from ..explainers.baselines import make_baseline
-
-    target = torch.as_tensor(result.targets, device=x.device)
-    x0 = make_baseline(x, model.cfg, result.params["baseline"])
-    c = Completeness(
-        sums=result.attributions.reshape(len(result.records), -1).astype(np.float64).sum(1),
-        gaps=logit_gap(model, x, x0, target),
-    )
-    return assert_complete(c, case=f"{result.explainer} on {result.model_label}")
-
-
 def check_convergence(
     model,
     explainer_name: str,
@@ -134,7 +119,6 @@ def check_convergence(
     Returns the worst relative error per ``n_steps``.
     """
     __tracebackhide__ = True
-    from ..explainers import create_explainer
 
     errs: dict[int, float] = {}
     last = None
@@ -159,7 +143,6 @@ def check_convergence(
 def check_linear_exact(model, explainer, x: torch.Tensor, target, *, case: str) -> float:
     """On the hand-weighted linear toy, attributions equal ``sum_c (x - x0) * w[target]``; returns max abs error."""
     __tracebackhide__ = True
-    from ..explainers.baselines import make_baseline
 
     target = torch.as_tensor(target, dtype=torch.long).reshape(-1).expand(x.shape[0])
     exp = explainer(model, x, target)

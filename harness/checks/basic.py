@@ -12,6 +12,9 @@ from typing import NoReturn
 
 import numpy as np
 
+from ..explainers import create_explainer, get_explainer_cfg
+from ..models import get_model_cfg
+
 # Tolerances, stated once.
 CONSTANT_ATOL = 0.0  # a map is constant when max - min <= this
 MAX_ZERO_SHARE = 0.5  # rectified explainers: at most this share of all-zero maps
@@ -35,7 +38,6 @@ def _fail(msg: str, result) -> NoReturn:
 def check_shape(result, runner=None) -> tuple[int, ...]:
     """Attributions are ``[N, H, W]`` at the model's input resolution."""
     __tracebackhide__ = True
-    from ..models import get_model_cfg
 
     side = get_model_cfg(result.model).input_size
     want = (len(result.records), side, side)
@@ -65,7 +67,6 @@ def check_not_constant(result, runner=None) -> float:
     maps may be exactly zero; a constant non-zero map still fails.
     """
     __tracebackhide__ = True
-    from ..explainers import get_explainer_cfg
 
     flat_maps = result.attributions.reshape(len(result.records), -1)
     ranges = np.ptp(flat_maps, axis=1)
@@ -113,7 +114,6 @@ def check_target_respected(result, runner) -> float:
         _fail("target: explanations were not computed for the predicted classes", result)
     probe, second = target_probe(result.attributions, preds.logits)
     limit = len(second)
-    from ..explainers import create_explainer
 
     alt = runner.explain(result.model, create_explainer(result.explainer, **result.params), targets=second, limit=limit)
     changes: list[float] = []

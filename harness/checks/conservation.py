@@ -27,6 +27,7 @@ import fnmatch
 import numpy as np
 import torch
 
+from ..explainers.lrp_cnn import timm_resnet_canonizer
 from .basic import CheckFailure
 
 # Relative to |logit|, at every cut and at the pixels.  z+ drops the relevance of a neuron
@@ -44,10 +45,8 @@ def supports(cfg) -> bool:
 
 
 def make_composite(name: str, *, zero_bias: bool):
-    from zennit.canonizers import SequentialMergeBatchNorm
-    from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonPlusFlat
-
-    from ..explainers.lrp_cnn import timm_resnet_canonizer
+    from zennit.canonizers import SequentialMergeBatchNorm  # lazy: zennit takes ~2 s to import
+    from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonPlusFlat  # lazy: zennit takes ~2 s to import
 
     kind = {"epsilon_plus_flat": EpsilonPlusFlat, "epsilon_alpha2_beta1_flat": EpsilonAlpha2Beta1Flat}[name]
     return kind(
@@ -59,7 +58,7 @@ def layerwise_relevance(
     model, x: torch.Tensor, target: torch.Tensor, *, composite: str, zero_bias: bool
 ) -> dict[str, np.ndarray]:
     """Per image: ``logit``, relevance summed at each target layer's output (``25%`` ... ``100%``), ``input``."""
-    from zennit.attribution import Gradient
+    from zennit.attribution import Gradient  # lazy: zennit takes ~2 s to import
 
     cfg = model.cfg
     grads: dict[str, torch.Tensor] = {}

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..explainers.lrp_vit import lrp_rules
 from .basic import CheckFailure
 
 # Relative to |logit|, with a floor for logits near zero: float32 rounding plus the identity rule's
@@ -59,7 +60,6 @@ def layerwise_relevance(
     module: nn.Module, x: torch.Tensor, target: torch.Tensor, *, rule: str
 ) -> dict[str, np.ndarray]:
     """Per image: ``logit``; relevance summed at each ``blocks.i`` output, at ``tokens`` and at ``input``."""
-    from ..explainers.lrp_vit import lrp_rules
 
     acts: dict[str, torch.Tensor] = {}
     blocks: Any = module.blocks  # timm ViT: an nn.Sequential of blocks

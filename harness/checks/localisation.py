@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from ..images import read_mask, resize_crop
+from ..models import get_model_cfg
 from .basic import _fail
+from .quantus_asserts import install
 
 METRICS = ("pointing_game", "relevance_mass", "relevance_rank")
 QUANTUS_PARAMS: dict[str, Any] = dict(abs=True, normalise=True, disable_warnings=True)
@@ -31,8 +34,6 @@ QUANTUS_PARAMS: dict[str, Any] = dict(abs=True, normalise=True, disable_warnings
 
 def case_masks(result, runner) -> np.ndarray | None:
     """Masks of the case's images at the model's input resolution, or None if any is missing."""
-    from ..images import read_mask, resize_crop
-    from ..models import get_model_cfg
 
     cfg = get_model_cfg(result.model)
     if any(r.mask is None for r in result.records):
@@ -46,9 +47,7 @@ def case_masks(result, runner) -> np.ndarray | None:
 
 def localisation_scores(attributions: np.ndarray, masks: np.ndarray) -> dict[str, np.ndarray]:
     """Per-image Quantus scores of ``[N, H, W]`` maps against ``[N, H, W]`` boolean masks."""
-    import quantus
-
-    from .quantus_asserts import install
+    import quantus  # lazy: quantus takes ~5 s to import
 
     install()  # Quantus's input assertion without its set of every float (harness.checks.quantus_asserts)
 

@@ -183,7 +183,7 @@ def run_grid(runner, model: str, explainer: str, *, params=(), seed: int, record
     assert_grid(cfg, per_period, case=f"{explainer} on {result.model_label}")
 
 
-COMPLETENESS = register_check(
+register_check(
     CheckSpec(
         "check_completeness",
         "model",
@@ -193,7 +193,7 @@ COMPLETENESS = register_check(
         doc="sum(attr) = f(x) - f(x0)",
     )
 )
-CONSERVATION = register_check(
+register_check(
     CheckSpec(
         "check_conservation",
         "model",
@@ -203,7 +203,7 @@ CONSERVATION = register_check(
         doc="LRP relevance sums to the logit",
     )
 )
-SANITY = register_check(
+register_check(
     CheckSpec(
         "check_randomisation_sanity",
         "model",

@@ -23,6 +23,8 @@ rewriting (which the plugin's package gets) must not touch this module.
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import numpy as np
 
 _ORIGINAL = None
@@ -91,9 +93,8 @@ def install() -> None:
     global _ORIGINAL
     if _ORIGINAL is not None:
         return
-    from importlib.metadata import version
 
-    from quantus.helpers import asserts
+    from quantus.helpers import asserts  # lazy: quantus takes ~5 s to import
 
     if not version("quantus").startswith("0.6."):
         return

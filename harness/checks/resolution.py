@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from ..explainers import create_explainer
 from ..models import DEPTHS
 from .basic import CheckFailure
 
@@ -18,7 +19,6 @@ from .basic import CheckFailure
 def check_resolution(model, x: torch.Tensor) -> dict[int, tuple[int, int]]:
     """Measured native map per depth; fails naming the first mismatch."""
     __tracebackhide__ = True
-    from ..explainers import create_explainer
 
     with torch.no_grad():
         target = model(x).argmax(1)

@@ -16,7 +16,9 @@ import copy
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 
+from ..models import LoadedModel
 from .basic import CheckFailure
 
 MIN_DROP = 0.3  # fully randomised, the mean Spearman similarity must fall below 1 - MIN_DROP
@@ -53,7 +55,6 @@ def _reinit(mod: torch.nn.Module) -> None:
 
 def rank_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Mean over images of the Spearman correlation of ``|a|`` and ``|b|`` (constant maps count as 0)."""
-    from scipy.stats import spearmanr
 
     out = []
     for x, y in zip(np.abs(a).reshape(len(a), -1), np.abs(b).reshape(len(b), -1)):
@@ -66,7 +67,6 @@ def rank_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 def randomisation_curve(model, explainer, x: torch.Tensor, target: torch.Tensor, *, seed: int) -> list[float]:
     """Similarity to the original after each cascading step (first entry: the original, 1.0)."""
-    from ..models import LoadedModel
 
     original = explainer(model, x, target).attributions
     module = copy.deepcopy(model.module)

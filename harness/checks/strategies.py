@@ -10,7 +10,7 @@ small and a failing one reproduces from its seed.
 * :func:`shapes_inputs`: a fresh ``shapes`` sample (the zoo's procedural
   dataset, an infinite supply of in-distribution images) plus bounded pixel
   noise, preprocessed for the model.
-* :data:`baselines`, :func:`targets`, :data:`step_counts`.
+* :data:`baselines`, :func:`targets`.
 * :data:`weight_seeds` (random weights of the bias-free ReLU oracle) and :func:`patch_sets`
   (the patches an oracle ViT is wired to attend to).
 
@@ -20,17 +20,18 @@ a run on any machine; profiles ``dev`` and ``ci`` live in ``conftest.py``.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
+
+from ..images import normalize, resize_crop, to_unit
+from ..zoo.shapes import make_sample
 
 MAX_COARSE = 6  # coarse grid side for smooth inputs (per channel)
 MAX_NOISE = 0.1  # bound on added pixel noise, in 0..1 pixel units
 MAX_SHAPES_INDEX = 10_000  # shapes samples drawn from this many per split
 
 baselines = st.sampled_from(("black", "blur", "noise"))
-step_counts = st.sampled_from((16, 32, 64))
 _finite = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False, width=32)
 
 
@@ -60,8 +61,6 @@ def smooth_inputs(draw, side: int, *, channels: int = 3) -> torch.Tensor:
 @st.composite
 def shapes_inputs(draw, cfg, *, split: str = "test") -> tuple[torch.Tensor, int]:
     """``(x [1, 3, S, S], label)``: a procedural ``shapes`` image plus bounded noise, preprocessed for ``cfg``."""
-    from ..images import normalize, resize_crop, to_unit
-    from ..zoo.shapes import make_sample
 
     index = draw(st.integers(min_value=0, max_value=MAX_SHAPES_INDEX))
     amp = draw(st.floats(min_value=0.0, max_value=MAX_NOISE, allow_nan=False))
@@ -72,18 +71,3 @@ def shapes_inputs(draw, cfg, *, split: str = "test") -> tuple[torch.Tensor, int]
         gen = torch.Generator().manual_seed(noise_seed)
         unit = (unit + amp * (2 * torch.rand(unit.shape, generator=gen) - 1)).clamp(0, 1)
     return normalize(unit, cfg), sample.label
-
-
-@st.composite
-def photo_inputs(draw, cfg, photos: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, int]:
-    """``(x [1, 3, S, S], index)``: one of ``photos`` (uint8 HWC) plus bounded noise."""
-    from ..images import normalize, resize_crop, to_unit
-
-    i = draw(st.integers(min_value=0, max_value=len(photos) - 1))
-    amp = draw(st.floats(min_value=0.0, max_value=MAX_NOISE, allow_nan=False))
-    noise_seed = draw(st.integers(min_value=0, max_value=2**31 - 1))
-    unit = to_unit([resize_crop(photos[i], cfg)])
-    if amp > 0:
-        gen = torch.Generator().manual_seed(noise_seed)
-        unit = (unit + amp * (2 * torch.rand(unit.shape, generator=gen) - 1)).clamp(0, 1)
-    return normalize(unit, cfg), i

@@ -74,7 +74,8 @@ def cmd_leaderboard(args) -> int:
     from pathlib import Path
 
     from ..compute.store import Store
-    from ..report.leaderboard import collect_metrics, render_text, write_leaderboard
+    from ..report.leaderboard import render_text, write_leaderboard
+    from ..report.metric_results import collect_metrics
 
     store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
     if not store_path.is_dir():

@@ -96,9 +96,6 @@ class Interval:
     def to_dict(self) -> dict[str, float]:
         return {"estimate": self.estimate, "low": self.low, "high": self.high}
 
-    def contains(self, value: float) -> bool:
-        return bool(self.low <= value <= self.high)
-
 
 def format_interval(estimate: float, low: float, high: float, digits: int = 2) -> str:
     """``0.82 [0.75, 0.88]``; NaN parts print as ``nan``.

@@ -180,9 +180,9 @@ def plot_dendrogram(
     >>> tree = cluster([[0.0, 0.2], [0.2, 0.0]], ["resnet", "vit"])
     >>> plot_dendrogram(tree, tmp / "tree.png", families=["cnn", "transformer"])  # doctest: +SKIP
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: matplotlib takes ~0.2-0.8 s to import
+    from matplotlib.figure import Figure  # lazy: matplotlib takes ~0.2-0.8 s to import
+    from matplotlib.patches import Patch  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     names = clustering.names
     if families is not None and len(families) != len(names):

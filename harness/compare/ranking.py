@@ -1,7 +1,7 @@
 """Rankings under resampling: Kendall's tau, rank distributions and ties, batched over resamples.
 
-The leaderboard (:mod:`harness.report.leaderboard`) resamples images
-(:func:`harness.compare.bootstrap.resample_weights`) and gets ``[B, ...]``
+The leaderboard statistics (:mod:`harness.compare.leaderboard_stats`) resample images
+(:func:`harness.compare.bootstrap.resample_weights`) and get ``[B, ...]``
 scores; these functions read them:
 
 * :func:`kendall_tau_batch`: Kendall's tau-b between two ``[B, n]`` score

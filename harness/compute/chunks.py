@@ -17,9 +17,8 @@ The store key keeps the requested parameters; what ran is in the meta
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,6 @@ class ChunkResult:
     peak_memory_bytes: int
     memory_kind: str
     step_batch: int | None = None
-    params_used: dict[str, Any] = field(default_factory=dict)
 
     def image_meta(self, j: int) -> dict[str, Any]:
         """Meta of the chunk's ``j``-th image (what the runner stores beside the map)."""
@@ -197,12 +195,4 @@ def explain_chunk(
         peak_memory_bytes=peak,
         memory_kind=kind,
         step_batch=step,
-        params_used=run.param_dict,
     )
-
-
-def set_threads(threads: int | None) -> None:
-    """Torch intra-op threads for this process (None: leave as is)."""
-    if threads:
-        torch.set_num_threads(int(threads))
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))

@@ -42,7 +42,7 @@ class RayEngine:
         num_cpus: int | None = None,
     ) -> None:
         try:
-            import ray
+            import ray  # lazy: optional extra [ray]
         except ImportError as exc:  # the optional extra
             raise SystemExit("--engine ray needs Ray: pip install 'xai-harness[ray]'") from exc
         self._ray = ray
@@ -68,7 +68,6 @@ class RayEngine:
         self._inflight: dict[Any, tuple[Any, Job]] = {}  # ObjectRef -> (actor handle, job)
         self._tries: dict[int, int] = {}
         self.gpus_per_worker = gpus
-        self.resubmitted = 0
         self.pids: set[int] = set()  # worker processes that answered
 
     def describe(self) -> str:
@@ -100,7 +99,6 @@ class RayEngine:
                 tries = self._tries.get(job.id, 0) + 1
                 self._tries[job.id] = tries
                 if tries <= RESUBMITS:  # Ray's own retries are spent: submit the chunk again
-                    self.resubmitted += 1
                     self._queue.push(job, front=True)
                     self._dispatch()
                     continue

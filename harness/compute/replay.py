@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,6 @@ def error_name(exc: BaseException) -> str | None:
 
 def error_type(name: str) -> type[AssertionError] | None:
     """The failure type :func:`error_name` named, or None when it no longer exists."""
-    import importlib
 
     module, _, qualname = name.partition(":")
     if not (module == "builtins" or module.startswith("harness.")):
@@ -121,8 +122,6 @@ def code_digest(*files: str | Path) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {**library_versions(), "harness": __version__, "python": platform.python_version()}
     for dist in _EXTRA_DISTS:
         try:

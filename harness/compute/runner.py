@@ -182,10 +182,6 @@ class Runner:
         return self.engine.worker.model(name)
 
     @property
-    def keep_models(self) -> int:
-        return self.engine.worker.keep
-
-    @property
     def loads(self) -> int:
         """Models built and loaded by this runner (a warm rerun loads none)."""
         return sum(self.engine.worker.loads.values()) + self._random_loads

@@ -16,9 +16,11 @@ import hashlib
 import io
 import json
 import os
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +64,6 @@ def library_versions() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def _library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {}
     for dist in ("torch", "timm", "captum", "numpy", "scikit-image"):
         try:
@@ -118,8 +118,6 @@ class Store:
         try:
             entry = self._read(kind, key, path)
         except _READ_ERRORS as exc:  # truncated by a crash, or corrupt
-            import warnings
-
             warnings.warn(f"store entry {path} is unreadable ({exc}); recomputing it", stacklevel=2)
             self._count(kind, "misses")
             return None

@@ -54,14 +54,10 @@ class ConceptSimilarity:
         return f"{self.source}_random (plumbing only: random-weight CLIP)" if self.random_weights else self.source
 
 
-def annotation_similarity(probe) -> ConceptSimilarity:
-    return ConceptSimilarity(probe.presence.astype(np.float32), CONCEPTS, "annotations")
-
-
 def load_clip(model_name: str = DEFAULT_CLIP, pretrained: str | None = None, device: str = "cpu"):
     """An open_clip model and its tokenizer; ``pretrained`` a local weights file or a cached tag."""
     try:
-        import open_clip
+        import open_clip  # lazy: optional extra [clip]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the `clip` source needs open_clip_torch: pip install open_clip_torch") from exc
     if pretrained is None:
@@ -107,8 +103,8 @@ def clip_similarity(
 
 def tiny_random_clip(seed: int = 0):
     """A tiny randomly initialised open_clip CLIP and the default tokenizer: for plumbing tests only."""
-    import open_clip
-    from open_clip.model import CLIPTextCfg, CLIPVisionCfg
+    import open_clip  # lazy: optional extra [clip]
+    from open_clip.model import CLIPTextCfg, CLIPVisionCfg  # lazy: optional extra [clip]
 
     torch.manual_seed(seed)
     model = open_clip.CLIP(

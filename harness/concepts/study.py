@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models import load_model
 from ..models.config import DEPTHS
 from ..zoo.probe import CONCEPTS, ProbeSet, class_concepts, probe_set
 from ..zoo.shapes import CLASS_NAMES
@@ -54,7 +55,6 @@ def activations_of(
 
     The last pass is kept (a model's trained pass and its control's are each read once; tuning reads its
     pass once per candidate): the 25 % maps of a probe part take hundreds of MB."""
-    from ..models import load_model
 
     model = load_model(name, pretrained=pretrained, device=device)
     idx = dict(zip(("tune", "held"), parts()))[part]

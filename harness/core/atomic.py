@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 
-def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], None], *, sync: bool = True) -> Path:
+def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], object], *, sync: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically and return the path.
 
     ``data`` is bytes, text (UTF-8), or a function that writes the

@@ -8,6 +8,8 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+import torch
+
 
 def git_commit(root: Path) -> str:
     try:
@@ -30,8 +32,6 @@ def git_commit(root: Path) -> str:
 
 
 def machine_info() -> dict[str, object]:
-    import torch
-
     info: dict[str, object] = {
         "platform": platform.platform(),
         "python": platform.python_version(),

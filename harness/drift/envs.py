@@ -24,10 +24,13 @@ import shutil
 import site
 import subprocess
 import sys
+import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.atomic import write_json
+import harness
+
+from ..core.atomic import write_atomic, write_json
 
 PTH = "_xai_harness_base.pth"
 READY = "overlay.json"
@@ -109,9 +112,7 @@ def _constraints_file(path: Path, constraints: Path | None, allow_torch: bool) -
     if not allow_torch:
         return constraints
     kept = [ln for ln in constraints.read_text().splitlines() if not TORCH_DISTS.match(re.split(r"[=<>!~ ;\[]", ln)[0])]
-    out = path / "constraints.txt"
-    out.write_text("\n".join(kept) + "\n")
-    return out
+    return write_atomic(path / "constraints.txt", "\n".join(kept) + "\n")
 
 
 def build_overlay(
@@ -130,7 +131,6 @@ def build_overlay(
         return Overlay(path, pins, dict(doc["installed"]))
     if path.exists():
         shutil.rmtree(path)  # a build that died half-way
-    import venv
 
     venv.EnvBuilder(with_pip=False, clear=True).create(path)
     try:
@@ -151,7 +151,7 @@ def _install(
         check=True,
     ).stdout.strip()
     lines = [f"import site; site.addsitedir({d!r})" for d in base_site_dirs()]
-    (Path(purelib) / PTH).write_text("\n".join(lines) + "\n")
+    write_atomic(Path(purelib) / PTH, "\n".join(lines) + "\n")
     cons = _constraints_file(path, constraints, allow_torch)
     cons_args = ["-c", str(cons)] if cons is not None else []
     report = path / "resolution.json"
@@ -188,7 +188,6 @@ def _install(
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a harness subprocess: this copy of ``harness`` importable (when it is not
     installed in a site directory, which the overlay sees anyway), one thread unless set."""
-    import harness
 
     env = dict(os.environ)
     root = str(Path(harness.__file__).resolve().parent.parent)

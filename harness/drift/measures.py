@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from ..compare import binarize, cosine_similarity
 
@@ -47,7 +48,6 @@ def mask_iou(a: np.ndarray, b: np.ndarray, *, top_k: float = TOP_FRACTION) -> fl
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman rank correlation of two maps' pixels (1.0 when both are constant and equal)."""
-    from scipy.stats import spearmanr
 
     x, y = a.ravel(), b.ravel()
     if np.ptp(x) == 0 or np.ptp(y) == 0:

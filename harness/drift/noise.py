@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from ..checks.regression import tolerances_for
+from ..cases import case_params
+from ..checks.regression import DETERMINISTIC_TOLERANCES, tolerances_for
 from ..core.atomic import write_json
+from ..explainers import create_explainer, get_explainer_cfg
 from .measures import map_change
 
 CLASSES = ("bit-identical", "float-tolerance", "seeded-stochastic")
@@ -57,12 +60,11 @@ class Tolerance:
 
 def default_tolerance(explainer: str) -> Tolerance:
     """The regression baselines' tolerances (:mod:`harness.checks.regression`) where no floor was measured."""
-    from ..explainers import get_explainer_cfg
 
     try:
         tol = tolerances_for(get_explainer_cfg(explainer))
     except KeyError:
-        from ..checks.regression import DETERMINISTIC_TOLERANCES as tol
+        tol = DETERMINISTIC_TOLERANCES
     return Tolerance(tol.map_cosine, tol.topk_overlap, None, "default (regression tolerances; no noise floor)")
 
 
@@ -97,10 +99,6 @@ def classify(spreads: list[float], *, stochastic: bool) -> str:
 
 def measure_floor(runner, model: str, explainer_name: str, *, images: int = 2, threads: int = 2) -> NoiseFloor:
     """Explain the first ``images`` images of ``model`` in variants and measure their spread."""
-    import torch
-
-    from ..cases import case_params
-    from ..explainers import create_explainer, get_explainer_cfg
 
     cfg = get_explainer_cfg(explainer_name)
     explainer = create_explainer(explainer_name, **dict(case_params(model, explainer_name)))
@@ -153,8 +151,6 @@ NOISE_VERSION = "1"  # bumped when the variants measured change
 def stored_floor(runner, model: str, explainer_name: str, *, images: int = 2, threads: int = 2) -> NoiseFloor:
     """:func:`measure_floor`, kept in the runner's store under the model's and explainer's key fields
     (library versions included), so a rerun in the same environment measures nothing."""
-    from ..cases import case_params
-    from ..explainers import create_explainer
 
     explainer = create_explainer(explainer_name, **dict(case_params(model, explainer_name)))
     records = runner.images_for(model).records[:images]

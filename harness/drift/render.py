@@ -15,7 +15,21 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 from ..core.atomic import write_atomic, write_json
+from ..report.gallery import ImageLookup
+from ..report.overlays import (
+    NORMALISATION,
+    THUMB,
+    Style,
+    blend,
+    colorize,
+    fit_image,
+    normalise,
+    resize_rgba,
+    style_for,
+    write_webp,
+)
 from ..report.table import render_table
+from ..report.viewer import asset
 from .diff import DiffResult
 from .runs import Run
 
@@ -76,8 +90,6 @@ def write_junit(path: Path, result: DiffResult) -> Path:
 
 
 def _overlay(folder: Path, stem: str, attr: np.ndarray, pixels: np.ndarray | None, style) -> str:
-    from ..report.overlays import THUMB, blend, colorize, fit_image, normalise, resize_rgba, write_webp
-
     side = max(THUMB, int(max(attr.shape)))
     rgba = resize_rgba(colorize(normalise(attr, style), style), side)
     image = fit_image(pixels, side) if pixels is not None else None
@@ -87,8 +99,6 @@ def _overlay(folder: Path, stem: str, attr: np.ndarray, pixels: np.ndarray | Non
 
 
 def _pixels_lookup(run: Run, result: DiffResult):
-    from ..report.gallery import ImageLookup
-
     ids = {c.case.image for c in result.moved}
     try:
         return ImageLookup.for_settings(run.settings, run.store, ids)
@@ -98,8 +108,6 @@ def _pixels_lookup(run: Run, result: DiffResult):
 
 def write_page(out: Path, result: DiffResult, a: Run, b: Run) -> Path:
     """``out/diff.html`` and its overlays in ``out/overlays/``."""
-    from ..report.overlays import NORMALISATION, Style, style_for
-    from ..report.viewer import asset
 
     folder = out / "overlays"
     folder.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..compute.store import Store, canonical_json
+from ..explainers.registry import EXPLAINERS
 
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
@@ -130,7 +131,6 @@ def entry_versions(fields: dict[str, Any]) -> dict[str, str]:
 
 def _params_label(explainer: str, params: dict[str, Any]) -> str:
     """The parameters that differ from the explainer's defaults (a case's seed is not a different method)."""
-    from ..explainers.registry import EXPLAINERS
 
     defaults = dict(EXPLAINERS.get(explainer)[0].defaults) if explainer in EXPLAINERS else {}
     extra = {

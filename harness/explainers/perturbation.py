@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from skimage.segmentation import slic
 
 from ..images.preprocess import denormalize
 from .baselines import make_baseline
@@ -27,7 +28,6 @@ def slic_mask(unit_image: torch.Tensor, *, n_segments: int, compactness: float) 
     segments, with which KernelSHAP is undefined; a regular grid is used then,
     and the second return value says which segmentation was used.
     """
-    from skimage.segmentation import slic
 
     img = unit_image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy().astype(np.float64)
     seg = torch.as_tensor(slic(img, n_segments=n_segments, compactness=compactness, start_label=0))
@@ -107,7 +107,7 @@ def kernelshap(
     seed: int,
 ) -> RawExplanation:
     """One image at a time (each has its own superpixels); seeded per call."""
-    from captum.attr import KernelShap
+    from captum.attr import KernelShap  # lazy: captum takes ~1 s to import
 
     return superpixel_attribution(
         KernelShap(model.module),
@@ -162,9 +162,9 @@ def lime(
     weighted by an exponential kernel on cosine distance in the binary
     interpretable space, fitted with ridge regression (Lasso, Captum's
     default, often zeroes every superpixel at this sample count)."""
-    from captum._utils.models.linear_model import SkLearnRidge
-    from captum.attr import Lime
-    from captum.attr._core.lime import get_exp_kernel_similarity_function
+    from captum._utils.models.linear_model import SkLearnRidge  # lazy: captum takes ~1 s to import
+    from captum.attr import Lime  # lazy: captum takes ~1 s to import
+    from captum.attr._core.lime import get_exp_kernel_similarity_function  # lazy: captum takes ~1 s to import
 
     explainer = Lime(
         model.module,
@@ -210,7 +210,7 @@ def occlusion(
     """Drop of the target score when a ``window`` square (all channels) is set
     to the baseline, averaged over the windows covering each pixel.
     ``window=0`` means ``side // 7``; ``stride=0`` means ``window``."""
-    from captum.attr import Occlusion
+    from captum.attr import Occlusion  # lazy: captum takes ~1 s to import
 
     side = x.shape[-1]
     window = window or max(1, side // 7)

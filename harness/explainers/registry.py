@@ -13,6 +13,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any
 
 import numpy as np
@@ -237,15 +238,12 @@ def _own_dist(fn: Callable[..., Any]) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _packages_distributions() -> dict[str, list[str]]:
-    from importlib.metadata import packages_distributions
-
     return dict(packages_distributions())
 
 
 def explainer_dist_versions(explainer: Explainer) -> dict[str, str]:
     """Versions of the distributions an explainer depends on beyond the store's library versions:
     its declared ``dists`` and the plugin distribution that registered it (empty for most built-ins)."""
-    from importlib.metadata import PackageNotFoundError, version
 
     names = list(explainer.cfg.dists)
     own = _own_dist(explainer.fn)

@@ -74,7 +74,7 @@ def gradientshap(
     random points between the input (with noise ``stdev``) and baselines
     drawn from ``baselines`` (comma-separated kinds of :func:`make_baseline`
     that do not depend on the image); channels are summed, as for ``ig``."""
-    from captum.attr import GradientShap
+    from captum.attr import GradientShap  # lazy: captum takes ~1 s to import
 
     kinds = [k.strip() for k in baselines.split(",") if k.strip()]
     if not kinds or "blur" in kinds:

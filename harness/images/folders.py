@@ -19,7 +19,7 @@ _SYNSET = re.compile(r"^n\d{8}$")
 
 @lru_cache(maxsize=1)
 def synset_to_index() -> dict[str, int]:
-    from timm.data import ImageNetInfo
+    from timm.data import ImageNetInfo  # lazy: timm takes ~3 s to import
 
     return {s: i for i, s in enumerate(ImageNetInfo().label_names())}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..models.config import ModelCfg
 
@@ -12,7 +13,6 @@ _RESAMPLE = {"bicubic": 3, "bilinear": 2, "nearest": 0}  # PIL.Image.Resampling 
 
 def resize_crop(pixels: np.ndarray, cfg: ModelCfg) -> np.ndarray:
     """Resize the short side to ``input_size / crop_pct`` and centre-crop, as timm's eval transform."""
-    from PIL import Image
 
     size = cfg.input_size
     scale = round(size / cfg.crop_pct)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -68,7 +69,6 @@ def read_image(path: Path) -> np.ndarray:
 
     Raises :class:`ImageLoadError` naming the file for anything unreadable.
     """
-    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
@@ -80,7 +80,6 @@ def read_image(path: Path) -> np.ndarray:
 
 def read_mask(path: Path) -> np.ndarray:
     """Decode a mask image to ``bool [H, W]`` (non-zero is object: 0/255 masks and label-index masks alike)."""
-    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:

@@ -1,7 +1,7 @@
 """Quantus-backed metrics, batched where Quantus spends its time in model calls.
 
 ``evaluate_metric`` scores a case and its random-attribution control and
-stores the result; ``harness.report.leaderboard`` reads them back.
+stores the result; ``harness.report.metric_results`` reads them back for the leaderboard.
 """
 
 from . import checks, faithfulness, mprt, plain, road  # noqa: F401  (register the metrics, and them as checks)

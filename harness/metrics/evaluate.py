@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
 
 from ..checks.localisation import random_control
+from ..checks.quantus_asserts import install
 from ..compute.store import library_versions
 from .inputs import MetricInputs
 from .registry import get_metric
@@ -104,8 +106,6 @@ def _fields(
 
 
 def _quantus_version() -> str:
-    from importlib.metadata import version
-
     return version("quantus")
 
 
@@ -185,7 +185,6 @@ def evaluate_case(
     sets = {explainer: np.nan_to_num(attributions).astype(np.float32)}
     if not reuse:
         sets[CONTROL] = control_maps(attributions.shape, (base or {}).get("model", "?"), digests)
-    from ..checks.quantus_asserts import install
 
     install()  # Quantus's input assertion without its set of every float (harness.checks.quantus_asserts)
     start = time.perf_counter()

@@ -37,6 +37,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .forward import state_key
 from .inputs import QUANTUS_BATCH, Batcher, MetricInputs, flat_features, quantus_prepare
 from .registry import MetricCfg, register_metric
 
@@ -63,7 +64,6 @@ def _steps_for(x_shape: tuple[int, ...], steps: int) -> int:
         title="quantus.FaithfulnessCorrelation",
         category="faithfulness",
         higher_is_better=True,
-        batched=True,
         gate=False,
         defaults=(
             ("nr_runs", 16),
@@ -89,7 +89,7 @@ def faithfulness_correlation(
     subset_size: int | None = None,
 ) -> dict[str, np.ndarray]:
     """``subset_size`` defaults to ``subset_fraction`` of C*H*W (Quantus's 224 suits 28x28 inputs)."""
-    from quantus.functions.similarity_func import correlation_pearson
+    from quantus.functions.similarity_func import correlation_pearson  # lazy: quantus takes ~5 s to import
 
     x = inp.x
     n = len(x)
@@ -117,7 +117,6 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
     forward passes ran frozen), so every explainer of a model after the first
     costs no forward passes; the cache follows in-place weight changes.
     """
-    from .forward import state_key
 
     x, y = inp.x, inp.y
     module = inp.forward_module()
@@ -174,7 +173,6 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
         title="quantus.PixelFlipping (AUC per sample)",
         category="faithfulness",
         higher_is_better=False,
-        batched=True,
         gate=True,
         defaults=(("steps", 12), ("abs", False), ("normalise", True), ("softmax", True)),
     )
@@ -182,7 +180,7 @@ def _fc_passes(inp: MetricInputs, *, nr_runs: int, k: int, seed: int, softmax: b
 def pixel_flipping(
     inp: MetricInputs, sets: dict[str, np.ndarray], *, steps: int, abs: bool, normalise: bool, softmax: bool
 ) -> dict[str, np.ndarray]:
-    from quantus.helpers.utils import calculate_auc
+    from quantus.helpers.utils import calculate_auc  # lazy: quantus takes ~5 s to import
 
     x, y = inp.x, inp.y
     n = len(x)
@@ -207,7 +205,6 @@ def pixel_flipping(
         title="quantus.MonotonicityCorrelation",
         category="faithfulness",
         higher_is_better=True,
-        batched=True,
         gate=False,
         defaults=(
             ("steps", 6),
@@ -232,7 +229,7 @@ def monotonicity_correlation(
     normalise: bool,
     softmax: bool,
 ) -> dict[str, np.ndarray]:
-    from quantus.functions.similarity_func import correlation_spearman
+    from quantus.functions.similarity_func import correlation_spearman  # lazy: quantus takes ~5 s to import
 
     x, y = inp.x, inp.y
     n = len(x)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .forward import default_batch
+from .forward import default_batch, inference_module, target_logits
 
 QUANTUS_BATCH = 64  # Quantus's default ``batch_size``: its RNG streams run per chunk of this many samples
 
@@ -59,7 +59,6 @@ class MetricInputs:
 
     def forward_module(self) -> torch.nn.Module:
         """The module the metrics' forward passes call (see the class docstring)."""
-        from .forward import inference_module
 
         module, self.forward_how = inference_module(self.module, self.x, batch_size=self.batch_size, freeze=self.freeze)
         return module
@@ -88,8 +87,6 @@ class Batcher:
     """
 
     def __init__(self, module: torch.nn.Module, batch_size: int, *, softmax: bool = False) -> None:
-        from .forward import target_logits
-
         self._fwd = lambda x, y: target_logits(module, x, y, batch_size=batch_size, softmax=softmax)
         self.batch_size = batch_size
         self._x: list[np.ndarray] = []

@@ -40,8 +40,10 @@ the weights at all, not that they depend on them enough.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
+import scipy.stats
 import torch
 
 from .inputs import QUANTUS_BATCH, MetricInputs, quantus_prepare
@@ -78,8 +80,7 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     raises ``AttributeError``; such a chunk is scored image by image instead,
     NaN for the constant maps (the leaderboard's means skip NaN).
     """
-    import scipy.stats
-    from quantus.functions.similarity_func import correlation_spearman
+    from quantus.functions.similarity_func import correlation_spearman  # lazy: quantus takes ~5 s to import
 
     n = len(a)
     a, b = a.reshape(n, -1), b.reshape(n, -1)
@@ -100,7 +101,6 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         title="quantus.MPRT (last correlation, fully randomised model)",
         category="randomisation",
         higher_is_better=False,
-        reexplains=True,
         sources=("zoo", "toy"),
         max_cost="moderate",
         control=CONTROL_NOTE,
@@ -137,9 +137,8 @@ def mprt_reference(
     normalise: bool,
 ) -> np.ndarray:
     """Plain ``quantus.MPRT`` (last correlation) on ``[N, H, W]`` maps; ``explain_func(model, inputs, targets)``."""
-    import warnings
 
-    import quantus
+    import quantus  # lazy: quantus takes ~5 s to import
 
     metric = quantus.MPRT(
         layer_order=layer_order,

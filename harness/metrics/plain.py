@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .faithfulness import _steps_for
 from .inputs import MetricInputs
 from .registry import MetricCfg, register_metric
+from .road import road_reference
 
 
 def _quiet_call(metric, **kw) -> np.ndarray:
@@ -49,7 +51,7 @@ def _maps_only(cls, inp: MetricInputs, sets: dict[str, np.ndarray], **params) ->
     )
 )
 def sparseness(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
-    import quantus
+    import quantus  # lazy: quantus takes ~5 s to import
 
     return _maps_only(quantus.Sparseness, inp, sets, **params)
 
@@ -64,7 +66,7 @@ def sparseness(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict
     )
 )
 def complexity(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
-    import quantus
+    import quantus  # lazy: quantus takes ~5 s to import
 
     return _maps_only(quantus.Complexity, inp, sets, **params)
 
@@ -99,7 +101,7 @@ def _masked(cls, inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> di
     )
 )
 def pointing_game(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
-    import quantus
+    import quantus  # lazy: quantus takes ~5 s to import
 
     return _masked(quantus.PointingGame, inp, sets, **params)
 
@@ -116,7 +118,7 @@ def pointing_game(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> d
     )
 )
 def relevance_mass(inp: MetricInputs, sets: dict[str, np.ndarray], **params) -> dict[str, np.ndarray]:
-    import quantus
+    import quantus  # lazy: quantus takes ~5 s to import
 
     return _masked(quantus.RelevanceMassAccuracy, inp, sets, **params)
 
@@ -144,7 +146,6 @@ def random_logit_targets(y: np.ndarray, num_classes: int, seed: int) -> np.ndarr
         # re-explains every image for an off-class target: within the default budget only for cheap and
         # moderate explainers (IG and KernelSHAP: --harness-metric-optin random_logit)
         higher_is_better=False,
-        reexplains=True,
         reexplain_targets=lambda y, num_classes, *, seed, **_: random_logit_targets(y, num_classes, seed),
         max_cost="moderate",
         defaults=(("seed", 42), ("abs", False), ("normalise", True)),
@@ -154,7 +155,7 @@ def random_logit(
     inp: MetricInputs, sets: dict[str, np.ndarray], *, seed: int, abs: bool, normalise: bool
 ) -> dict[str, np.ndarray]:
     """Quantus's RandomLogit, its ``explain_func`` answering with maps the harness computed (and stored)."""
-    import quantus
+    import quantus  # lazy: quantus takes ~5 s to import
 
     if not inp.explain:
         raise ValueError("random_logit needs MetricInputs.explain")
@@ -190,10 +191,7 @@ def quantus_scores(
     metric: str, module, x: np.ndarray, y: np.ndarray, a: np.ndarray, *, seed: int = 0, **params
 ) -> np.ndarray:
     """Per-image scores of plain Quantus for one attribution set (global RNG seeded with ``seed``)."""
-    import quantus
-
-    from .faithfulness import _steps_for
-    from .road import road_reference
+    import quantus  # lazy: quantus takes ~5 s to import
 
     a4 = a[:, None].astype(np.float32)
     common: dict[str, Any] = dict(disable_warnings=True, return_aggregate=False)

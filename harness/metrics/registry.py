@@ -39,15 +39,11 @@ class MetricCfg:
         Direction of the score; the leaderboard and the random control use it.
     needs_masks:
         Needs ground-truth object masks (localisation).
-    reexplains:
-        Needs explanations of other targets (RandomLogit), computed through
-        the harness's own explainer and cached in the store.
     reexplain_targets:
-        For such a metric, ``fn(y, num_classes, **params) -> classes`` it
-        explains, so ``python -m harness run`` can compute those maps ahead.
-    batched:
-        The harness computes it in ``harness/metrics`` (batched); otherwise it
-        calls Quantus as is (cheap metrics with no model calls).
+        For a metric that needs explanations of other targets (RandomLogit),
+        computed through the harness's own explainer and cached in the store:
+        ``fn(y, num_classes, **params) -> classes`` it explains, so
+        ``python -m harness run`` can compute those maps ahead.
     gate:
         The suite asserts that the explainer beats the random control; other
         metrics record and flag (see :mod:`harness.suite.metrics`).
@@ -72,8 +68,6 @@ class MetricCfg:
     category: str
     higher_is_better: bool
     needs_masks: bool = False
-    reexplains: bool = False
-    batched: bool = False
     gate: bool = False
     sources: tuple[str, ...] | None = None
     max_cost: str | None = None

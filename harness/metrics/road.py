@@ -99,7 +99,6 @@ def _pixel_order(a: np.ndarray, normalise: bool, abs: bool) -> np.ndarray:
         title="quantus.ROAD (MoRF, pixels ordered by the 2-D map)",
         category="faithfulness",
         higher_is_better=False,
-        batched=True,
         gate=False,
         defaults=(("percentages", (10, 50, 90)), ("noise", 0.01), ("seed", 0), ("abs", False), ("normalise", True)),
     )
@@ -139,8 +138,8 @@ def road_reference(
     normalise: bool = True,
 ) -> np.ndarray:
     """The same definition through Quantus's own imputation and model wrapper, one sample and step at a time."""
-    from quantus.functions.perturb_func import noisy_linear_imputation
-    from quantus.helpers.model.pytorch_model import PyTorchModel
+    from quantus.functions.perturb_func import noisy_linear_imputation  # lazy: quantus takes ~5 s to import
+    from quantus.helpers.model.pytorch_model import PyTorchModel  # lazy: quantus takes ~5 s to import
 
     model = PyTorchModel(module, channel_first=True, softmax=False, device="cpu")
     order = _pixel_order(a, normalise, abs)

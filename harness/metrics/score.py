@@ -11,11 +11,16 @@ the random control's.  The suite layer (``harness.suite.metrics``) and
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
+import numpy as np
+import torch
+
+from ..checks.localisation import case_masks
 from ..compute.runner import CHUNK, CaseResult, Runner
 from ..explainers import Explainer
 from ..images import image_digest, preprocess, read_image
+from ..models import get_model_cfg
 from .evaluate import CONTROL, MetricResult, control_maps, evaluate_case, fetch_case
 from .inputs import MetricInputs
 from .registry import get_metric_cfg
@@ -23,9 +28,6 @@ from .registry import get_metric_cfg
 
 def explain_on(loaded, module, explainer, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """``explainer``'s ``[N, H, W]`` maps of ``x`` on ``module`` in place of the loaded model's (not stored)."""
-    import dataclasses
-
-    import torch
 
     other = dataclasses.replace(loaded, module=module)
     chunk = CHUNK[explainer.cfg.cost]
@@ -55,8 +57,6 @@ def score_result(
     runner's store.  A stored score (and its control) is returned without loading the model or
     preparing any input.
     """
-    from ..checks.localisation import case_masks
-    from ..models import get_model_cfg
 
     model = result.model
     n = min(n_images, len(result.records))

@@ -96,11 +96,11 @@ def build_adapted(arch: str, **kwargs: Any) -> Adapted:
     """Build ``torchvision:NAME`` / ``transformers:CLASS`` with random weights (eval mode)."""
     kind, name = split_arch(arch)
     if kind == "torchvision":
-        import torchvision
+        import torchvision  # lazy: torchvision takes ~2 s to import
 
         model = torchvision.models.get_model(name, weights=None, **kwargs)
     else:
-        import transformers
+        import transformers  # lazy: optional extra [transformers]
 
         cls = getattr(transformers, name)
         config = cls.config_class(**kwargs)
@@ -135,7 +135,7 @@ def _strides(module: nn.Module, names: list[str], size: int) -> list[int]:
 
 
 def _torchvision_fields(name: str, model: Any, fields: dict[str, Any]) -> dict[str, Any]:
-    import torchvision
+    import torchvision  # lazy: torchvision takes ~2 s to import
 
     v: dict[str, Any] = {}
     try:

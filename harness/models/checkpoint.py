@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .adapters import adapter_cfg
 from .config import ModelCfg
+from .from_timm import from_timm
 from .registry import add_model
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin")
@@ -61,11 +63,7 @@ def checkpoint_model(
         **overrides,
     )
     if ":" in arch:
-        from .adapters import adapter_cfg
-
         cfg = adapter_cfg(arch, **fields)
     else:
-        from .from_timm import from_timm
-
         cfg = from_timm(arch, **fields)
     return add_model(cfg) if register else cfg

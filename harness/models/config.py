@@ -146,13 +146,9 @@ class ModelCfg:
         side = -(-self.input_size // self.strides[DEPTHS.index(depth)])
         return (side, side)
 
-    @property
-    def is_token_model(self) -> bool:
-        return self.layout == "tokens"
-
     @classmethod
     def from_timm(cls, name: str, /, **overrides: Any) -> ModelCfg:
         """Derive a config from timm itself (offline): see :func:`harness.models.from_timm.from_timm`."""
-        from .from_timm import from_timm
+        from .from_timm import from_timm  # lazy: from_timm imports this module (a real cycle)
 
         return from_timm(name, **overrides)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import torch
 from torch import nn
 
 from .config import DEPTHS, ModelCfg
@@ -52,8 +53,7 @@ def split_name(name: str) -> tuple[str, str]:
 
 def build_meta(name: str, **create_kwargs: Any) -> nn.Module:
     """The timm architecture without weights, on the meta device (no memory, no hub); CPU as a fallback."""
-    import timm
-    import torch
+    import timm  # lazy: timm takes ~3 s to import
 
     try:
         with torch.device("meta"):
@@ -144,7 +144,7 @@ def _traits(model: nn.Module, last: str, layout: str) -> tuple[str, ...]:
             traits.append("gap_linear_head")
     kinds = {type(m) for m in model.modules()}
     try:
-        from timm.models.resnet import BasicBlock, Bottleneck
+        from timm.models.resnet import BasicBlock, Bottleneck  # lazy: timm takes ~3 s to import
 
         if kinds & {BasicBlock, Bottleneck}:
             traits.append("timm_resnet_blocks")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from .adapters import Adapted, build_adapted, is_adapter
@@ -66,7 +67,7 @@ def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Mo
         return ORACLE_BUILDERS[cfg.arch](**kwargs)
     if is_adapter(cfg.arch):  # torchvision:NAME, transformers:CLASS
         return build_adapted(cfg.arch, **kwargs)
-    import timm
+    import timm  # lazy: timm takes ~3 s to import
 
     if pretrained_file is not None:
         return timm.create_model(
@@ -80,8 +81,6 @@ def build_module(cfg: ModelCfg, *, pretrained_file: Path | None = None) -> nn.Mo
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
         return load_file(str(path))
     state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict):

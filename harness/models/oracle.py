@@ -185,7 +185,7 @@ def build_vit_oracle(patches: tuple[int, ...] = VIT_PATCHES, size: int = ORACLE_
     Embedding dimensions: 0 = class-token indicator, 1 = wired-patch indicator (positional),
     2 = mean pixel of the patch (content), 3 = the attention output the head reads.
     """
-    from timm.models.vision_transformer import VisionTransformer
+    from timm.models.vision_transformer import VisionTransformer  # lazy: timm takes ~3 s to import
 
     dim = 4
     if not patches or max(patches) >= (size // VIT_PATCH) ** 2:

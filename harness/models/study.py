@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 
 from .config import ModelCfg
+from .from_timm import from_timm
 from .registry import add_lazy_model
 
 STUDY_PREPROCESSING: dict[str, Any] = {"crop_pct": 0.875, "interpolation": "bicubic"}
@@ -66,7 +67,6 @@ EXTRA_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def study_cfg(name: str) -> ModelCfg:
     """The study's config of ``name``, derived from timm now (what the registry holds)."""
-    from .from_timm import from_timm
 
     timm_name, overrides = {**STUDY_SPECS, **EXTRA_SPECS}[name]
     return from_timm(timm_name, name=name, **{**STUDY_PREPROCESSING, **overrides})

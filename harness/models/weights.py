@@ -137,7 +137,7 @@ def _is_hub_cache(folder: Path, cfg: ModelCfg) -> bool:
 def _find_hf_cache(cfg: ModelCfg, cache_dir: str | None = None) -> Path | None:
     if not cfg.hf_hub_id:
         return None
-    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub import try_to_load_from_cache  # lazy: huggingface_hub adds ~100 ms to import harness.plugin
 
     for filename in _HF_FILES:
         hit = try_to_load_from_cache(cfg.hf_hub_id, filename, cache_dir=cache_dir or hf_cache_dir())
@@ -147,7 +147,7 @@ def _find_hf_cache(cfg: ModelCfg, cache_dir: str | None = None) -> Path | None:
 
 
 def _download(cfg: ModelCfg) -> Path:
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_download  # lazy: huggingface_hub adds ~100 ms to import harness.plugin
 
     try:
         return Path(hf_hub_download(cfg.hf_hub_id, _HF_FILES[0]))

@@ -204,7 +204,6 @@ ZOO_MODELS: tuple[ModelCfg, ...] = (
 for _cfg in ZOO_MODELS:
     add_model(_cfg)
 
-ZOO_NAMES = tuple(c.name for c in ZOO_MODELS)
 # The clean zoo (the 11 models trained on ``shapes``) and the spurious-cue models of the bias probe.
 CLEAN_ZOO = tuple(c.name for c in ZOO_MODELS if trained_on(c) == "shapes")
 SPURIOUS_ZOO = tuple(c.name for c in ZOO_MODELS if trained_on(c) == "shapes-spurious")

@@ -17,13 +17,13 @@ import re
 
 from xdist.scheduler import LoadScopeScheduling
 
+from ..models import list_models
+
 _PARAM_ID = re.compile(r"\[([^\[\]]*)\](?:@[^\]]*)?$")
 
 
 @functools.lru_cache(maxsize=1)
 def _names() -> frozenset[str]:
-    from ..models import list_models
-
     return frozenset(list_models())
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.atomic import write_json
+from ..core.atomic import write_atomic, write_json
 from .records import CaseRecord
 from .table import render_markdown
 
@@ -219,5 +219,5 @@ def write_concepts(out: Path, cases: list[CaseRecord]) -> bool:
                 + ", ".join(f"{e} {s}" for e, s in bias["spearman"].items()),
                 "",
             ]
-    (out / "concepts.md").write_text("\n".join(md))
+    write_atomic(out / "concepts.md", "\n".join(md))
     return True

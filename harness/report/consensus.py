@@ -32,7 +32,9 @@ from ..compare.clustering import Method as Linkage
 from ..compute.replay import code_digest
 from ..compute.store import Store, canonical_json
 from ..core.atomic import write_atomic
+from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE
 from .collect import MapGroup
+from .heatmaps import ordered_heatmap
 from .kept import keep_files, restore_files
 
 METRICS: dict[str, Any] = {
@@ -106,8 +108,6 @@ def class_counts(group: MapGroup) -> dict[str, int]:
 
 
 def _class_names(label_space: str) -> tuple[str, ...] | None:
-    from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE
-
     return CLASS_NAMES if label_space == LABEL_SPACE else None
 
 
@@ -230,14 +230,13 @@ def _slug(group: MapGroup, taken: set[str]) -> str:
 
 
 def _write_matrix(path: Path, names: list[str], matrix: np.ndarray) -> None:
-    import pandas as pd
+    import pandas as pd  # lazy: drift overlays may pin a numpy this pandas was not built for
 
-    pd.DataFrame(matrix, index=names, columns=names).to_csv(path, float_format="%.6g")
+    write_atomic(path, pd.DataFrame(matrix, index=names, columns=names).to_csv(float_format="%.6g"))
 
 
 def _heatmap(path: Path, names: list[str], matrix: np.ndarray, title: str, families=None, linkage=None) -> None:
     """The matrix in the dendrogram's leaf order with a family colour bar (:mod:`harness.report.heatmaps`)."""
-    from .heatmaps import ordered_heatmap
 
     ordered_heatmap(
         path, names, matrix, title, families=families, linkage=linkage, vmin=min(0.0, float(matrix.min())), vmax=1.0
@@ -322,12 +321,9 @@ def _section(
             linkage=tree.linkage,
         )
         files["heatmap"] = f"consensus/{slug}/{metric}_heatmap.png"
-        compare.plot_dendrogram(
-            tree,
-            folder / f"{metric}_dendrogram.png",
-            families=res["families"],
-            title=f"{group.title}: {options.linkage} linkage, {metric}",
-        )
+        title = f"{group.title}: {options.linkage} linkage, {metric}"
+        draw = functools.partial(compare.plot_dendrogram, tree, families=res["families"], title=title)
+        write_atomic(folder / f"{metric}_dendrogram.png", draw)
         files["dendrogram"] = f"consensus/{slug}/{metric}_dendrogram.png"
         res["files"] = files
         entry["metrics"].append(res)

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import compare
+from ..core.atomic import write_atomic
+from ..explainers.resample import resample_map
 from . import overlays
+from .heatmaps import ordered_heatmap
 
 CELL_IN = 1.6  # inches per cell
 
@@ -100,19 +104,18 @@ def _cell(ax, view: np.ndarray | None, attr: np.ndarray | None, style: overlays.
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=90, bbox_inches="tight"))
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     plt.close(fig)
     return path
 
 
 def _figure(rows: int, cols: int):
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     fig, axes = plt.subplots(rows, cols, figsize=(1.2 + CELL_IN * cols, 0.9 + CELL_IN * rows), squeeze=False)
     return fig, axes
@@ -168,9 +171,6 @@ def images_grid(path: Path, columns: list[tuple[str, Panel]], title: str) -> Pat
 
 def consensus_figures(folder: Path, explainer: str, panels: dict[str, Panel], *, side: int = 56) -> list[Path]:
     """Mean-cosine dissimilarity heatmap and dendrogram of the models' maps, in leaf order, family bar."""
-    from .. import compare
-    from ..explainers.resample import resample_map
-    from .heatmaps import ordered_heatmap
 
     if len(panels) < 2:
         return []
@@ -192,7 +192,8 @@ def consensus_figures(folder: Path, explainer: str, panels: dict[str, Panel], *,
         vmin=0.0,
         label="dissimilarity",
     )
-    dendro = compare.plot_dendrogram(
-        tree, folder / f"{explainer}_dendrogram.png", families=families, title=f"{explainer}: average linkage"
+    dendro = write_atomic(
+        folder / f"{explainer}_dendrogram.png",
+        lambda tmp: compare.plot_dendrogram(tree, tmp, families=families, title=f"{explainer}: average linkage"),
     )
-    return [heat, Path(dendro)]
+    return [heat, dendro]

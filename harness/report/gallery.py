@@ -26,12 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
+from ..cases.image_sets import image_set_from_spec
 from ..compute.store import Store, canonical_json
+from ..explainers import get_explainer_cfg
+from ..images import ImageLoadError, image_digest, read_image
+from ..images.preprocess import resize_crop
+from ..models import get_model_cfg
+from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE, shapes_images
 from . import overlays
+from .gallery_figure import write_figure
 
 FAMILY_ORDER = ("cnn", "hybrid", "transformer")
-FIGURE_CELL = 112  # px per cell of the static gallery figures
 NATIVE_GROUP = "cam"  # explainer group whose maps get a native-resolution view
 
 
@@ -86,8 +93,6 @@ def _keys(refs: list[_Ref]) -> None:
 
 def _group(explainer: str) -> str:
     try:
-        from ..explainers import get_explainer_cfg
-
         return get_explainer_cfg(explainer).group
     except (KeyError, ValueError):
         return "other"
@@ -168,8 +173,6 @@ class ImageLookup:
     @classmethod
     def for_settings(cls, settings: dict[str, Any], store: Store, image_ids: set[str]) -> ImageLookup:
         """The image sets a run's ``settings`` name (``images``, ``zoo_images``), enough to cover ``image_ids``."""
-        from ..cases.image_sets import image_set_from_spec
-        from ..zoo.shapes import shapes_images
 
         sets: list[Any] = []
         spec = str(settings.get("images", "builtin"))
@@ -200,7 +203,6 @@ class ImageLookup:
         path = self._paths.get(image_id)
         if path is None:
             return None
-        from ..images import ImageLoadError, image_digest, read_image
 
         try:
             px = read_image(path)
@@ -215,9 +217,6 @@ class ImageLookup:
 def _model_view(model: str, pixels: np.ndarray, side: int) -> tuple[np.ndarray, str]:
     """The image as the model saw it (its resize and centre crop) and a key for sharing the file."""
     try:
-        from ..images.preprocess import resize_crop
-        from ..models import get_model_cfg
-
         cfg = get_model_cfg(model)
         return resize_crop(pixels, cfg), f"{cfg.input_size}-{cfg.crop_pct:g}-{cfg.interpolation}"
     except (KeyError, ValueError):  # a model this install does not register: squash to the map's size
@@ -230,7 +229,6 @@ def _family_rank(family: str) -> tuple[int, str]:
 
 def class_name(space: str, index: int) -> str:
     """A class index as a name where the label space has names (the zoo's shapes), else ``class N``."""
-    from ..zoo.shapes import CLASS_NAMES, LABEL_SPACE
 
     if space == LABEL_SPACE:
         if 0 <= index < len(CLASS_NAMES):
@@ -243,7 +241,6 @@ PROGRESS_FROM = 200  # entries: smaller reports build in seconds and print no ba
 
 def _progress(total: int, desc: str, unit: str = "map"):
     """A tqdm bar on the terminal for large stores (none when stderr is not a terminal, as for explanation work)."""
-    from tqdm import tqdm
 
     stream = sys.__stderr__ or sys.stderr
     quiet = total < PROGRESS_FROM or not (hasattr(stream, "isatty") and stream.isatty())
@@ -352,8 +349,6 @@ def _write_set(
     bar.close()
     figure_files: dict[str, dict[str, str]] = {}
     if figures:
-        from .gallery_figure import write_figure
-
         for im in images.values():
             figure_files[im["slug"]] = write_figure(
                 root.parent, f"gallery/{_slug(space)}/{im['slug']}", space, im, models, explainers, cells[im["slug"]]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from . import overlays
 
@@ -26,8 +27,6 @@ BG = (255, 255, 255)
 
 
 def _font(size: int):
-    from PIL import ImageFont
-
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1
@@ -35,8 +34,6 @@ def _font(size: int):
 
 
 def _read(out: Path, rel: str | None, side: int) -> np.ndarray | None:
-    from PIL import Image
-
     if not rel or not (out / rel).is_file():
         return None
     with Image.open(out / rel) as f:
@@ -81,8 +78,6 @@ def _compose(
     *,
     native: bool,
 ) -> None:
-    from PIL import Image, ImageDraw
-
     rows = [m for m in models if m[1] in cells]
     families = []
     for fam, _, _ in rows:

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy.cluster.hierarchy import leaves_list
+
+from ..core.atomic import write_atomic
 
 
 def leaf_order(linkage: np.ndarray | None, n: int) -> list[int]:
     """Indices of the models in the dendrogram's left-to-right order (identity without a tree)."""
     if linkage is None or n < 2:
         return list(range(n))
-    from scipy.cluster.hierarchy import leaves_list
 
     return [int(i) for i in leaves_list(np.asarray(linkage))]
 
@@ -42,11 +44,11 @@ def ordered_heatmap(
     label: str = "",
 ) -> list[str]:
     """Draw ``matrix`` with rows and columns in leaf order and a family colour bar; returns the order used."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.2-0.8 s to import
+    from matplotlib.patches import Patch, Rectangle  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     n = len(names)
     order = leaf_order(linkage, n)
@@ -77,7 +79,6 @@ def ordered_heatmap(
     fig.colorbar(im, ax=ax, fraction=0.046, label=label)
     ax.set_title(title + "\n(rows and columns in dendrogram leaf order)", fontsize=9)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=100))
     plt.close(fig)
     return ordered

@@ -11,14 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..core.atomic import write_atomic
+from .consensus import interval_cell
+from .gallery import write_galleries
+from .intervention_panel import add_interventions
 from .table import render_markdown, render_table
+from .viewer import write_viewer
 
 PAIR_HEADERS = ("model A", "model B", "similarity", "dissimilarity", "images")
 
 
 def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
-    from .consensus import interval_cell  # ``0.82 [0.75, 0.88]`` where the pair carries its interval
-
     return [
         [p["a"], p["b"], interval_cell(p, "similarity"), interval_cell(p, "dissimilarity"), p["images"]] for p in pairs
     ]
@@ -123,9 +126,6 @@ def write_index(
 ) -> None:
     """``index.md`` and ``index.html``; with a ``store``, the galleries too (``out/gallery/``) and the
     interventions panels of their ``shapes`` images (entries left out are named in ``notes``)."""
-    from .gallery import write_galleries
-    from .intervention_panel import add_interventions
-    from .viewer import write_viewer
 
     title = f"xai-harness run {run.get('run_id', out.name)}"
     gallery = (
@@ -150,7 +150,7 @@ def write_index(
             elif kind == "table":
                 headers, rows = payload
                 md += [render_markdown(headers, rows), ""]
-    (out / "index.md").write_text("\n".join(md))
+    write_atomic(out / "index.md", "\n".join(md))
     write_viewer(out, run, gallery)
 
 

@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from ..compute.replay import code_digest
 from ..compute.store import Store
+from ..core.atomic import write_atomic
+from ..explainers import get_explainer_cfg
 from .kept import keep_files, restore_files
 
 THUMB = 160
@@ -62,8 +65,6 @@ def style_for(explainer: str, maps: list[np.ndarray]) -> Style:
     """Signed when the explainer is not rectified and any of its maps goes below zero."""
     rectified = False
     try:
-        from ..explainers import get_explainer_cfg
-
         rectified = get_explainer_cfg(explainer).rectified
     except (KeyError, ValueError):  # an explainer this install does not register: judge by the values
         pass
@@ -90,7 +91,7 @@ def normalise(attr: np.ndarray, style: Style) -> np.ndarray:
 
 
 def _colormap(name: str):
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     return matplotlib.colormaps[name]
 
@@ -105,8 +106,6 @@ def colorize(norm: np.ndarray, style: Style) -> np.ndarray:
 
 
 def resize_rgba(rgba: np.ndarray, side: int, *, nearest: bool = False) -> np.ndarray:
-    from PIL import Image
-
     im = Image.fromarray(rgba)
     if im.size != (side, side):
         im = im.resize((side, side), Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR)
@@ -123,7 +122,6 @@ def blend(image: np.ndarray | None, rgba: np.ndarray, opacity: float = 1.0) -> n
 
 def fit_image(pixels: np.ndarray, side: int) -> np.ndarray:
     """An RGB image resized to ``side`` x ``side`` (already the model's view, so square)."""
-    from PIL import Image
 
     im = Image.fromarray(pixels)
     if im.size != (side, side):
@@ -133,11 +131,14 @@ def fit_image(pixels: np.ndarray, side: int) -> np.ndarray:
 
 def write_webp(path: Path, pixels: np.ndarray, *, lossless: bool = False) -> int:
     """Write RGB or RGBA ``pixels`` as WebP (lossy unless ``lossless``); returns the bytes written."""
-    from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(
-        path, format="WEBP", quality=WEBP_QUALITY, alpha_quality=WEBP_ALPHA_QUALITY, method=4, lossless=lossless
+    image = Image.fromarray(pixels)
+    write_atomic(
+        path,
+        lambda tmp: image.save(
+            tmp, format="WEBP", quality=WEBP_QUALITY, alpha_quality=WEBP_ALPHA_QUALITY, method=4, lossless=lossless
+        ),
+        sync=False,  # many small layers that a rerun rewrites: atomic against readers, no fsync each
     )
     return path.stat().st_size
 

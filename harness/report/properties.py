@@ -22,7 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.atomic import write_json
+from ..core.atomic import write_atomic, write_json
+from ..models import get_model_cfg
+from ..models.registry import UnknownModelError
 from .records import CaseRecord
 from .table import render_markdown
 
@@ -202,14 +204,12 @@ def write_properties(out: Path, cases: list[CaseRecord], family_of: Callable[[st
         ]
     if notes:
         md += ["## notes", ""] + notes + [""]
-    (out / "properties.md").write_text("\n".join(md))
+    write_atomic(out / "properties.md", "\n".join(md))
     return True
 
 
 def registry_family(label: str) -> str:
     """Family from the model registry, for records that do not carry it (``?`` when unknown)."""
-    from ..models import get_model_cfg
-    from ..models.registry import UnknownModelError
 
     try:
         return get_model_cfg(label.removesuffix("_random")).family

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
-
 
 @dataclass
 class CaseRecord:
@@ -33,7 +31,8 @@ class CaseRecord:
     model_label:
         ``model``, or ``<model>_random`` when the weights were declared random.
     outcome, seconds, message:
-        Set by the plugin from pytest's report: one of :data:`OUTCOMES`, the
+        Set by the plugin from pytest's report: the outcome (``passed``,
+        ``failed``, ``skipped``, ``xfailed``, ``xpassed`` or ``error``), the
         call's duration, and the first line of a failure or xfail reason.
     computed, cached:
         Images whose explanation this case computed / fetched from the store.

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..compute.store import Store, library_versions
-from ..core.atomic import write_json
+from ..core.atomic import write_atomic, write_json
 from ..core.provenance import git_commit, machine_info
 from .collect import collect_groups, restrict_images
 from .concepts import write_concepts
@@ -215,7 +215,7 @@ def write_summary(
         md += ["## Models skipped", ""] + [f"- {reason}" for reason in sorted(set(skipped_models.values()))] + [""]
     if bad_images:
         md += ["## Unreadable images", ""] + [f"- {msg}" for msg in bad_images.values()] + [""]
-    (out / "summary.md").write_text("\n".join(md))
+    write_atomic(out / "summary.md", "\n".join(md))
 
 
 def _point_latest(reports_dir: Path, run_id: str) -> None:
@@ -226,4 +226,4 @@ def _point_latest(reports_dir: Path, run_id: str) -> None:
         tmp.symlink_to(run_id, target_is_directory=True)
         os.replace(tmp, link)
     except OSError:  # file systems without symlinks: write the name instead
-        (reports_dir / "LATEST").write_text(run_id + "\n")
+        write_atomic(reports_dir / "LATEST", run_id + "\n")

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-ASSETS = ("viewer.css", "viewer.js")
+from ..core.atomic import write_atomic
 
 
 def asset(name: str) -> str:
@@ -102,6 +102,4 @@ def write_viewer(out: Path, run: dict[str, Any], gallery: dict[str, Any]) -> Pat
         f"<script type='application/json' id='harness-data'>{_script_json(data)}</script>\n"
         f"<script>\n{asset('viewer.js')}\n</script>\n</body></html>\n"
     )
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(out / "index.html", page)

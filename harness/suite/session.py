@@ -119,10 +119,6 @@ class HarnessSession:
     _started: float = field(default_factory=time.perf_counter)
 
     @property
-    def started(self) -> bool:
-        return self._runner is not None
-
-    @property
     def runner(self) -> Runner:
         if self._runner is None:
             images = run_image_sets(

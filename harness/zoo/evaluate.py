@@ -9,12 +9,16 @@ seeded random weights, which should sit near chance (1/8).
 
 from __future__ import annotations
 
+import functools
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix, roc_auc_score
 from torch import nn
 
+from ..core.atomic import write_atomic
 from ..models import WeightsUnavailable, get_model_cfg, list_models, load_model
 from ..models.config import ModelCfg
 from ..models.weights import ZOO_DIR
@@ -36,8 +40,6 @@ def logits_of(module: nn.Module, cfg: ModelCfg, images: torch.Tensor, batch: int
 
 
 def metrics_from_logits(logits: np.ndarray, labels: np.ndarray) -> dict:
-    from sklearn.metrics import confusion_matrix, roc_auc_score
-
     labels = np.asarray(labels)
     pred = logits.argmax(1)
     z = logits - logits.max(1, keepdims=True)
@@ -89,7 +91,6 @@ def evaluate_zoo(
     ``control_n`` test images (chance is chance on 200 images as on 1000).
     ``log`` (e.g. ``print`` to stderr) receives one progress line per model.
     """
-    import time
 
     manifest = read_manifest(ZOO_DIR)
     images, labels, seed = load_test_split(manifest, n)
@@ -148,10 +149,10 @@ def evaluate_zoo(
 
 
 def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.2-0.8 s to import
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,7 +181,7 @@ def plot_confusions(result: dict, folder: str | Path) -> list[Path]:
         ax.set_title(f"{name}: top-1 {row['top1']:.3f}")
         fig.tight_layout()
         path = folder / f"confusion-{name}.png"
-        fig.savefig(path, dpi=100)
+        write_atomic(path, functools.partial(fig.savefig, format="png", dpi=100))
         plt.close(fig)
         out.append(path)
     return out

@@ -40,9 +40,8 @@ from .shapes import (
 )
 
 ALT_STREAM = 1
-# interventions that remove or replace a region (their drop is that region's importance) ...
-REGION_INTERVENTIONS = ("object", "background")
-# ... and those that change the object's appearance in place
+# interventions that change the object's appearance in place (the others remove or replace a region,
+# and their drop is that region's importance)
 APPEARANCE_INTERVENTIONS = ("colour", "texture")
 SWAPPED_TEXTURE = {"solid": "checker", "stripes": "solid", "checker": "solid"}
 WHITE_TO_HUE = 0.62  # the white checker diamond has no hue to turn: it becomes blue

@@ -25,7 +25,7 @@ def write_manifest(out: Path, manifest: dict) -> None:
 
 def update_manifest(out: Path, name: str, entry: dict) -> None:
     """Record one model, under a file lock (several training processes may share ``out``)."""
-    import fcntl
+    import fcntl  # lazy: POSIX only
 
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".manifest.lock", "w") as lock:

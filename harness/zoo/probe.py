@@ -167,11 +167,6 @@ class ProbeSet:
     def __len__(self) -> int:
         return len(self.images)
 
-    @property
-    def object_masks(self) -> np.ndarray:
-        """[n, r, r] bool: the object's pixels (the union of the shape masks)."""
-        return np.asarray(self.masks[:, : len(SHAPES)].any(axis=1))
-
 
 def _pool_mask(mask: np.ndarray, res: int) -> np.ndarray:
     """Downsample a bool mask by area (a pixel is in when more than half of its block is)."""

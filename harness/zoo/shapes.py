@@ -26,11 +26,16 @@ import colorsys
 import functools
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
+
+from ..core.atomic import write_atomic
+from ..images import ImageRecord, ImageSet, builtin_images, read_image
 
 SIZE = 224
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
@@ -123,8 +128,6 @@ def _outline(shape: str, r: float) -> list[np.ndarray]:
 
 
 def _polygon_mask(polys: list[np.ndarray], size: int = SIZE) -> np.ndarray:
-    from PIL import Image, ImageDraw
-
     im = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(im)
     draw.polygon([tuple(p) for p in polys[0]], fill=255)
@@ -147,7 +150,6 @@ def _hsv(h: float, s: float, v: float) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _photos() -> tuple[np.ndarray, ...]:
     """The built-in photos, decoded once, as float32 0..1 arrays."""
-    from ..images import builtin_images, read_image
 
     out = []
     for rec in builtin_images():
@@ -159,8 +161,6 @@ def _photos() -> tuple[np.ndarray, ...]:
 
 
 def _resize(img: np.ndarray, size: int = SIZE) -> np.ndarray:
-    from PIL import Image
-
     im = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8))
     return np.asarray(im.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
@@ -361,7 +361,6 @@ def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bo
     Written to a temporary folder and renamed, so a half-written split is
     never mistaken for a complete one.
     """
-    from PIL import Image
 
     name = f"shapes{'-spurious' if spurious else ''}-s{seed}-{split}-n{n}"
     folder = Path(root) / name
@@ -393,8 +392,6 @@ def write_split(root: str | Path, seed: int, split: str, n: int, *, spurious: bo
     try:
         os.replace(tmp, folder)
     except OSError:  # another process finished first
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
@@ -433,8 +430,6 @@ def write_samples(
     share the folder and a set of 64 images reuses the files of a set of 8.
     """
 
-    from ..core.atomic import write_atomic
-
     folder = Path(root) / f"shapes{'-spurious' if spurious else ''}-s{seed}-{split}"
     rows = []
     for i in indices:
@@ -450,8 +445,6 @@ def write_samples(
 
 
 def _save_png(pixels: np.ndarray, path: Path) -> None:
-    from PIL import Image
-
     Image.fromarray(pixels).save(path, format="PNG")
 
 
@@ -470,7 +463,6 @@ def shapes_images(
     (:func:`balanced_indices`), so the first 8 cover all 8 classes;
     otherwise the first ``n`` samples of the split, whatever their classes.
     """
-    from ..images import ImageRecord, ImageSet
 
     if split not in SPLIT_IDS:
         raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLIT_IDS)}")

@@ -26,10 +26,12 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..core.atomic import write_atomic
@@ -152,7 +154,6 @@ def initial_module(cfg: ModelCfg, seed: int) -> tuple[nn.Module, str]:
 
 def _described(base) -> str:
     """Where the starting weights came from: a package's name and version, else the file."""
-    from importlib.metadata import PackageNotFoundError, version
 
     package = base.cfg.weights_package
     if base.weights.kind == "package" and package:
@@ -288,8 +289,6 @@ def train_one(
 
 
 def save_weights(module: nn.Module, path: Path, meta: dict[str, str]) -> str:
-    from safetensors.torch import save_file
-
     state = {
         k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()
         for k, v in module.state_dict().items()
@@ -352,8 +351,6 @@ def train_zoo(
         )
         # Measure what was saved: reload the float16 file before testing.
         reloaded = build_module(cfg)
-        from safetensors.torch import load_file
-
         reloaded.load_state_dict(load_file(str(path)))
         metrics = evaluate_module(reloaded.to(dev).eval(), cfg, data["test"].images, data["test"].labels)
         entry = dict(
