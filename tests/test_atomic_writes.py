@@ -59,3 +59,13 @@ def test_a_writer_function_writes_the_temporary_file(tmp_path):
     assert write_atomic(target, writer) == target
     assert np.load(target).tolist() == [0, 1, 2]
     assert [p.name for p in target.parent.iterdir()] == ["a.npy"]  # no temporary file left
+
+
+def test_written_files_get_the_permissions_of_a_plain_write(tmp_path):
+    from harness.core.atomic import write_atomic
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")  # the reference: what open(path, "w") gives under this umask
+    for data in (b"x", "x", lambda p: p.write_text("x")):
+        out = write_atomic(tmp_path / "atomic.txt", data)
+        assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777

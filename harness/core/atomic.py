@@ -18,6 +18,15 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()  # read once: os.umask can only be read by setting it
+
+
 def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], object], *, sync: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically and return the path.
 
@@ -42,6 +51,7 @@ def write_atomic(path: str | Path, data: bytes | str | Callable[[Path], object],
                 fh.flush()
                 if sync:
                     os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~UMASK)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
