@@ -1,0 +1,62 @@
+"""Small pieces: no function of harness/ over 60 lines, except those listed here, which may only shrink.
+
+The training loop stays whole (read top to bottom, as timm's train script is).  The others are
+the functions that were over the limit when the rule came in; each is to be split, and this list
+is a ratchet: a listed function that grows fails, one that shrinks under the limit must leave it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import harness
+
+ROOT = Path(harness.__file__).resolve().parent
+LIMIT = 60
+
+TRAINING_LOOP = {("zoo/train.py", "train_one"): 112, ("zoo/train.py", "train_zoo"): 78}
+NOT_YET_SPLIT = {
+    ("report/leaderboard.py", "write_leaderboard"): 108,
+    ("report/gallery.py", "_write_set"): 91,
+    ("report/concepts.py", "write_concepts"): 91,
+    ("report/summary.py", "build_report"): 87,
+    ("metrics/score.py", "score_result"): 77,
+    ("report/consensus.py", "analyse"): 76,
+    ("cli/figures.py", "make_figure"): 75,
+    ("app/ui.py", "build_app"): 75,
+    ("concepts/activations.py", "activation_pass"): 74,
+    ("zoo/evaluate.py", "evaluate_zoo"): 70,
+    ("metrics/evaluate.py", "evaluate_case"): 67,
+    ("report/gallery_figure.py", "_compose"): 66,
+    ("report/index.py", "_sections"): 64,
+    ("compute/chunks.py", "explain_chunk"): 64,
+    ("drift/render.py", "write_page"): 63,
+    ("suite/grid.py", "run_grid"): 61,
+    ("compare/similarity.py", "similarity_matrix"): 61,
+}
+ALLOWED = {**TRAINING_LOOP, **NOT_YET_SPLIT}
+
+
+def _long_functions() -> dict[tuple[str, str], int]:
+    out = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > LIMIT:
+                    out[(path.relative_to(ROOT).as_posix(), node.name)] = lines
+    return out
+
+
+def test_no_new_function_over_the_limit():
+    new = {k: v for k, v in _long_functions().items() if k not in ALLOWED}
+    assert not new, f"functions over {LIMIT} lines (split them): {new}"
+
+
+def test_listed_functions_only_shrink():
+    found = _long_functions()
+    grown = {k: (ALLOWED[k], v) for k, v in found.items() if k in ALLOWED and v > ALLOWED[k]}
+    assert not grown, f"listed functions that grew (was, now): {grown}"
+    done = sorted(set(ALLOWED) - set(found))
+    assert not done, f"now within {LIMIT} lines: take them off the list: {done}"
