@@ -49,3 +49,27 @@ def test_tables_show_values_controls_intervals_and_verdicts():
 def test_cli_names_a_missing_summary(tmp_path, capsys):
     assert main([str(tmp_path / "none.json")]) == 2
     assert "no summary at" in capsys.readouterr().err
+
+
+def test_a_run_with_ground_truth_cases_gets_the_page_and_others_do_not(tmp_path):
+    import json
+
+    from harness.report.ground_truth import write_ground_truth
+
+    with_cases, without = tmp_path / "a", tmp_path / "b"
+    for out, cases in ((with_cases, SUMMARY["cases"]), (without, [SUMMARY["cases"][5]])):
+        out.mkdir()
+        (out / "summary.json").write_text(json.dumps({"run_id": out.name, "cases": cases}))
+    known = {("gradcam", "zoo_a", "check_localisation"): "r"}
+    assert write_ground_truth(with_cases, known) is True
+    page = (with_cases / "ground-truth.md").read_text()
+    assert "# Ground truth of what the models use: run a" in page
+    assert usage_table(SUMMARY) in page and oracle_table(SUMMARY) in page
+    assert write_ground_truth(without, known) is False and not (without / "ground-truth.md").exists()
+
+
+def test_the_report_links_the_page_when_the_run_has_it():
+    from harness.report.index import _sections
+
+    assert "[ground-truth.md](ground-truth.md)" in str(_sections({"has_ground_truth": True}, {"explainers": []}))
+    assert "ground-truth.md" not in str(_sections({}, {"explainers": []}))

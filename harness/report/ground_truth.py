@@ -1,13 +1,20 @@
 """Ground-truth tables from a run's ``summary.json``: oracles, interventions, masks against interventions.
 
 Rendering only: the numbers are the case records of ``suites/test_oracle.py`` and
-``suites/test_interventions.py``.  ``python -m harness.cli.ground_truth reports/latest/summary.json``
-prints the Markdown tables of ``docs/ground-truth.md``.
+``suites/test_interventions.py``.  Every run whose selection has such cases gets
+``ground-truth.md`` beside ``summary.md`` (:func:`write_ground_truth`, linked from the index);
+``python -m harness.cli.ground_truth reports/latest/summary.json`` prints the same tables.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from ..core.atomic import write_atomic
 from .table import render_markdown
+
+PREFIXES = ("check_oracle_", "check_intervention_")  # the cases these tables read
 
 SCORES = ("ranking", "single_deletion", "background", "distractors")
 OUTCOME_MARK = {"passed": "", "xfailed": " (xfail)", "failed": " (FAIL)", "skipped": " (n/a)", "xpassed": " (XPASS)"}
@@ -126,3 +133,19 @@ def render_all(summary: dict, known: dict) -> str:
     ):
         parts.append(f"### {title}\n\n{table}\n")
     return "\n".join(parts)
+
+
+def write_ground_truth(out: Path, known: dict) -> bool:
+    """``out/ground-truth.md`` from ``out/summary.json``; False (nothing written) without oracle or
+    intervention cases in the run.  ``known`` is the known-failure table the localisation entries
+    are revisited against."""
+    summary = json.loads((out / "summary.json").read_text())
+    if not any(str(c.get("check", "")).startswith(PREFIXES) for c in summary.get("cases", [])):
+        return False
+    title = f"# Ground truth of what the models use: run {summary.get('run_id', out.name)}\n\n"
+    intro = (
+        "Wired oracle models and interventions on the `shapes` world, against the object masks. "
+        "How to read the tables: docs/ground-truth.md.\n\n"
+    )
+    write_atomic(out / "ground-truth.md", title + intro + render_all(summary, known))
+    return True

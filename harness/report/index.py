@@ -46,6 +46,14 @@ def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str,
                 "sanity): [properties.md](properties.md), [properties.json](properties.json)",
             )
         )
+    if run.get("has_ground_truth"):
+        meta.append(
+            (
+                "text",
+                "ground truth (oracles, interventions, masks against interventions): "
+                "[ground-truth.md](ground-truth.md)",
+            )
+        )
     if run.get("has_leaderboard"):
         meta.append(
             (

@@ -21,6 +21,7 @@ from ..core.provenance import git_commit, machine_info
 from .collect import collect_groups, restrict_images
 from .concepts import write_concepts
 from .consensus import ConsensusOptions, write_consensus
+from .ground_truth import write_ground_truth
 from .index import write_index
 from .leaderboard import write_leaderboard
 from .properties import registry_family, write_properties
@@ -98,6 +99,7 @@ def build_report(
     session: dict[str, Any] | None = None,
     image_subsets: dict[str, tuple[str, ...]] | None = None,
     notes: list[str] | None = None,
+    known: dict | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Write the whole run directory; ``session`` holds pytest results when there are some.
 
@@ -113,7 +115,7 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     parts = ReportParts()
     info = run_info(run_id, root, settings)
-    has_properties = has_summary = False
+    has_properties = has_summary = has_ground_truth = False
     if session is not None:
 
         def summary_part() -> bool:
@@ -125,6 +127,7 @@ def build_report(
             parts.run("properties", lambda: write_properties(out, session["cases"], family_of=registry_family))
         )
         parts.run("concepts", lambda: write_concepts(out, session["cases"]))
+        has_ground_truth = has_summary and bool(parts.run("ground truth", lambda: write_ground_truth(out, known or {})))
 
     def consensus_part() -> dict[str, Any]:
         groups = collect_groups(store, cases=cases_filter)
@@ -162,6 +165,7 @@ def build_report(
                 "has_summary": has_summary,
                 "has_leaderboard": board is not None,
                 "has_properties": has_properties,
+                "has_ground_truth": has_ground_truth,
             },
             consensus,
             store=store,

@@ -64,6 +64,7 @@ def viewer_data(out: Path, run: dict[str, Any], gallery: dict[str, Any]) -> dict
             "summary.json",
             "properties.md",
             "properties.json",
+            "ground-truth.md",
             "leaderboard.md",
             "leaderboard.csv",
             "leaderboard.json",

@@ -24,6 +24,7 @@ from ..compute.runner import CaseResult, Runner
 from ..compute.store import Store
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
 from ..report.records import CaseRecord, Top1Row
+from .known import KNOWN_FAILURES
 
 XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
 LEADERBOARD_TOP = 5  # ranks of the aggregate leaderboard in the default terminal summary (-v: all)
@@ -323,6 +324,7 @@ class HarnessSession:
                 store_stats=self.store_stats(),
             ),
             notes=notes,
+            known=KNOWN_FAILURES,
         )
 
     def store_stats(self) -> dict[str, Any]:
