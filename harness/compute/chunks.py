@@ -151,43 +151,16 @@ def explain_chunk(
             params=tuple(sorted({**explainer.param_dict, explainer.cfg.step_batch_param: step}.items())),
         )
     kind = reset_peak(dev)
-    retries = 0
-    parts = []
     start = time.perf_counter()
-    i = 0
-    while i < len(x):
-        xb, tb = x[i : i + batch], targets[i : i + batch]
-        try:
-            parts.append(run(loaded, xb, tb))
-        except Exception as exc:
-            if not is_oom(exc):
-                raise
-            if dev.type == "cuda":
-                torch.cuda.empty_cache()
-            if batch == 1:
-                raise ChunkOOM(
-                    f"{explainer.name} on {loaded.label}: out of memory on a single image "
-                    f"after {retries} halving(s) ({exc})"
-                ) from exc
-            batch, retries = max(1, batch // 2), retries + 1
-            continue
-        i += len(xb)
+    parts, batch, retries = _explain_batches(loaded, run, x, targets, batch)
     seconds = time.perf_counter() - start
     peak = read_peak(dev)
-    attributions = np.concatenate([p.attributions for p in parts])
     natives = [p.native for p in parts]
-    native = np.concatenate(natives) if all(n is not None for n in natives) else None
-    extras: list[dict[str, Any]] = []
-    for p in parts:
-        b = len(p.attributions)
-        extras += [
-            {k: (v[j] if isinstance(v, list) and len(v) == b else v) for k, v in p.extras.items()} for j in range(b)
-        ]
     return ChunkResult(
-        attributions=attributions,
-        native=native,
+        attributions=np.concatenate([p.attributions for p in parts]),
+        native=np.concatenate(natives) if all(n is not None for n in natives) else None,
         native_resolution=parts[0].native_resolution,
-        extras=extras,
+        extras=_per_image_extras(parts),
         seconds=seconds,
         device=str(dev),
         batch=batch,
@@ -196,3 +169,38 @@ def explain_chunk(
         memory_kind=kind,
         step_batch=step,
     )
+
+
+def _explain_batches(loaded, run, x: torch.Tensor, targets: torch.Tensor, batch: int) -> tuple[list, int, int]:
+    """``run`` over ``x`` in batches, halving the batch on out-of-memory; (parts, final batch, halvings)."""
+    retries = 0
+    parts = []
+    i = 0
+    while i < len(x):
+        xb, tb = x[i : i + batch], targets[i : i + batch]
+        try:
+            parts.append(run(loaded, xb, tb))
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            if x.device.type == "cuda":
+                torch.cuda.empty_cache()
+            if batch == 1:
+                raise ChunkOOM(
+                    f"{run.name} on {loaded.label}: out of memory on a single image after {retries} halving(s) ({exc})"
+                ) from exc
+            batch, retries = max(1, batch // 2), retries + 1
+            continue
+        i += len(xb)
+    return parts, batch, retries
+
+
+def _per_image_extras(parts: list) -> list[dict[str, Any]]:
+    """Each batch's extras split per image (a list as long as the batch is per image; anything else is shared)."""
+    extras: list[dict[str, Any]] = []
+    for p in parts:
+        b = len(p.attributions)
+        extras += [
+            {k: (v[j] if isinstance(v, list) and len(v) == b else v) for k, v in p.extras.items()} for j in range(b)
+        ]
+    return extras

@@ -29,6 +29,18 @@ def pair_rows(pairs: list[dict[str, Any]]) -> list[list[object]]:
 
 def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     """(heading, [(kind, payload)]) where kind is text, table or image."""
+    sections = [("Run", _run_items(run))]
+    if not consensus.get("explainers"):
+        sections.append(
+            ("Consensus", [("text", "fewer than two models with explanations of the same images: nothing to compare")])
+        )
+    for ex in consensus.get("explainers", []):
+        sections.append((f"Consensus: {ex['slug']}", _consensus_items(ex)))
+    return sections
+
+
+def _run_items(run: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The run's settings, versions and machine, and links to the run's other pages."""
     meta: list[tuple[str, Any]] = [
         ("text", f"commit `{run.get('commit', '?')}`; open [index.html](index.html) for the interactive viewer"),
     ]
@@ -62,43 +74,41 @@ def _sections(run: dict[str, Any], consensus: dict[str, Any]) -> list[tuple[str,
                 "[leaderboard.csv](leaderboard.csv), [metric_agreement.csv](metric_agreement.csv)",
             )
         )
-    sections = [("Run", meta)]
-    if not consensus.get("explainers"):
-        sections.append(
-            ("Consensus", [("text", "fewer than two models with explanations of the same images: nothing to compare")])
-        )
-    for ex in consensus.get("explainers", []):
-        items: list[tuple[str, Any]] = [
+    return meta
+
+
+def _consensus_items(ex: dict[str, Any]) -> list[tuple[str, Any]]:
+    """One explainer's consensus: its models and images, then each similarity metric's verdict and files."""
+    items: list[tuple[str, Any]] = [
+        (
+            "text",
+            f"params {ex['params']}; {len(ex['models'])} models "
+            f"({', '.join(f'{m} [{f}]' for m, f in zip(ex['models'], ex['families']))}); "
+            f"{len(ex['images'])} common images",
+        ),
+    ]
+    for m in ex["metrics"]:
+        f = m["files"]
+        items += [
+            ("subheading", f"{m['metric']}"),
             (
                 "text",
-                f"params {ex['params']}; {len(ex['models'])} models "
-                f"({', '.join(f'{m} [{f}]' for m, f in zip(ex['models'], ex['families']))}); "
-                f"{len(ex['images'])} common images",
+                f"**{m['verdict']}**; communities: ARI {m['alignment_communities']['ari']:.2f}, "
+                f"{m['alignment_communities']['clusters']} communities, modularity {m['modularity']:.2f}",
             ),
+            (
+                "text",
+                f"matrices: [similarity]({f['similarity']}), [dissimilarity]({f['dissimilarity']}), "
+                f"[image counts]({f['counts']})",
+            ),
+            ("image", f["heatmap"]),
+            ("image", f["dendrogram"]),
+            ("text", "most similar pairs"),
+            ("table", (PAIR_HEADERS, pair_rows(m["most_similar"]))),
+            ("text", "least similar pairs"),
+            ("table", (PAIR_HEADERS, pair_rows(m["least_similar"]))),
         ]
-        for m in ex["metrics"]:
-            f = m["files"]
-            items += [
-                ("subheading", f"{m['metric']}"),
-                (
-                    "text",
-                    f"**{m['verdict']}**; communities: ARI {m['alignment_communities']['ari']:.2f}, "
-                    f"{m['alignment_communities']['clusters']} communities, modularity {m['modularity']:.2f}",
-                ),
-                (
-                    "text",
-                    f"matrices: [similarity]({f['similarity']}), [dissimilarity]({f['dissimilarity']}), "
-                    f"[image counts]({f['counts']})",
-                ),
-                ("image", f["heatmap"]),
-                ("image", f["dendrogram"]),
-                ("text", "most similar pairs"),
-                ("table", (PAIR_HEADERS, pair_rows(m["most_similar"]))),
-                ("text", "least similar pairs"),
-                ("table", (PAIR_HEADERS, pair_rows(m["least_similar"]))),
-            ]
-        sections.append((f"Consensus: {ex['slug']}", items))
-    return sections
+    return items
 
 
 def gallery_section(gallery: dict[str, Any]) -> tuple[str, list[tuple[str, Any]]]:

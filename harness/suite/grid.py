@@ -272,45 +272,55 @@ def run_grid(
     start = time.perf_counter()
     report = GridReport(tasks=len(tasks))
     plan = _Plan(runner, engine, report, progress)
-    by_model: dict[str, list[Case]] = {}
-    for t in tasks:
-        by_model.setdefault(t.model, []).append(t)
-    plan.order = {m: i for i, m in enumerate(by_model)}
+    models = _ModelQueue(runner, plan, report, tasks)
+    plan.order = {m: i for i, m in enumerate(models.by_model)}
     plan.metric_images = metric_images
-    queue = list(by_model)
-    waiting: str | None = None
-
-    def advance() -> None:
-        nonlocal waiting
-        while waiting is None and queue:
-            model = queue.pop(0)
-            try:
-                runner.weights_for(model)
-                if plan.need_logits(model):
-                    waiting = model
-                    return
-                for t in by_model[model]:
-                    plan.start_task(t)
-            except Exception as exc:  # no weights, unreadable images, ...: name the model, go on
-                for t in by_model[model]:
-                    report.failures[t.id] = f"{type(exc).__name__}: {exc}"
-
-    advance()
+    models.advance()
     while engine.pending:
         for work in plan.take(engine.next()):
             if isinstance(work, LogitsWork):
-                waiting = None
-                err = report.failures.get(work.key)
-                for t in by_model[work.model]:
-                    if err is None:
-                        plan.start_task(t)
-                    else:
-                        report.failures[t.id] = f"predictions failed: {err}"
-                advance()
+                models.predicted(work)
             elif work.key not in report.failures:
                 plan.probe(work.case)
-        if waiting is None:
-            advance()
+        models.advance()
     # tasks whose main maps were all cached already had their probes planned from the store
     report.seconds = time.perf_counter() - start
     return report
+
+
+class _ModelQueue:
+    """The grid's models in order; at most one waits for its predictions before its chunks are planned."""
+
+    def __init__(self, runner: Runner, plan: _Plan, report: GridReport, tasks: list[Case]) -> None:
+        self.runner, self.plan, self.report = runner, plan, report
+        self.by_model: dict[str, list[Case]] = {}
+        for t in tasks:
+            self.by_model.setdefault(t.model, []).append(t)
+        self.queue = list(self.by_model)
+        self.waiting: str | None = None
+
+    def advance(self) -> None:
+        """Plan the next models' chunks, up to one whose predictions must be computed first."""
+        while self.waiting is None and self.queue:
+            model = self.queue.pop(0)
+            try:
+                self.runner.weights_for(model)
+                if self.plan.need_logits(model):
+                    self.waiting = model
+                    return
+                for t in self.by_model[model]:
+                    self.plan.start_task(t)
+            except Exception as exc:  # no weights, unreadable images, ...: name the model, go on
+                for t in self.by_model[model]:
+                    self.report.failures[t.id] = f"{type(exc).__name__}: {exc}"
+
+    def predicted(self, work: LogitsWork) -> None:
+        """A model's predictions came back: plan its chunks (or fail its tasks), then the next models."""
+        self.waiting = None
+        err = self.report.failures.get(work.key)
+        for t in self.by_model[work.model]:
+            if err is None:
+                self.plan.start_task(t)
+            else:
+                self.report.failures[t.id] = f"predictions failed: {err}"
+        self.advance()
