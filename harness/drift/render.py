@@ -109,30 +109,7 @@ def _pixels_lookup(run: Run, result: DiffResult):
 def write_page(out: Path, result: DiffResult, a: Run, b: Run) -> Path:
     """``out/diff.html`` and its overlays in ``out/overlays/``."""
 
-    folder = out / "overlays"
-    folder.mkdir(parents=True, exist_ok=True)
-    lookup = _pixels_lookup(a, result)
-    cards = []
-    for i, c in enumerate(result.moved[:MAX_PAGE_CASES]):
-        before, after = a.attribution(c.case), b.attribution(c.case)
-        style = style_for(c.case.explainer, [before, after])
-        px = lookup.pixels(c.case.image, a.maps[c.case].digest)
-        files = [
-            _overlay(folder, f"{i}-a", before, px, style),
-            _overlay(folder, f"{i}-b", after, px, style),
-            _overlay(folder, f"{i}-d", after - before, px, Style(signed=True)),
-        ]
-        cells = "".join(
-            f'<div class="side"><div class="cell"><img src="overlays/{f}" alt="{t}"></div>{t}</div>'
-            for f, t in zip(files, ("before (A)", "after (B)", "difference B - A"))
-        )
-        ch = c.change
-        cards.append(
-            f"<h3>{html.escape(c.case.label)}</h3><p class='note'>cosine {ch.cosine:.6f}, Spearman "
-            f"{ch.spearman:.4f}, top-10% IoU {ch.iou:.3f}, rel L2 {ch.rel_l2:.3g}, target {c.target_a} -> "
-            f"{c.target_b}; {html.escape('; '.join(c.reasons))} [{html.escape(c.tolerance.source)}]</p>"
-            f'<div class="pair">{cells}</div>'
-        )
+    cards = _moved_cards(out / "overlays", result, a, b)
     rows = "".join(
         f"<tr class='{'outcome-failed' if c.moved else ''}'><td>{html.escape(c.case.label)}</td>"
         f"<td>{c.change.cosine:.6f}</td><td>{c.change.spearman:.4f}</td><td>{c.change.iou:.3f}</td>"
@@ -169,3 +146,31 @@ B: {html.escape(result.b)} {html.escape(str(result.versions_b))}</p></header>
 </body></html>
 """
     return write_atomic(out / "diff.html", page)
+
+
+def _moved_cards(folder: Path, result: DiffResult, a: Run, b: Run) -> list[str]:
+    """One card per moved case (the first ``MAX_PAGE_CASES``): before, after and difference overlays."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lookup = _pixels_lookup(a, result)
+    cards = []
+    for i, c in enumerate(result.moved[:MAX_PAGE_CASES]):
+        before, after = a.attribution(c.case), b.attribution(c.case)
+        style = style_for(c.case.explainer, [before, after])
+        px = lookup.pixels(c.case.image, a.maps[c.case].digest)
+        files = [
+            _overlay(folder, f"{i}-a", before, px, style),
+            _overlay(folder, f"{i}-b", after, px, style),
+            _overlay(folder, f"{i}-d", after - before, px, Style(signed=True)),
+        ]
+        cells = "".join(
+            f'<div class="side"><div class="cell"><img src="overlays/{f}" alt="{t}"></div>{t}</div>'
+            for f, t in zip(files, ("before (A)", "after (B)", "difference B - A"))
+        )
+        ch = c.change
+        cards.append(
+            f"<h3>{html.escape(c.case.label)}</h3><p class='note'>cosine {ch.cosine:.6f}, Spearman "
+            f"{ch.spearman:.4f}, top-10% IoU {ch.iou:.3f}, rel L2 {ch.rel_l2:.3g}, target {c.target_a} -> "
+            f"{c.target_b}; {html.escape('; '.join(c.reasons))} [{html.escape(c.tolerance.source)}]</p>"
+            f'<div class="pair">{cells}</div>'
+        )
+    return cards

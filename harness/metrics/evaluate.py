@@ -203,19 +203,23 @@ def evaluate_case(
         seconds=seconds,
     )
     if store is not None:
-        info = {
-            **(meta or {}),
-            "category": cfg.category,
-            "higher_is_better": cfg.higher_is_better,
-            "title": cfg.title,
-            "control": cfg.control,
-            "seconds": seconds,
-            "created": time.time(),
-            "forward": inp.forward_how or "eager",
-        }
-        store.put(
-            KIND, keys[explainer], {"scores": res.scores}, {**info, "separates": res.separates, "control_reused": reuse}
-        )
-        if not reuse:
-            store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
+        _put_result(store, keys, res, cfg, {**(meta or {}), "forward": inp.forward_how or "eager"}, reuse=reuse)
     return res
+
+
+def _put_result(store, keys: dict[str, dict], res: MetricResult, cfg, meta: dict, *, reuse: bool) -> None:
+    """Store the explainer's scores, and the control's unless a stored control was reused."""
+    info = {
+        **meta,
+        "category": cfg.category,
+        "higher_is_better": cfg.higher_is_better,
+        "title": cfg.title,
+        "control": cfg.control,
+        "seconds": res.seconds,
+        "created": time.time(),
+    }
+    store.put(
+        KIND, keys[res.explainer], {"scores": res.scores}, {**info, "separates": res.separates, "control_reused": reuse}
+    )
+    if not reuse:
+        store.put(KIND, keys[CONTROL], {"scores": res.control}, info)
