@@ -76,6 +76,31 @@ def load_test_split(
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels), seed
 
 
+def _model_row(loaded, cfg, entry: dict, dataset: str, images, labels) -> dict:
+    """One trained model's metrics on its test split, beside what its manifest entry recorded."""
+    return dict(
+        family=cfg.family,
+        arch=cfg.arch,
+        dataset=dataset,
+        weights=str(loaded.weights.path),
+        **evaluate_module(loaded.module, cfg, images, labels),
+        recorded_top1=entry.get("test", {}).get("top1"),
+        init=entry.get("training", {}).get("init", ""),
+        params=entry.get("params"),
+    )
+
+
+def _random_control(name: str, cfg, images, labels, control_n: int | None, device: str) -> dict:
+    """The same architecture with random weights on the first ``control_n`` images (all by default)."""
+    rnd = load_model(name, pretrained=False, device=device)
+    k = len(labels) if control_n is None else min(control_n, len(labels))
+    return {
+        key: v
+        for key, v in evaluate_module(rnd.module, cfg, images[:k], labels[:k]).items()
+        if key in ("top1", "macro_auc", "n")
+    }
+
+
 def evaluate_zoo(
     models: list[str] | None = None,
     *,
@@ -110,25 +135,9 @@ def evaluate_zoo(
         except WeightsUnavailable as exc:
             rows[name] = dict(family=cfg.family, error=str(exc))
             continue
-        m = evaluate_module(loaded.module, cfg, images, labels)
-        row = dict(
-            family=cfg.family,
-            arch=cfg.arch,
-            dataset=dataset,
-            weights=str(loaded.weights.path),
-            **m,
-            recorded_top1=entry.get("test", {}).get("top1"),
-            init=entry.get("training", {}).get("init", ""),
-            params=entry.get("params"),
-        )
+        row = _model_row(loaded, cfg, entry, dataset, images, labels)
         if controls:
-            rnd = load_model(name, pretrained=False, device=device)
-            k = len(labels) if control_n is None else min(control_n, len(labels))
-            row["random_control"] = {
-                key: v
-                for key, v in evaluate_module(rnd.module, cfg, images[:k], labels[:k]).items()
-                if key in ("top1", "macro_auc", "n")
-            }
+            row["random_control"] = _random_control(name, cfg, images, labels, control_n, device)
         rows[name] = row
         if log is not None:
             ctrl = row.get("random_control", {}).get("top1")
