@@ -109,27 +109,43 @@ def _compose(
             draw.rectangle((0, y, width, y + FAMILY_H - 2), fill=(225, 230, 240))
             draw.text((6, y + 3), f"family: {fam}", fill=(0, 0, 0), font=small)
             y += FAMILY_H
-        cell = cells[model]
-        prob = cell.get("prob")
-        pred = f"{cell.get('pred_name', '?')}" + (f" p={prob:.2f}" if prob is not None else "")
-        draw.text((6, y + 30), label, fill=(0, 0, 0), font=big)
-        draw.text((6, y + 50), f"pred: {pred}", fill=(40, 40, 40), font=small)
-        base = _read(out, (cell.get("image") or {}).get("thumb"), CELL)
-        if base is not None:
-            canvas.paste(Image.fromarray(base[..., :3]), (LABEL_W, y))
-        for j, e in enumerate(explainers):
-            entry = cell["maps"].get(e["key"])
-            if entry is None:
-                continue
-            layer = entry.get("native") if native else entry
-            rgba = _read(out, (layer or {}).get("thumb"), CELL)
-            if rgba is None:
-                continue
-            x = LABEL_W + CELL * (1 + j)
-            rgb = overlays.blend(None if base is None else base[..., :3], rgba)
-            canvas.paste(Image.fromarray(rgb), (x, y))
-            if native and layer is not None:
-                h, w = layer.get("resolution", ["?", "?"])
-                _cell_text(draw, x + 2, y + 2, f"{h}x{w}", small)
+        _draw_row(out, canvas, draw, y, label, cells[model], explainers, native=native, fonts=(big, small))
         y += CELL
     overlays.write_webp(path, np.asarray(canvas))
+
+
+def _draw_row(
+    out: Path,
+    canvas: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    y: int,
+    label: str,
+    cell: dict[str, Any],
+    explainers: list[dict[str, Any]],
+    *,
+    native: bool,
+    fonts: tuple[Any, Any],
+) -> None:
+    """One model's row at height ``y``: its label and prediction, the image, one overlay per explainer."""
+    big, small = fonts
+    prob = cell.get("prob")
+    pred = f"{cell.get('pred_name', '?')}" + (f" p={prob:.2f}" if prob is not None else "")
+    draw.text((6, y + 30), label, fill=(0, 0, 0), font=big)
+    draw.text((6, y + 50), f"pred: {pred}", fill=(40, 40, 40), font=small)
+    base = _read(out, (cell.get("image") or {}).get("thumb"), CELL)
+    if base is not None:
+        canvas.paste(Image.fromarray(base[..., :3]), (LABEL_W, y))
+    for j, e in enumerate(explainers):
+        entry = cell["maps"].get(e["key"])
+        if entry is None:
+            continue
+        layer = entry.get("native") if native else entry
+        rgba = _read(out, (layer or {}).get("thumb"), CELL)
+        if rgba is None:
+            continue
+        x = LABEL_W + CELL * (1 + j)
+        rgb = overlays.blend(None if base is None else base[..., :3], rgba)
+        canvas.paste(Image.fromarray(rgb), (x, y))
+        if native and layer is not None:
+            h, w = layer.get("resolution", ["?", "?"])
+            _cell_text(draw, x + 2, y + 2, f"{h}x{w}", small)
