@@ -40,6 +40,29 @@ def explain_on(loaded, module, explainer, x: np.ndarray, targets: np.ndarray) ->
     return np.concatenate(out)
 
 
+def _metric_inputs(runner: Runner, result: CaseResult, explainer: Explainer, metric: str, loaded, records, digests):
+    """What a metric reads for the case's first ``len(records)`` images: the model's input, the masks it
+    needs, and how to explain other targets or another module, for the explainer and the random control."""
+    model, n, cfg = result.model, len(records), get_model_cfg(result.model)
+    x = preprocess([read_image(r.path) for r in records], cfg).numpy()
+    masks = None
+    if get_metric_cfg(metric).needs_masks:
+        all_masks = case_masks(result, runner)
+        masks = None if all_masks is None else all_masks[:n]
+    shape = result.attributions[:n].shape
+    explain = {
+        explainer.name: lambda t: runner.explain(model, explainer, targets=np.asarray(t), limit=n).attributions,
+        CONTROL: lambda t: control_maps(shape, f"{model}-off{list(map(int, t))}", digests),
+    }
+    explain_model = {
+        explainer.name: lambda module: explain_on(loaded, module, explainer, x, result.targets[:n]),
+        CONTROL: lambda module: control_maps(shape, model, digests),  # model-independent: MPRT's control
+    }
+    return MetricInputs(
+        loaded.module, x, result.targets[:n], cfg.num_classes, masks=masks, explain=explain, explain_model=explain_model
+    )
+
+
 def score_result(
     runner: Runner,
     result: CaseResult,
@@ -81,23 +104,7 @@ def score_result(
     if stored is not None:
         return stored
     loaded = runner.model(model)
-    x = preprocess([read_image(r.path) for r in records], cfg).numpy()
-    masks = None
-    if get_metric_cfg(metric).needs_masks:
-        all_masks = case_masks(result, runner)
-        masks = None if all_masks is None else all_masks[:n]
-    attr = result.attributions[:n]
-    explain = {
-        explainer.name: lambda t: runner.explain(model, explainer, targets=np.asarray(t), limit=n).attributions,
-        CONTROL: lambda t: control_maps(attr.shape, f"{model}-off{list(map(int, t))}", digests),
-    }
-    explain_model = {
-        explainer.name: lambda module: explain_on(loaded, module, explainer, x, result.targets[:n]),
-        CONTROL: lambda module: control_maps(attr.shape, model, digests),  # model-independent: MPRT's control
-    }
-    inp = MetricInputs(
-        loaded.module, x, result.targets[:n], cfg.num_classes, masks=masks, explain=explain, explain_model=explain_model
-    )
+    inp = _metric_inputs(runner, result, explainer, metric, loaded, records, digests)
     meta = {
         "family": cfg.family,
         "label_space": cfg.label_space,
@@ -106,7 +113,7 @@ def score_result(
     }
     return evaluate_case(
         inp,
-        attr,
+        result.attributions[:n],
         metric,
         store=runner.store,
         base=base,
