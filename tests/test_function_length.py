@@ -23,7 +23,6 @@ NOT_YET_SPLIT = {
     ("report/leaderboard.py", "write_leaderboard"): 103,
     ("report/gallery.py", "_write_set"): 91,
     ("report/concepts.py", "write_concepts"): 90,
-    ("report/summary.py", "build_report"): 80,
     ("cli/figures.py", "make_figure"): 74,
     ("app/ui.py", "build_app"): 74,
     ("report/consensus.py", "analyse"): 71,

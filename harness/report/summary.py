@@ -87,6 +87,75 @@ class ReportParts:
         return result
 
 
+def _session_pages(
+    parts: ReportParts, out: Path, info: dict[str, Any], session: dict[str, Any], known: dict | None
+) -> dict[str, bool]:
+    """The pages only a pytest session has (summary, properties, concepts, ground truth): which were written."""
+
+    def summary_part() -> bool:
+        write_summary(out, info, **session)
+        return True
+
+    pages = {"summary": bool(parts.run("summary", summary_part))}
+    pages["properties"] = bool(
+        parts.run("properties", lambda: write_properties(out, session["cases"], family_of=registry_family))
+    )
+    parts.run("concepts", lambda: write_concepts(out, session["cases"]))
+    pages["ground truth"] = pages["summary"] and bool(
+        parts.run("ground truth", lambda: write_ground_truth(out, known or {}))
+    )
+    return pages
+
+
+def _consensus_part(
+    parts: ReportParts,
+    out: Path,
+    store: Store,
+    cases_filter: set[tuple[str, str]] | None,
+    image_subsets: dict[str, tuple[str, ...]] | None,
+    consensus_options: ConsensusOptions | None,
+) -> dict[str, Any]:
+    """Consensus between architectures, per explainer (empty when fewer than two models share images)."""
+
+    def build() -> dict[str, Any]:
+        groups = collect_groups(store, cases=cases_filter)
+        if image_subsets:
+            groups = restrict_images(groups, image_subsets)
+        return write_consensus(groups, out, consensus_options, store=store)
+
+    return parts.run(
+        "consensus",
+        build,
+        empty=lambda c: (
+            None
+            if c.get("explainers")
+            else "nothing to compare (needs two or more models with maps of the same images)"
+        ),
+    ) or {"explainers": []}
+
+
+def _leaderboard_part(
+    parts: ReportParts,
+    out: Path,
+    store: Store,
+    cases_filter: set[tuple[str, str]] | None,
+    consensus_options: ConsensusOptions | None,
+) -> dict[str, Any] | None:
+    """The metric leaderboard, with the consensus options' bootstrap; None without metric results."""
+    boot = (consensus_options or ConsensusOptions()).bootstrap()
+    return parts.run(
+        "leaderboard",
+        lambda: write_leaderboard(out, store, cases=cases_filter, bootstrap=boot),
+        empty=lambda b: (
+            "no metric results in this selection"
+            if b is None
+            else None
+            if b.get("aggregate")
+            else "no aggregate rank (needs two or more explainers scored on the same model); scores in leaderboard.md"
+        ),
+    )
+
+
 def build_report(
     reports_dir: Path,
     run_id: str,
@@ -115,57 +184,20 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     parts = ReportParts()
     info = run_info(run_id, root, settings)
-    has_properties = has_summary = has_ground_truth = False
-    if session is not None:
+    pages = _session_pages(parts, out, info, session, known) if session is not None else {}
 
-        def summary_part() -> bool:
-            write_summary(out, info, **session)
-            return True
-
-        has_summary = parts.run("summary", summary_part) or False
-        has_properties = bool(
-            parts.run("properties", lambda: write_properties(out, session["cases"], family_of=registry_family))
-        )
-        parts.run("concepts", lambda: write_concepts(out, session["cases"]))
-        has_ground_truth = has_summary and bool(parts.run("ground truth", lambda: write_ground_truth(out, known or {})))
-
-    def consensus_part() -> dict[str, Any]:
-        groups = collect_groups(store, cases=cases_filter)
-        if image_subsets:
-            groups = restrict_images(groups, image_subsets)
-        return write_consensus(groups, out, consensus_options, store=store)
-
-    consensus = parts.run(
-        "consensus",
-        consensus_part,
-        empty=lambda c: (
-            None
-            if c.get("explainers")
-            else "nothing to compare (needs two or more models with maps of the same images)"
-        ),
-    ) or {"explainers": []}
-    boot = (consensus_options or ConsensusOptions()).bootstrap()
-    board = parts.run(
-        "leaderboard",
-        lambda: write_leaderboard(out, store, cases=cases_filter, bootstrap=boot),
-        empty=lambda b: (
-            "no metric results in this selection"
-            if b is None
-            else None
-            if b.get("aggregate")
-            else "no aggregate rank (needs two or more explainers scored on the same model); scores in leaderboard.md"
-        ),
-    )
+    consensus = _consensus_part(parts, out, store, cases_filter, image_subsets, consensus_options)
+    board = _leaderboard_part(parts, out, store, cases_filter, consensus_options)
     parts.run(
         "index",
         lambda: write_index(
             out,
             {
                 **info,
-                "has_summary": has_summary,
+                "has_summary": pages.get("summary", False),
                 "has_leaderboard": board is not None,
-                "has_properties": has_properties,
-                "has_ground_truth": has_ground_truth,
+                "has_properties": pages.get("properties", False),
+                "has_ground_truth": pages.get("ground truth", False),
             },
             consensus,
             store=store,
