@@ -175,25 +175,7 @@ def analyse(
             threshold=options.ari_threshold,
         )
     pairs = _pairs(sim, boot)
-    classes = classes_line(class_counts(group))
-    if boot is not None:
-        line = three_way_verdict(a_cut, boot, threshold=options.ari_threshold, classes=classes)
-    else:
-        line = compare.verdict(a_cut, silhouette=sil.score)
-    state = boot.state if boot is not None else None
-    images = f"{len(group.image_ids)} images" + (f": {classes}" if classes else "")
-    smallest = min(families.count(f) for f in set(families))
-    if len(set(families)) < 2:
-        state = "cannot tell"
-        if boot is not None:
-            line = f"cannot tell whether clusters follow architecture: one family ({len(families)} models; {images})"
-    elif smallest < MIN_PER_FAMILY:
-        # one model per family is trivially "its own cluster": no evidence either way
-        state = "cannot tell"
-        line = (
-            f"cannot tell whether clusters follow architecture: a family has {smallest} model(s), "
-            f"need {MIN_PER_FAMILY} ({len(families)} models; {images})"
-        )
+    line, state = _verdict(group, families, a_cut, sil.score, boot, options)
     out: dict[str, Any] = {
         "metric": metric,
         "names": list(sim.names),
@@ -219,6 +201,31 @@ def analyse(
         out["images_needed"] = boot.images_needed
         out["pairs"] = pairs
     return out
+
+
+def _verdict(group: MapGroup, families: list[str], a_cut, silhouette: float, boot, options: ConsensusOptions):
+    """(verdict line, state): three-way with intervals, or the point verdict; "cannot tell" when the
+    families cannot show anything (one family, or a family with fewer than ``MIN_PER_FAMILY`` models)."""
+    classes = classes_line(class_counts(group))
+    if boot is not None:
+        line = three_way_verdict(a_cut, boot, threshold=options.ari_threshold, classes=classes)
+    else:
+        line = compare.verdict(a_cut, silhouette=silhouette)
+    state = boot.state if boot is not None else None
+    images = f"{len(group.image_ids)} images" + (f": {classes}" if classes else "")
+    smallest = min(families.count(f) for f in set(families))
+    if len(set(families)) < 2:
+        state = "cannot tell"
+        if boot is not None:
+            line = f"cannot tell whether clusters follow architecture: one family ({len(families)} models; {images})"
+    elif smallest < MIN_PER_FAMILY:
+        # one model per family is trivially "its own cluster": no evidence either way
+        state = "cannot tell"
+        line = (
+            f"cannot tell whether clusters follow architecture: a family has {smallest} model(s), "
+            f"need {MIN_PER_FAMILY} ({len(families)} models; {images})"
+        )
+    return line, state
 
 
 def _slug(group: MapGroup, taken: set[str]) -> str:
