@@ -36,7 +36,7 @@ from ..core.atomic import write_atomic
 from ..images import image_digest
 from ..zoo.effects import EFFECTS_VERSION, KIND, SceneRef, renders
 from ..zoo.interventions import interventions_for
-from ..zoo.shapes import CLASS_NAMES, render, sample_label
+from ..zoo.shapes import SET_NAMES, render, sample_id, sample_label
 from .gallery import class_name
 from .kept import keep_files, restore_files
 
@@ -44,7 +44,7 @@ RENDERS_KIND = "intervention_renders"  # store entries holding a scene's encoded
 SIDE = 160  # px of each render's file (the gallery's thumbnail size)
 JPEG_QUALITY = 85
 FOLDER = "interventions"  # under the image's gallery folder
-PREFIXES = {False: "shapes", True: "shapes-spurious"}  # image-id prefix of shapes_images
+PREFIXES = tuple(f"{name}/" for name in SET_NAMES.values())  # ids of shapes_images
 NOTES_SHOWN = 5  # bad entries named one per line; the rest counted in one more line
 
 
@@ -69,7 +69,7 @@ class _Scan:
 def candidate_id(ref: SceneRef) -> str:
     """The id :func:`~harness.zoo.shapes.shapes_images` gives ``ref``'s sample (seed aside)."""
     label = sample_label(ref.seed, ref.split, ref.index, spurious=ref.spurious)
-    return f"{PREFIXES[ref.spurious]}/{ref.split}_{ref.index:05d}_{CLASS_NAMES[label]}"
+    return sample_id(ref.split, ref.index, label, spurious=ref.spurious)
 
 
 def _identify(ref: SceneRef) -> tuple[str, tuple[str, ...]]:
@@ -183,7 +183,7 @@ def add_interventions(out: Path, store: Store, gallery: dict[str, Any], notes: l
     for s in gallery.get("sets", []):
         shown = {im["id"]: im["digest"] for im in s["images"] if im.get("digest")}
         weights = {m["name"]: m["weights"] for m in s["models"] if m.get("weights")}
-        if not shown or not weights or not any(i.startswith(tuple(PREFIXES.values())) for i in shown):
+        if not shown or not weights or not any(i.startswith(PREFIXES) for i in shown):
             continue
         scan = _scan(store, shown, weights)
         bad += scan.bad

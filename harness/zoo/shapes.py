@@ -421,6 +421,19 @@ def balanced_indices(seed: int, split: str, n: int, *, spurious: bool = False) -
     return [per_class[k][r] for r in range(need) for k in range(NUM_CLASSES)][:n]
 
 
+SET_NAMES = {False: "shapes", True: "shapes-spurious"}  # an image set's name and its ids' prefix
+
+
+def sample_stem(split: str, index: int, label: int) -> str:
+    """A sample's file name (without suffix): ``test_00004_yellow_star``."""
+    return f"{split}_{index:05d}_{CLASS_NAMES[label]}"
+
+
+def sample_id(split: str, index: int, label: int, *, spurious: bool = False) -> str:
+    """The image id :func:`shapes_images` gives a sample: ``shapes/test_00004_yellow_star``."""
+    return f"{SET_NAMES[spurious]}/{sample_stem(split, index, label)}"
+
+
 def write_samples(
     root: str | Path, seed: int, split: str, indices: list[int], *, spurious: bool = False, cue_p: float = 0.9
 ) -> list[dict]:
@@ -434,7 +447,7 @@ def write_samples(
     rows = []
     for i in indices:
         label = sample_label(seed, split, i, spurious=spurious)
-        stem = f"{split}_{i:05d}_{CLASS_NAMES[label]}"
+        stem = sample_stem(split, i, label)
         image, mask = folder / f"{stem}.png", folder / "masks" / f"{stem}.png"
         if not (image.is_file() and mask.is_file()):
             s = make_sample(seed, split, i, spurious=spurious, cue_p=cue_p)
@@ -467,10 +480,9 @@ def shapes_images(
     if split not in SPLIT_IDS:
         raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLIT_IDS)}")
     indices = balanced_indices(seed, split, n, spurious=spurious) if balanced else list(range(n))
-    prefix = "shapes-spurious" if spurious else "shapes"
     records = tuple(
         ImageRecord(
-            id=f"{prefix}/{row['file'].stem}",
+            id=sample_id(split, row["index"], row["label"], spurious=spurious),
             path=row["file"],
             label=row["label"],
             source=f"harness.zoo.shapes seed={seed} split={split} index={row['index']}",
@@ -480,4 +492,4 @@ def shapes_images(
         )
         for row in write_samples(root or default_cache(), seed, split, indices, spurious=spurious)
     )
-    return ImageSet(f"{prefix}:{split}" + ("" if balanced else ":first"), records)
+    return ImageSet(f"{SET_NAMES[spurious]}:{split}" + ("" if balanced else ":first"), records)
