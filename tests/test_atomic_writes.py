@@ -23,8 +23,6 @@ DIRECT = re.compile(
 ALLOWED = {
     # the helper itself
     "core/atomic.py": 'with os.fdopen(fd, "wb") as fh:',
-    # a kernel control file (/proc/self/clear_refs), not data
-    "compute/chunks.py": 'with open(_CLEAR_REFS, "w") as fh:',
     # an advisory lock file, never read
     "zoo/manifest.py": 'with open(out / ".manifest.lock", "w") as lock:',
     # written inside a temporary folder that is renamed whole (the folder write is the atomic step)

@@ -41,6 +41,7 @@ def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
         [
             "*test_explanation?gradcam-toy_vit-check_shape? PASSED*",
             "*xai-harness*",
+            "memory: peak resident set *GiB (high-water mark of a test process), first reached during *",
             "gradcam [[]cosine[]]: cannot tell whether clusters follow architecture*",
             "*report:*index.md",
         ]
@@ -53,6 +54,9 @@ def test_cases_ids_marks_and_report(pytester, suite, tmp_path):
     summary = json.loads((latest / "summary.json").read_text())
     assert {c["id"] for c in summary["cases"]} >= {"gradcam-toy_vit-check_shape"}
     assert summary["top1"]["toy_linear"]["labelled"] == 4
+    # each case carries the process's high-water mark, which only rises: nothing resets it mid-run
+    peaks = [c["peak_rss_mb"] for c in summary["cases"]]
+    assert all(p > 0 for p in peaks) and peaks == sorted(peaks)
     assert summary["versions"]["torch"] and summary["machine"]["cpu_count"]
     assert (latest / "summary.md").read_text().startswith("# xai-harness run")
     for name in (

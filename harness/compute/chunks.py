@@ -6,9 +6,10 @@ explainer's batch size for the device (``ExplainerCfg.batch_size``), halves
 the batch and retries when a batch runs out of memory, and records, for the
 chunk, the batch it ended with, how many halvings it took, the seconds and
 the peak memory (``torch.cuda.max_memory_allocated`` on a GPU, the
-process's peak resident set on the CPU, reset before the chunk where Linux
-allows it).  On a GPU the explainer's step batch (IG's
-``internal_batch_size``) is chosen from free memory.
+highest resident set sampled during the chunk on the CPU; the process's own
+high-water mark is never reset, so ``/usr/bin/time -v`` reports the run's peak).
+On a GPU the explainer's step batch (IG's ``internal_batch_size``) is chosen
+from free memory.
 
 The store key keeps the requested parameters; what ran is in the meta
 (``batch``, ``oom_retries``, ``step_batch``, ``peak_memory_bytes``).
@@ -18,14 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..core.memory import PeakSampler
+
 MEMORY_HEADROOM = 0.6  # share of free GPU memory a step batch may plan to use
-_CLEAR_REFS = "/proc/self/clear_refs"
 
 
 class ChunkOOM(RuntimeError):
@@ -71,33 +75,32 @@ def is_oom(exc: BaseException) -> bool:
 
 
 # -- peak memory -----------------------------------------------------------
-def reset_peak(device: torch.device) -> str:
-    """Start a peak-memory window on ``device``; returns how it is measured."""
+@dataclass
+class PeakReading:
+    """What :func:`peak_window` measured: bytes, and how (``memory_kind`` in the chunk's meta)."""
+
+    bytes: int = 0
+    kind: str = ""
+
+
+@contextmanager
+def peak_window(device: torch.device) -> Iterator[PeakReading]:
+    """Measure the peak memory of the block on ``device`` into the yielded reading.
+
+    On a GPU ``torch.cuda.max_memory_allocated`` after a reset of its peak; on the CPU the
+    highest resident set sampled during the block (:class:`harness.core.memory.PeakSampler`),
+    which leaves the process's own high-water mark alone.
+    """
+    reading = PeakReading()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-        return "cuda_max_memory_allocated"
-    try:  # Linux: writing 5 resets the peak resident set (VmHWM) of this process
-        with open(_CLEAR_REFS, "w") as fh:
-            fh.write("5")
-        return "rss_peak"
-    except OSError:
-        return "rss_peak_since_start"
-
-
-def read_peak(device: torch.device) -> int:
-    """Peak bytes since :func:`reset_peak` (the process's peak RSS where it cannot be reset)."""
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+        reading.kind = "cuda_max_memory_allocated"
+        yield reading
+        reading.bytes = int(torch.cuda.max_memory_allocated(device))
+        return
+    with PeakSampler() as sampler:
+        yield reading
+    reading.kind, reading.bytes = sampler.kind, sampler.peak
 
 
 # -- step batch --------------------------------------------------------------
@@ -150,11 +153,10 @@ def explain_chunk(
             explainer,
             params=tuple(sorted({**explainer.param_dict, explainer.cfg.step_batch_param: step}.items())),
         )
-    kind = reset_peak(dev)
-    start = time.perf_counter()
-    parts, batch, retries = _explain_batches(loaded, run, x, targets, batch)
-    seconds = time.perf_counter() - start
-    peak = read_peak(dev)
+    with peak_window(dev) as peak:
+        start = time.perf_counter()
+        parts, batch, retries = _explain_batches(loaded, run, x, targets, batch)
+        seconds = time.perf_counter() - start
     natives = [p.native for p in parts]
     return ChunkResult(
         attributions=np.concatenate([p.attributions for p in parts]),
@@ -165,8 +167,8 @@ def explain_chunk(
         device=str(dev),
         batch=batch,
         oom_retries=retries,
-        peak_memory_bytes=peak,
-        memory_kind=kind,
+        peak_memory_bytes=peak.bytes,
+        memory_kind=peak.kind,
         step_batch=step,
     )
 

@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 from ..cases.defaults import METRIC_IMAGES, add_options
+from ..core.memory import peak_rss_bytes
 from ..report.records import CaseRecord, Top1Row
-from ..suite.cases import PROP_CASE, PROP_PROGRESS, PROP_SKIP, PROP_TOP1
+from ..suite.cases import PROP_CASE, PROP_PROGRESS, PROP_RSS, PROP_SKIP, PROP_TOP1
 from ..suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
 
 # non-verbose runs: at most one rate line this often (XAI_HARNESS_PROGRESS_EVERY seconds)
@@ -169,6 +170,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if call.when == "call":
         events = item.config.stash[SESSION_KEY].take_progress()
         props.append((PROP_PROGRESS, [(e.what, e.images, round(e.seconds, 3)) for e in events]))
+        props.append((PROP_RSS, round(peak_rss_bytes() / 2**20, 1)))
     report.user_properties = props
     return report
 
@@ -225,6 +227,7 @@ class HarnessReporter:
             record.outcome = _outcome(report)
             record.seconds = round(report.duration, 3)
             record.message = _message(report)
+            record.peak_rss_mb = props.get(PROP_RSS)
             hs.add_case(record, report.nodeid)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

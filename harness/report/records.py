@@ -40,6 +40,10 @@ class CaseRecord:
         The explainer's native map size ``[h, w]`` before upsampling.
     replayed:
         Nothing was computed: the outcome (:mod:`harness.compute.replay`) or the metric score came from the store.
+    peak_rss_mb:
+        Set by the plugin: the test process's resident high-water mark (MiB) when the case ended, so the
+        case during which it rose is the one that needed the memory (``summary.json``; the terminal
+        names the case that reached the run's peak).
     """
 
     id: str
@@ -55,6 +59,7 @@ class CaseRecord:
     cached: int | None = None
     native_resolution: list[int] | None = None
     replayed: bool = False
+    peak_rss_mb: float | None = None
 
     @property
     def label(self) -> str:

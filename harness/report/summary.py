@@ -263,3 +263,20 @@ def _point_latest(reports_dir: Path, run_id: str) -> None:
         os.replace(tmp, link)
     except OSError:  # file systems without symlinks: write the name instead
         write_atomic(reports_dir / "LATEST", run_id + "\n")
+
+
+def memory_lines(cases: list[Any]) -> list[str]:
+    """One line: the run's peak resident set and the first case that reached it (from ``peak_rss_mb``).
+
+    The high-water mark only rises, so the first case that shows the peak is the one during which
+    the memory was needed (work done before the first case, such as a precompute, shows in the first).
+    """
+    seen = [(c.peak_rss_mb, c.id) for c in cases if c.peak_rss_mb is not None]
+    if not seen:
+        return []
+    peak = max(mb for mb, _ in seen)
+    first = next(case for mb, case in seen if mb == peak)
+    return [
+        f"memory: peak resident set {peak / 1024:.2f} GiB (high-water mark of a test process), "
+        f"first reached during {first}"
+    ]

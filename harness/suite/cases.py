@@ -38,6 +38,7 @@ PROP_CASE = "harness_case"
 PROP_TOP1 = "harness_top1"
 PROP_SKIP = "harness_skip"
 PROP_PROGRESS = "harness_progress"
+PROP_RSS = "harness_peak_rss_mb"
 
 
 def suite_models() -> list[str]:

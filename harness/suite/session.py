@@ -233,7 +233,7 @@ class HarnessSession:
         (``pytest -v``) adds the per-model weights lines, the consensus pair tables and every rank."""
         from ..report.index import consensus_lines
         from ..report.leaderboard import leaderboard_lines
-        from ..report.summary import TOP1_HEADERS, top1_rows
+        from ..report.summary import TOP1_HEADERS, memory_lines, top1_rows
         from ..report.table import render_table
 
         if not (self.cases or self.top1 or self.skipped_models):
@@ -257,6 +257,7 @@ class HarnessSession:
             lines.append(
                 f"cases: {replayed} replayed from the store, {len(self.cases) - replayed} run ({XAI_REPLAY_HINT})"
             )
+            lines += memory_lines(self.cases)
         lines += self.weights_lines(verbose=bool(verbose))
         lines += [f"unreadable image left out: {msg}" for msg in self.bad_images.values()]
         if write_report and self.options.write_report and (self.cases or self.top1):
