@@ -20,7 +20,6 @@ LIMIT = 60
 
 TRAINING_LOOP = {("zoo/train.py", "train_one"): 112, ("zoo/train.py", "train_zoo"): 77}
 NOT_YET_SPLIT = {
-    ("report/leaderboard.py", "write_leaderboard"): 103,
     ("report/gallery.py", "_write_set"): 91,
     ("report/concepts.py", "write_concepts"): 90,
     ("cli/figures.py", "make_figure"): 74,
