@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..explainers import get_explainer_cfg
 from ..models import FAMILIES, get_model_cfg
@@ -26,6 +27,9 @@ from .job import Comparison, explore
 from .render import grid_html, write_downloads
 from .session import ExploreSession
 from .uploads import Picture, UploadError, picks, read_pick, read_upload
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 4  # requests computing at once (two tabs, each with a comparison); a model's lock serialises its work
@@ -105,10 +109,110 @@ def build_app(session: ExploreSession, *, title: str = "xai-harness explore"):
     import gradio as gr  # lazy: optional extra [app]
 
     out = Path(tempfile.mkdtemp(prefix="xai-harness-explore-"))
-    families = [f for f in FAMILIES if any(get_model_cfg(m).family == f for m in session.models)]
     compare = Comparison()
+    with gr.Blocks(title=title) as demo:
+        gr.Markdown(
+            f"## {title}\nUpload an image (or pick one), choose models and explainers, and compare the maps. "
+            "Answers are kept in the harness's store, so nothing is computed twice."
+        )
+        with gr.Row():
+            with gr.Column(scale=1):
+                picture = _picture_column()
+            with gr.Column(scale=2):
+                choices = _choice_column(session, compare)
+        answer = _answer_panel()
+        _wire(session, compare, out, picture, choices, answer)
+    return demo
+
+
+@dataclass
+class _Picture:
+    """The left column: the image to explain, uploaded or picked, and the picture as received."""
+
+    upload: gr.File
+    pick: gr.Dropdown
+    preview: gr.Image
+
+
+@dataclass
+class _Choices:
+    """The right column: what to explain, and the buttons."""
+
+    families: gr.CheckboxGroup
+    models: gr.CheckboxGroup
+    explainers: gr.CheckboxGroup
+    rank: gr.Radio
+    explain: gr.Button
+    compare: gr.Button
+    stop: gr.Button
+
+
+@dataclass
+class _Answer:
+    """Below the columns: what a request answers."""
+
+    status: gr.Markdown
+    grid: gr.HTML
+    files: gr.File
+
+
+def _picture_column() -> _Picture:
+    import gradio as gr
+
+    return _Picture(
+        upload=gr.File(label="Upload an image", type="filepath", elem_id="xh-upload"),
+        pick=gr.Dropdown(
+            choices=[p.id for p in picks()],
+            value=None,
+            label="or pick a built-in or zoo image",
+            elem_id="xh-pick",
+        ),
+        preview=gr.Image(label="the image", interactive=False, height=240, elem_id="xh-preview"),
+    )
+
+
+def _choice_column(session: ExploreSession, compare: Comparison) -> _Choices:
+    import gradio as gr
+
+    families = [f for f in FAMILIES if any(get_model_cfg(m).family == f for m in session.models)]
     default_models = default_selection(session.models, compare)
     default_expl = [e for e in DEFAULT_EXPLAINERS if e in session.explainers] or session.explainers[:1]
+    fam = gr.CheckboxGroup(choices=families, value=families, label="model families", elem_id="xh-families")
+    models = gr.CheckboxGroup(choices=session.models, value=default_models, label="models", elem_id="xh-models")
+    explainers = gr.CheckboxGroup(
+        choices=[(_explainer_label(e), e) for e in session.explainers],
+        value=default_expl,
+        label="explainers",
+        elem_id="xh-explainers",
+    )
+    rank = gr.Radio(
+        choices=[("top-1 class", 1), ("second-ranked class", 2)],
+        value=1,
+        label="explain",
+        elem_id="xh-rank",
+    )
+    with gr.Row():
+        go = gr.Button("Explain", variant="primary", elem_id="xh-explain")
+        cmp_btn = gr.Button("CNN Grad-CAM vs ViT rollout", elem_id="xh-compare")
+        stop = gr.Button("Stop", variant="stop", elem_id="xh-stop")
+    return _Choices(fam, models, explainers, rank, go, cmp_btn, stop)
+
+
+def _answer_panel() -> _Answer:
+    import gradio as gr
+
+    return _Answer(
+        status=gr.Markdown(elem_id="xh-status"),
+        grid=gr.HTML(elem_id="xh-grid"),
+        files=gr.File(label="downloads: figure (PNG) and maps (.npy)", file_count="multiple", elem_id="xh-files"),
+    )
+
+
+def _wire(
+    session: ExploreSession, compare: Comparison, out: Path, picture: _Picture, choices: _Choices, answer: _Answer
+) -> None:
+    """The page's events (inside the Blocks): explain, the comparison, stop, and the pick/upload exclusion."""
+    import gradio as gr
 
     def on_run(upload, pick, models, explainers, rank, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
         yield from _guarded(run_request(session, upload, pick, models, explainers, rank, out, progress))
@@ -124,54 +228,16 @@ def build_app(session: ExploreSession, *, title: str = "xai-harness explore"):
             raise gr.Error(str(exc)) from exc
         return gr.CheckboxGroup(value=list(FAMILIES)), models, explainers, 1
 
-    with gr.Blocks(title=title) as demo:
-        gr.Markdown(
-            f"## {title}\nUpload an image (or pick one), choose models and explainers, and compare the maps. "
-            "Answers are kept in the harness's store, so nothing is computed twice."
-        )
-        with gr.Row():
-            with gr.Column(scale=1):
-                upload = gr.File(label="Upload an image", type="filepath", elem_id="xh-upload")
-                pick = gr.Dropdown(
-                    choices=[p.id for p in picks()],
-                    value=None,
-                    label="or pick a built-in or zoo image",
-                    elem_id="xh-pick",
-                )
-                preview = gr.Image(label="the image", interactive=False, height=240, elem_id="xh-preview")
-            with gr.Column(scale=2):
-                fam = gr.CheckboxGroup(choices=families, value=families, label="model families", elem_id="xh-families")
-                models = gr.CheckboxGroup(
-                    choices=session.models, value=default_models, label="models", elem_id="xh-models"
-                )
-                explainers = gr.CheckboxGroup(
-                    choices=[(_explainer_label(e), e) for e in session.explainers],
-                    value=default_expl,
-                    label="explainers",
-                    elem_id="xh-explainers",
-                )
-                rank = gr.Radio(
-                    choices=[("top-1 class", 1), ("second-ranked class", 2)],
-                    value=1,
-                    label="explain",
-                    elem_id="xh-rank",
-                )
-                with gr.Row():
-                    go = gr.Button("Explain", variant="primary", elem_id="xh-explain")
-                    cmp_btn = gr.Button("CNN Grad-CAM vs ViT rollout", elem_id="xh-compare")
-                    stop = gr.Button("Stop", variant="stop", elem_id="xh-stop")
-        status = gr.Markdown(elem_id="xh-status")
-        grid = gr.HTML(elem_id="xh-grid")
-        files = gr.File(label="downloads: figure (PNG) and maps (.npy)", file_count="multiple", elem_id="xh-files")
-
-        inputs = [upload, pick, models, explainers, rank]
-        outputs = [status, preview, grid, files]
-        pick.input(lambda _: None, pick, upload)  # one image at a time: a pick clears the upload ...
-        upload.upload(lambda _: None, upload, pick)  # ... and an upload the pick
-        fam.input(on_families, [fam, models], models)  # the user's clicks only, not the comparison's reset
-        ran = go.click(on_run, inputs, outputs, concurrency_limit=CONCURRENCY, concurrency_id="explain")
-        compared = cmp_btn.click(on_compare, None, [fam, models, explainers, rank]).then(
-            on_run, inputs, outputs, concurrency_limit=CONCURRENCY, concurrency_id="explain"
-        )
-        stop.click(None, None, None, cancels=[ran, compared])
-    return demo
+    upload, pick, c = picture.upload, picture.pick, choices
+    inputs = [upload, pick, c.models, c.explainers, c.rank]
+    outputs = [answer.status, picture.preview, answer.grid, answer.files]
+    pick.input(lambda _: None, pick, upload)  # one image at a time: a pick clears the upload ...
+    upload.upload(lambda _: None, upload, pick)  # ... and an upload the pick
+    c.families.input(
+        on_families, [c.families, c.models], c.models
+    )  # the user's clicks only, not the comparison's reset
+    ran = c.explain.click(on_run, inputs, outputs, concurrency_limit=CONCURRENCY, concurrency_id="explain")
+    compared = c.compare.click(on_compare, None, [c.families, c.models, c.explainers, c.rank]).then(
+        on_run, inputs, outputs, concurrency_limit=CONCURRENCY, concurrency_id="explain"
+    )
+    c.stop.click(None, None, None, cancels=[ran, compared])

@@ -17,11 +17,16 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..cases.defaults import ZOO_IMAGES
+
+if TYPE_CHECKING:
+    from ..compute.runner import CaseResult, Runner
+    from ..models import ModelCfg
+    from ..report.figure_sets import FigureSpec, Panel
 
 
 @dataclass
@@ -70,15 +75,10 @@ def make_figure(
     device: str = "auto",
 ) -> FigureRun:
     """Draw figure ``name`` (a key of :data:`harness.report.figure_sets.SPECS`) into ``out``."""
-    from ..cases import case_params
     from ..cases.image_sets import run_image_sets
     from ..compute.runner import Runner
-    from ..explainers import create_explainer, get_explainer_cfg
-    from ..images import read_image
-    from ..images.preprocess import resize_crop
-    from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg
-    from ..report import figure_sets, overlays
-    from ..report.gallery import class_name
+    from ..models import WeightsOptions
+    from ..report import figure_sets
 
     spec = figure_sets.SPECS[name]
     sets = run_image_sets(
@@ -86,14 +86,35 @@ def make_figure(
     )
     runner = Runner(store, sets, weights=WeightsOptions.from_env(weights), device=device)
     run = FigureRun()
-    for model in _candidates(models, set(runner.image_sets)):
+    _choose_models(runner, models, run)
+    panels = _panels(spec, runner, run, shown)
+    _share_styles(spec, panels)
+    folder = out / name
+    for space, per_model in sorted(panels.items()):
+        run.files += _draw(spec, folder, space, per_model)
+    run.store = {"hits": store.hits, "misses": store.misses, "writes": store.writes}
+    return run
+
+
+def _choose_models(runner: Runner, patterns: str | None, run: FigureRun) -> None:
+    """The candidates with weights here go to ``run.models``, the others (with why) to ``run.left_out``."""
+    from ..models import WeightsUnavailable
+
+    for model in _candidates(patterns, set(runner.image_sets)):
         try:
             runner.weights_for(model)
             run.models.append(model)
         except WeightsUnavailable as exc:
             run.left_out[model] = str(exc)
-    # space -> model -> explainer -> Panel
-    panels: dict[str, dict[str, dict[str, figure_sets.Panel]]] = {}
+
+
+def _panels(spec: FigureSpec, runner: Runner, run: FigureRun, shown: int) -> dict[str, dict[str, dict[str, Panel]]]:
+    """space -> model -> explainer -> Panel, for each pair the figure draws; a failing pair goes to ``run.failures``."""
+    from ..cases import case_params
+    from ..explainers import create_explainer, get_explainer_cfg
+    from ..models import get_model_cfg
+
+    panels: dict[str, dict[str, dict[str, Panel]]] = {}
     for model in run.models:
         mcfg = get_model_cfg(model)
         space = runner.space_for(model)
@@ -107,30 +128,42 @@ def make_figure(
                 run.failures.append(f"{ex} x {model}: {type(exc).__name__}: {exc}")
                 continue
             run.computed += res.computed
-            probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs /= probs.sum(axis=1, keepdims=True)
-            panels.setdefault(space, {}).setdefault(model, {})[ex] = figure_sets.Panel(
-                model=model,
-                family=mcfg.family,
-                explainer=ex,
-                image_ids=[r.id for r in res.records],
-                views=[resize_crop(read_image(r.path), mcfg) for r in res.records],
-                maps=list(res.attributions),
-                preds=[class_name(space, int(t)) for t in res.targets],
-                probs=[float(probs[i, int(t)]) for i, t in enumerate(res.targets)],
-            )
-    for per_model in panels.values():  # one style per explainer, judged on all its maps
+            panels.setdefault(space, {}).setdefault(model, {})[ex] = _panel(res, logits, model, mcfg, ex, space)
+    return panels
+
+
+def _panel(res: CaseResult, logits: np.ndarray, model: str, mcfg: ModelCfg, explainer: str, space: str) -> Panel:
+    """One explainer's maps on one model, with the images as the model saw them and its predictions."""
+    from ..images import read_image
+    from ..images.preprocess import resize_crop
+    from ..report.figure_sets import Panel
+    from ..report.gallery import class_name
+
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return Panel(
+        model=model,
+        family=mcfg.family,
+        explainer=explainer,
+        image_ids=[r.id for r in res.records],
+        views=[resize_crop(read_image(r.path), mcfg) for r in res.records],
+        maps=list(res.attributions),
+        preds=[class_name(space, int(t)) for t in res.targets],
+        probs=[float(probs[i, int(t)]) for i, t in enumerate(res.targets)],
+    )
+
+
+def _share_styles(spec: FigureSpec, panels: dict[str, dict[str, dict[str, Panel]]]) -> None:
+    """One style per explainer and label space, judged on all its maps there."""
+    from ..report import overlays
+
+    for per_model in panels.values():
         for ex in spec.explainers:
             maps = [a for p in per_model.values() if ex in p for a in p[ex].maps]
             style = overlays.style_for(ex, maps)
             for p in per_model.values():
                 if ex in p:
                     p[ex].styles[ex] = style
-    folder = out / name
-    for space, per_model in sorted(panels.items()):
-        run.files += _draw(spec, folder, space, per_model)
-    run.store = {"hits": store.hits, "misses": store.misses, "writes": store.writes}
-    return run
 
 
 def _draw(spec, folder: Path, space: str, per_model: dict[str, dict[str, Any]]) -> list[Path]:

@@ -98,6 +98,27 @@ def _cam_name(depth: str, last: str) -> str:
     return "gradcam" if depth == last else f"gradcam_d{depth}"
 
 
+@dataclass(frozen=True)
+class _GradPlan:
+    """Which gradients a pass takes: the layers whose gradient a logit map reads, and whether the input's."""
+
+    logit_maps: tuple[str, ...]
+    last: str  # the 100 % layer
+    depths: list[str]  # the layers whose gradient a map reads, shallowest first
+    to_input: bool  # ``inputgrad``: the gradient goes back to the input
+    start_at: str | None  # the layer the graph starts at (None: at the input, the weights' gradients kept)
+
+    @classmethod
+    def for_maps(cls, logit_maps: tuple[str, ...]) -> _GradPlan:
+        last = str(DEPTHS[-1])
+        depths = [d for d in CAM_DEPTHS if _cam_name(d, last) in logit_maps or (d == last and "gradxact" in logit_maps)]
+        to_input = "inputgrad" in logit_maps
+        # without the input gradient, the weights need no gradient and the graph can start at the first layer
+        # whose gradient a map reads: the backbone's activations below it are not kept for a backward pass
+        start_at = depths[0] if depths and not to_input else None
+        return cls(logit_maps, last, depths, to_input, start_at)
+
+
 def activation_pass(
     model, images: np.ndarray, *, batch: int = 50, logit_maps: tuple[str, ...] = LOGIT_MAPS
 ) -> Activations:
@@ -115,44 +136,15 @@ def activation_pass(
     modules = {d: model.module.get_submodule(n) for d, n in names.items()}
     pooled: dict[str, list[np.ndarray]] = {k: [] for k in LAYERS}
     maps: dict[str, list[np.ndarray]] = {k: [] for k in (*LAYERS[:-1], *(f"{LOGITS}:{v}" for v in logit_maps))}
-    last = str(DEPTHS[-1])
-    depths = [d for d in CAM_DEPTHS if _cam_name(d, last) in logit_maps or (d == last and "gradxact" in logit_maps)]
-    to_input = "inputgrad" in logit_maps
-    # without the input gradient, the weights need no gradient and the graph can start at the first layer
-    # whose gradient a map reads: the backbone's activations below it are not kept for a backward pass
-    start_at = depths[0] if depths and not to_input else None
-    trainable = [p for p in model.module.parameters() if p.requires_grad] if start_at is not None else []
+    plan = _GradPlan.for_maps(logit_maps)
+    trainable = [p for p in model.module.parameters() if p.requires_grad] if plan.start_at is not None else []
     for p in trainable:  # set back in ``finally``: the model is the caller's
         p.requires_grad_(False)
     try:
         for start in range(0, len(images), batch):
             x = torch.from_numpy(images[start : start + batch]).to(model.device).permute(0, 3, 1, 2).float() / 255
             x = normalize(x, cfg)
-            store: dict[str, torch.Tensor] = {}
-            handles = [m.register_forward_hook(_keep_output(store, d)) for d, m in modules.items()]
-            if start_at is not None:  # the graph starts at the shallowest layer a map needs: nothing below is kept
-                handles.append(modules[start_at].register_forward_hook(_graph_from_here, prepend=True))
-            try:
-                with torch.enable_grad():
-                    logits = model.module(x.requires_grad_(to_input))
-                    cams: dict[str, list[torch.Tensor]] = {v: [] for v in logit_maps}
-                    wrt = [store[d] for d in depths] + ([x] if to_input else [])
-                    for k in range(logits.shape[1] if wrt else 0):
-                        grads = torch.autograd.grad(logits[:, k].sum(), wrt, retain_graph=True)
-                        for d, g in zip(depths, grads):
-                            a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
-                            if _cam_name(d, last) in cams:
-                                cams[_cam_name(d, last)].append(
-                                    torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a))
-                                )
-                            if d == last and "gradxact" in cams:
-                                cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
-                        if to_input:
-                            gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
-                            cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
-            finally:
-                for h in handles:
-                    h.remove()
+            store, logits, cams = _forward_backward(model, x, modules, plan)
             for d in names:
                 act = store[d].detach()
                 pooled[d].append(_pool(act, cfg).float().cpu().numpy())
@@ -172,3 +164,44 @@ def activation_pass(
         pooled={k: np.concatenate(v) for k, v in pooled.items()},
         maps={k: np.concatenate(v) for k, v in maps.items()},
     )
+
+
+def _forward_backward(
+    model, x: torch.Tensor, modules: dict[str, torch.nn.Module], plan: _GradPlan
+) -> tuple[dict[str, torch.Tensor], torch.Tensor, dict[str, list[torch.Tensor]]]:
+    """One batch: the target layers' outputs, the logits, and per logit map variant one map per class.
+
+    ``x`` requires grad afterwards exactly when the plan goes back to the input (set in place, as the
+    caller's ``x`` is the one the head maps read)."""
+    store: dict[str, torch.Tensor] = {}
+    handles = [m.register_forward_hook(_keep_output(store, d)) for d, m in modules.items()]
+    if plan.start_at is not None:  # the graph starts at the shallowest layer a map needs: nothing below is kept
+        handles.append(modules[plan.start_at].register_forward_hook(_graph_from_here, prepend=True))
+    try:
+        with torch.enable_grad():
+            logits = model.module(x.requires_grad_(plan.to_input))
+            cams = _logit_cams(logits, x, store, plan, model.cfg)
+    finally:
+        for h in handles:
+            h.remove()
+    return store, logits, cams
+
+
+def _logit_cams(
+    logits: torch.Tensor, x: torch.Tensor, store: dict[str, torch.Tensor], plan: _GradPlan, cfg
+) -> dict[str, list[torch.Tensor]]:
+    """Per variant, one ``[B, h, w]`` map per class from the gradients of the class's logit (``head`` left empty)."""
+    cams: dict[str, list[torch.Tensor]] = {v: [] for v in plan.logit_maps}
+    wrt = [store[d] for d in plan.depths] + ([x] if plan.to_input else [])
+    for k in range(logits.shape[1] if wrt else 0):
+        grads = torch.autograd.grad(logits[:, k].sum(), wrt, retain_graph=True)
+        for d, g in zip(plan.depths, grads):
+            a, gg = to_grid(store[d].detach(), cfg), to_grid(g, cfg)
+            if _cam_name(d, plan.last) in cams:
+                cams[_cam_name(d, plan.last)].append(torch.relu(torch.einsum("bc,bchw->bhw", gg.mean(dim=(2, 3)), a)))
+            if d == plan.last and "gradxact" in cams:
+                cams["gradxact"].append(torch.relu((a * gg).sum(dim=1)))
+        if plan.to_input:
+            gx = (grads[-1] * x).sum(dim=1, keepdim=True).abs()
+            cams["inputgrad"].append(torch.nn.functional.avg_pool2d(gx, 8)[:, 0])
+    return cams

@@ -138,86 +138,91 @@ def write_concepts(out: Path, cases: list[CaseRecord]) -> bool:
     write_json(out / "concepts.json", dict(concepts=concepts, bias=bias))
     md = ["# Concepts and bias", ""]
     if concepts:
-        o = concepts["overall"]
-        md += [
-            f"Probe: {o['n_images']} held-out `shapes` probe images; P from `{o['source']}`; "
-            f"CLIP-Dissect top_k = {o['top_k']}; Network Dissection at the top 0.5 % quantile, "
-            "interpretable at IoU > 0.04.",
-            "",
-            f"**Ground truth**: logit units labelled with their class's own concept: {o['share']:.3f} over "
-            f"{o['models']} models x 8 classes x 2 methods; random-weight controls {o['random_share']:.3f} "
-            f"(chance {o['chance']:.3f}).",
-            "",
-        ]
-        for m in METHODS:
-            md += [
-                f"## Highest similarity by layer and model ({METHOD_TITLE[m]})",
-                "",
-                render_markdown(
-                    ("model", "family", "25 %", "50 %", "75 %", "100 %", "logits"), concepts["highest_similarity"][m]
-                ),
-                "",
-            ]
-        md += ["## Concepts among the top-50 units (CLIP-Dissect, hidden layers)", ""]
-        md += [render_markdown(("model", "concept counts"), concepts["top50"]), ""]
-        md += ["## Unique concepts per model (hidden layers)", ""]
-        md += [
-            render_markdown(("model", "CLIP-Dissect", "Network Dissection (interpretable units)"), concepts["unique"]),
-            "",
-        ]
-        md += ["## CNNs against transformers at each depth", ""]
-        md += [
-            "Mean highest soft-WPMI per depth, then the share of Network-Dissection-interpretable units per depth.",
-            "",
-            render_markdown(
-                ("family", "models", *(f"WPMI {d}" for d in DEPTH_COLS), *(f"interp. {d}" for d in DEPTH_COLS)),
-                concepts["families"],
-            ),
-            "",
-        ]
-        md += ["## Ground truth per model", ""]
-        md += [
-            render_markdown(
-                ("model", "CLIP-Dissect", "Network Dissection", "both", "random control"), concepts["truth"]
-            ),
-            "",
-        ]
+        md += _probe_markdown(concepts["overall"]) + _concept_markdown(concepts)
     if bias:
-        md += ["## Bias probe", ""]
-        md += [
-            "Accuracy on cue-aligned, cue-free and cue-conflicting images; counterfactual = background hue rotated "
-            "(drop of the true class's probability, share of changed predictions); background reliance = attribution "
-            "share outside the object mask, with the stated share per explainer and family "
-            "(`>`: flagged).",
-            "",
-            render_markdown(
-                (
-                    "model",
-                    "trained on",
-                    "aligned",
-                    "free",
-                    "conflicting",
-                    "cf. prob drop",
-                    "cf. flips",
-                    *bias["explainers"],
-                ),
-                bias["table"],
-            ),
-            "",
-        ]
-        lc = bias["lime_vs_cam"]
-        if lc:
-            md += [
-                f"LIME puts {lc['lime']:.3f} of its mass on the background against Grad-CAM's {lc['gradcam']:.3f} "
-                f"(mean over {lc['models']} models): the CLIP-Dissect report's finding "
-                f"{'holds' if lc['lime_more'] else 'does not hold'} here.",
-                "",
-            ]
-        if bias["spearman"]:
-            md += [
-                "Spearman over models, background reliance against the counterfactual drop: "
-                + ", ".join(f"{e} {s}" for e, s in bias["spearman"].items()),
-                "",
-            ]
+        md += _bias_markdown(bias)
     write_atomic(out / "concepts.md", "\n".join(md))
     return True
+
+
+def _probe_markdown(o: dict[str, Any]) -> list[str]:
+    """The probe's settings and the ground-truth share over all models."""
+    return [
+        f"Probe: {o['n_images']} held-out `shapes` probe images; P from `{o['source']}`; "
+        f"CLIP-Dissect top_k = {o['top_k']}; Network Dissection at the top 0.5 % quantile, "
+        "interpretable at IoU > 0.04.",
+        "",
+        f"**Ground truth**: logit units labelled with their class's own concept: {o['share']:.3f} over "
+        f"{o['models']} models x 8 classes x 2 methods; random-weight controls {o['random_share']:.3f} "
+        f"(chance {o['chance']:.3f}).",
+        "",
+    ]
+
+
+def _concept_markdown(concepts: dict[str, Any]) -> list[str]:
+    """The CLIP-Dissect report's tables: highest similarity, top-50 concepts, unique concepts, families, truth."""
+    md: list[str] = []
+    for m in METHODS:
+        md += [
+            f"## Highest similarity by layer and model ({METHOD_TITLE[m]})",
+            "",
+            render_markdown(
+                ("model", "family", "25 %", "50 %", "75 %", "100 %", "logits"), concepts["highest_similarity"][m]
+            ),
+            "",
+        ]
+    md += ["## Concepts among the top-50 units (CLIP-Dissect, hidden layers)", ""]
+    md += [render_markdown(("model", "concept counts"), concepts["top50"]), ""]
+    md += ["## Unique concepts per model (hidden layers)", ""]
+    md += [
+        render_markdown(("model", "CLIP-Dissect", "Network Dissection (interpretable units)"), concepts["unique"]),
+        "",
+    ]
+    md += ["## CNNs against transformers at each depth", ""]
+    md += [
+        "Mean highest soft-WPMI per depth, then the share of Network-Dissection-interpretable units per depth.",
+        "",
+        render_markdown(
+            ("family", "models", *(f"WPMI {d}" for d in DEPTH_COLS), *(f"interp. {d}" for d in DEPTH_COLS)),
+            concepts["families"],
+        ),
+        "",
+    ]
+    md += ["## Ground truth per model", ""]
+    md += [
+        render_markdown(("model", "CLIP-Dissect", "Network Dissection", "both", "random control"), concepts["truth"]),
+        "",
+    ]
+    return md
+
+
+BIAS_HEADERS = ("model", "trained on", "aligned", "free", "conflicting", "cf. prob drop", "cf. flips")
+
+
+def _bias_markdown(bias: dict[str, Any]) -> list[str]:
+    """The bias table, then LIME against Grad-CAM and the Spearman correlations where the run has them."""
+    md = ["## Bias probe", ""]
+    md += [
+        "Accuracy on cue-aligned, cue-free and cue-conflicting images; counterfactual = background hue rotated "
+        "(drop of the true class's probability, share of changed predictions); background reliance = attribution "
+        "share outside the object mask, with the stated share per explainer and family "
+        "(`>`: flagged).",
+        "",
+        render_markdown((*BIAS_HEADERS, *bias["explainers"]), bias["table"]),
+        "",
+    ]
+    lc = bias["lime_vs_cam"]
+    if lc:
+        md += [
+            f"LIME puts {lc['lime']:.3f} of its mass on the background against Grad-CAM's {lc['gradcam']:.3f} "
+            f"(mean over {lc['models']} models): the CLIP-Dissect report's finding "
+            f"{'holds' if lc['lime_more'] else 'does not hold'} here.",
+            "",
+        ]
+    if bias["spearman"]:
+        md += [
+            "Spearman over models, background reliance against the counterfactual drop: "
+            + ", ".join(f"{e} {s}" for e, s in bias["spearman"].items()),
+            "",
+        ]
+    return md

@@ -275,78 +275,20 @@ def write_galleries(
 def _write_set(
     root: Path, store: Store, space: str, refs: list[_Ref], index: GalleryIndex, lookup: ImageLookup, *, figures: bool
 ) -> dict[str, Any]:
-    folder = root / _slug(space)
-    images: dict[str, dict[str, Any]] = {}
-    for r in refs:
-        images.setdefault(
-            r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label, "digest": r.image}
-        )
-    for im in images.values():
-        im["label_name"] = class_name(space, im["label"]) if im["label"] is not None else None
+    """Write one label space's overlay layers and figures under ``root``; returns its entry in the viewer's index."""
+    images = _set_images(space, refs)
     models = sorted({(r.family, r.model, r.model_label) for r in refs}, key=lambda t: (_family_rank(t[0]), t[1]))
     by_explainer: dict[str, list[_Ref]] = defaultdict(list)
     for r in refs:
         by_explainer[r.key].append(r)
-    explainers = []
-    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # image slug -> model -> cell
-    bases: dict[tuple[str, str], dict[str, str]] = {}
+    writer = _SetWriter(root / _slug(space), space, store, index, lookup, images)
     bar = _progress(len(refs), f"report: gallery {space}")
-    for key in sorted(by_explainer, key=lambda k: (_group(by_explainer[k][0].explainer), k)):
-        group = by_explainer[key]
-        arrays: list[dict[str, np.ndarray] | None] = []
-        for r in group:
-            try:
-                arrays.append(store.arrays_at(r.path))
-            except (OSError, ValueError, KeyError):
-                arrays.append(None)
-        style = overlays.style_for(group[0].explainer, [a["attribution"] for a in arrays if a is not None])
-        explainers.append(
-            {
-                "key": key,
-                "name": group[0].explainer,
-                "params": group[0].params,
-                "group": _group(group[0].explainer),
-                "signed": style.signed,
-                "cmap": style.cmap,
-            }
-        )
-        for r, arr in zip(group, arrays):
-            bar.update(1)
-            if arr is None:
-                continue
-            im = images[r.image_id]
-            cell = cells[im["slug"]].setdefault(r.model, {"maps": {}})
-            probs = index.probs.get((r.model, r.weights, r.image))
-            cell["pred"] = r.target
-            cell["pred_name"] = class_name(space, r.target)
-            cell["prob"] = float(probs[r.target]) if probs is not None and r.target < len(probs) else None
-            attr = arr["attribution"]
-            if "image" not in cell:
-                px = lookup.pixels(r.image_id, r.image)
-                if px is None:
-                    cell["image"] = None
-                else:
-                    view, view_key = _model_view(r.model, px, int(attr.shape[-1]))
-                    bkey = (im["slug"], view_key)
-                    if bkey not in bases:
-                        stem = f"{im['slug']}/_image-{_slug(view_key)}"
-                        bases[bkey] = {
-                            k: f"gallery/{_slug(space)}/{v}"
-                            for k, v in overlays.write_image(folder, stem, view).items()
-                        }
-                    cell["image"] = bases[bkey]
-            stem = f"{im['slug']}/{_slug(r.model)}/{_slug(key)}"
-            entry: dict[str, Any] = {
-                k: f"gallery/{_slug(space)}/{v}"
-                for k, v in overlays.write_map(folder, stem, attr, style, cache=store).items()
-            }
-            native = arr.get("native")
-            if native is not None and _group(r.explainer) == NATIVE_GROUP and native.ndim == 2:
-                files = overlays.write_map(folder, stem + ".native", native, style, nearest=True, cache=store)
-                entry["native"] = {k: f"gallery/{_slug(space)}/{v}" for k, v in files.items()}
-                entry["native"]["resolution"] = list(native.shape)
-            cells[im["slug"]][r.model]["maps"][key] = entry
+    explainers = [
+        writer.column(key, by_explainer[key], bar)
+        for key in sorted(by_explainer, key=lambda k: (_group(by_explainer[k][0].explainer), k))
+    ]
     bar.close()
+    cells = writer.cells
     figure_files: dict[str, dict[str, str]] = {}
     if figures:
         for im in images.values():
@@ -363,3 +305,93 @@ def _write_set(
         "cells": cells,
         "figures": figure_files,
     }
+
+
+def _set_images(space: str, refs: list[_Ref]) -> dict[str, dict[str, Any]]:
+    """image id -> the viewer's entry for the image (slug, label and its name, pixel digest), in first-seen order."""
+    images: dict[str, dict[str, Any]] = {}
+    for r in refs:
+        images.setdefault(
+            r.image_id, {"id": r.image_id, "slug": _slug(r.image_id), "label": r.label, "digest": r.image}
+        )
+    for im in images.values():
+        im["label_name"] = class_name(space, im["label"]) if im["label"] is not None else None
+    return images
+
+
+@dataclass
+class _SetWriter:
+    """One image set's gallery as it is written: its folder, the image views written so far, the cells filled."""
+
+    folder: Path
+    space: str
+    store: Store
+    index: GalleryIndex
+    lookup: ImageLookup
+    images: dict[str, dict[str, Any]]  # image id -> entry (see _set_images)
+    cells: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))  # slug -> model
+    bases: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (image slug, view key) -> files
+
+    def _paths(self, files: dict[str, str]) -> dict[str, str]:
+        """Written files as paths relative to the report's root."""
+        return {k: f"gallery/{_slug(self.space)}/{v}" for k, v in files.items()}
+
+    def column(self, key: str, group: list[_Ref], bar: tqdm) -> dict[str, Any]:
+        """Write one explainer column's maps (one style for all of them); returns the column's entry."""
+        arrays: list[dict[str, np.ndarray] | None] = []
+        for r in group:
+            try:
+                arrays.append(self.store.arrays_at(r.path))
+            except (OSError, ValueError, KeyError):
+                arrays.append(None)
+        style = overlays.style_for(group[0].explainer, [a["attribution"] for a in arrays if a is not None])
+        entry = {
+            "key": key,
+            "name": group[0].explainer,
+            "params": group[0].params,
+            "group": _group(group[0].explainer),
+            "signed": style.signed,
+            "cmap": style.cmap,
+        }
+        for r, arr in zip(group, arrays):
+            bar.update(1)
+            if arr is not None:
+                self._cell(key, r, arr, style)
+        return entry
+
+    def _cell(self, key: str, r: _Ref, arr: dict[str, np.ndarray], style: overlays.Style) -> None:
+        """The model's prediction, the image it saw (once per cell) and this column's map in the image's cell."""
+        im = self.images[r.image_id]
+        cell = self.cells[im["slug"]].setdefault(r.model, {"maps": {}})
+        probs = self.index.probs.get((r.model, r.weights, r.image))
+        cell["pred"] = r.target
+        cell["pred_name"] = class_name(self.space, r.target)
+        cell["prob"] = float(probs[r.target]) if probs is not None and r.target < len(probs) else None
+        attr = arr["attribution"]
+        if "image" not in cell:
+            cell["image"] = self._image(r, im["slug"], int(attr.shape[-1]))
+        cell["maps"][key] = self._maps(key, r, im["slug"], arr, style)
+
+    def _image(self, r: _Ref, slug: str, side: int) -> dict[str, str] | None:
+        """The image as ``r``'s model saw it, written once per view and shared by models with the same view."""
+        px = self.lookup.pixels(r.image_id, r.image)
+        if px is None:
+            return None
+        view, view_key = _model_view(r.model, px, side)
+        bkey = (slug, view_key)
+        if bkey not in self.bases:
+            self.bases[bkey] = self._paths(overlays.write_image(self.folder, f"{slug}/_image-{_slug(view_key)}", view))
+        return self.bases[bkey]
+
+    def _maps(self, key: str, r: _Ref, slug: str, arr: dict[str, np.ndarray], style: overlays.Style) -> dict[str, Any]:
+        """The map's overlay files; a CAM's native-resolution view beside them."""
+        stem = f"{slug}/{_slug(r.model)}/{_slug(key)}"
+        entry: dict[str, Any] = self._paths(
+            overlays.write_map(self.folder, stem, arr["attribution"], style, cache=self.store)
+        )
+        native = arr.get("native")
+        if native is not None and _group(r.explainer) == NATIVE_GROUP and native.ndim == 2:
+            files = overlays.write_map(self.folder, stem + ".native", native, style, nearest=True, cache=self.store)
+            entry["native"] = self._paths(files)
+            entry["native"]["resolution"] = list(native.shape)
+        return entry

@@ -213,17 +213,52 @@ def write_leaderboard(
     rows = collect_metrics(store, cases=cases)
     if not rows:
         return None
-    import pandas as pd  # lazy: drift overlays may pin a numpy this pandas was not built for
-
     options = bootstrap or BootstrapOptions()
     boot = bootstrap_leaderboard(rows, options) if options.resamples else None
     names, tau, counts = agreement(rows)
-    agg = boot.aggregate if boot is not None else aggregate_rank(rows)
+    results = _results(rows, boot)
+    _write_csvs(out, results, names, tau)
+    summary = {
+        "bootstrap": options.describe() | {"paired": "results on the same images share their resamples"}
+        if boot is not None
+        else None,
+        "results": results,
+        "aggregate": boot.aggregate if boot is not None else aggregate_rank(rows),
+        "agreement": _agreement_json(names, tau, counts, boot),
+        "flagged": [{k: getattr(r, k) for k in FLAGGED_FIELDS} for r in flagged(rows)],
+    }
+    write_atomic(out / "leaderboard.json", json.dumps(_plain(summary), indent=2, default=str, allow_nan=False))
+    write_atomic(out / "leaderboard.md", "\n".join(_markdown(rows, boot)))
+    return summary
+
+
+FLAGGED_FIELDS = (
+    "model",
+    "explainer",
+    "metric",
+    "score",
+    "random",
+    "control",
+    "images_won",
+    "images_lost",
+    "sign_p",
+)
+
+
+def _results(rows: list[MetricResult], boot: LeaderboardBootstrap | None) -> list[dict[str, Any]]:
+    """Each result's public fields, with its score's and control's intervals when bootstrapped."""
     results = [r.public() for r in rows]
     if boot is not None:
         for i, r in enumerate(results):
             r["score_interval"] = [float(boot.score_low[i]), float(boot.score_high[i])]
             r["random_interval"] = [float(boot.control_low[i]), float(boot.control_high[i])]
+    return results
+
+
+def _write_csvs(out: Path, results: list[dict[str, Any]], names: list[str], tau: np.ndarray) -> None:
+    """``leaderboard.csv`` (a row per result, intervals as ``_low``/``_high`` columns) and ``metric_agreement.csv``."""
+    import pandas as pd  # lazy: drift overlays may pin a numpy this pandas was not built for
+
     frame = pd.DataFrame(results).drop(columns=["params"])
     for col in ("score_interval", "random_interval"):
         if col in frame:
@@ -233,36 +268,20 @@ def write_leaderboard(
     write_atomic(out / "leaderboard.csv", frame.to_csv(index=False, float_format="%.6g"))
     agreement_csv = pd.DataFrame(tau, index=names, columns=names).to_csv(float_format="%.4f")
     write_atomic(out / "metric_agreement.csv", agreement_csv)
-    agreement_json: dict[str, Any] = {"metrics": names, "kendall_tau": _nan_none(tau), "cells": counts.tolist()}
+
+
+def _agreement_json(
+    names: list[str], tau: np.ndarray, counts: np.ndarray, boot: LeaderboardBootstrap | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"metrics": names, "kendall_tau": _nan_none(tau), "cells": counts.tolist()}
     if boot is not None:
-        agreement_json["kendall_tau_low"] = _nan_none(boot.tau_low)
-        agreement_json["kendall_tau_high"] = _nan_none(boot.tau_high)
-    summary = {
-        "bootstrap": options.describe() | {"paired": "results on the same images share their resamples"}
-        if boot is not None
-        else None,
-        "results": results,
-        "aggregate": agg,
-        "agreement": agreement_json,
-        "flagged": [
-            {
-                k: getattr(r, k)
-                for k in (
-                    "model",
-                    "explainer",
-                    "metric",
-                    "score",
-                    "random",
-                    "control",
-                    "images_won",
-                    "images_lost",
-                    "sign_p",
-                )
-            }
-            for r in flagged(rows)
-        ],
-    }
-    write_atomic(out / "leaderboard.json", json.dumps(_plain(summary), indent=2, default=str, allow_nan=False))
+        out["kendall_tau_low"] = _nan_none(boot.tau_low)
+        out["kendall_tau_high"] = _nan_none(boot.tau_high)
+    return out
+
+
+def _markdown(rows: list[MetricResult], boot: LeaderboardBootstrap | None) -> list[str]:
+    """The lines of ``leaderboard.md``."""
     md = [
         "# Leaderboard",
         "",
@@ -279,8 +298,12 @@ def write_leaderboard(
         if r0.control:
             md += [f"Random control here: {r0.control}.", ""]
         md += [render_markdown(headers, body), ""]
+    return md + _markdown_separation(rows) + _markdown_aggregate(rows, boot)
+
+
+def _markdown_separation(rows: list[MetricResult]) -> list[str]:
     headers, body = separation_table(rows)
-    md += [
+    return [
         "## Beating the random control",
         "",
         "`*` above compares means. Per image (ties count for neither side): results that win on more images "
@@ -292,9 +315,12 @@ def write_leaderboard(
         render_markdown(headers, body),
         "",
     ]
+
+
+def _markdown_aggregate(rows: list[MetricResult], boot: LeaderboardBootstrap | None) -> list[str]:
     a_headers, a_body = aggregate_table(rows, boot)
     t_headers, t_body = agreement_table(rows, boot)
-    md += [
+    return [
         "## Aggregate rank (median-standardised, as LATEC)",
         "",
         render_markdown(a_headers, a_body),
@@ -304,8 +330,6 @@ def write_leaderboard(
         render_markdown(t_headers, t_body),
         "",
     ]
-    write_atomic(out / "leaderboard.md", "\n".join(md))
-    return summary
 
 
 def _plain(value: Any) -> Any:
