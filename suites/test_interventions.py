@@ -30,7 +30,7 @@ from harness.suite import CaseRecord, case_param, record_case, replay_case, skip
 from harness.zoo.effects import N_EVAL, SceneRef, evaluated_refs, measure_effects, original_input
 
 N_TUNE = 16  # tuning images for the thresholds: class-balanced val images (a disjoint random stream)
-EXPLAINERS = ("gradcam", "saliency")
+EXPLAINERS = ("gradcam", "saliency", "chefer")
 MODELS = list_models(source="zoo")
 
 
