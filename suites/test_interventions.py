@@ -26,20 +26,16 @@ from harness.checks import interventions as iv
 from harness.checks.basic import CheckFailure
 from harness.explainers import create_explainer, get_explainer_cfg
 from harness.models import get_model_cfg, list_models
-from harness.models.zoo import trained_on
 from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights
-from harness.zoo.effects import SceneRef, measure_effects, original_input
-from harness.zoo.shapes import balanced_indices
+from harness.zoo.effects import N_EVAL, SceneRef, evaluated_refs, measure_effects, original_input
 
-N_EVAL = 16  # evaluated images: the zoo's class-balanced test images 0..15
 N_TUNE = 16  # tuning images for the thresholds: class-balanced val images (a disjoint random stream)
-EXPLAINERS = ("gradcam", "saliency")
+EXPLAINERS = ("gradcam", "saliency", "chefer")
 MODELS = list_models(source="zoo")
 
 
 def _refs(model: str, split: str, n: int) -> list[SceneRef]:
-    spurious = trained_on(get_model_cfg(model)) == "shapes-spurious"
-    return [SceneRef(0, split, i, spurious) for i in balanced_indices(0, split, n, spurious=spurious)]
+    return evaluated_refs(get_model_cfg(model), split, n)
 
 
 def _params():

@@ -1,7 +1,16 @@
 """The ground-truth tables render from a summary's case records."""
 
+from pathlib import Path
+
 from harness.cli.ground_truth import main
-from harness.report.ground_truth import intervention_table, localisation_revisit, oracle_table, usage_table
+from harness.report.ground_truth import (
+    intervention_table,
+    localisation_revisit,
+    oracle_table,
+    relaxed_table,
+    render_all,
+    usage_table,
+)
 
 
 def _case(check, model, explainer, value, outcome="passed"):
@@ -43,7 +52,35 @@ def test_tables_show_values_controls_intervals_and_verdicts():
     assert "| zoo_a | 1.000 | - | - | 0.000 | - | agree |" in usage and "DISAGREE" in usage
     known = {("gradcam", "zoo_a", "check_localisation"): "r", ("cam", "zoo_b", "check_localisation"): "r"}
     revisit = localisation_revisit(SUMMARY, known)
-    assert "explainer misses what the model uses" in revisit and "mask ground truth incomplete" in revisit
+    assert "| gradcam | zoo_a | 1.000 | 0.000 | explainer misses what the model uses |" in revisit
+    assert "| cam | zoo_b | 1.000 | 0.800 | model also uses the background or a distractor: judged on" in revisit
+
+
+def test_cases_judged_on_finding_the_object_are_listed_with_the_mask_verdict():
+    value = {
+        "relevance_mass": 0.069,
+        "relevance_mass_random": 0.0692,
+        "pointing_game": 0.125,
+        "pointing_game_random": 0.0,
+        "judgement": "object_found",
+    }
+    cases = [
+        _case("check_localisation", "zoo_b", "gradcam_d50", value),
+        _case("check_localisation", "zoo_a", "gradcam", {**value, "judgement": "mask", "relevance_mass": 0.3}),
+    ]
+    table = relaxed_table({"cases": cases})
+    assert "| gradcam_d50 | zoo_b | 0.069 (0.069) | 0.125 (0.000) | fail | object_found: passed |" in table
+    assert "zoo_a" not in table
+
+
+def test_docs_hold_each_table_once():
+    """docs/ground-truth.md pastes render_all's tables under one heading each (a re-measure replaces them)."""
+    doc = (Path(__file__).parents[1] / "docs" / "ground-truth.md").read_text()
+    page = render_all({"cases": []}, {}).splitlines()
+    titles = [line.removeprefix("### ") for line in page if line.startswith("### ")]
+    assert titles
+    for title in titles:
+        assert doc.count(f"#### {title}\n") == 1, title
 
 
 def test_cli_names_a_missing_summary(tmp_path, capsys):

@@ -14,6 +14,8 @@ A :class:`CheckSpec` says, without running anything:
   - ``metric``: a registered metric, scored on the case's maps next to the
     random-attribution control (``metric`` names it);
 
+* ``inputs(runner, model)``: what besides the maps decides an ``explanations`` check's verdict, added to its
+  stored-outcome replay key (localisation: the model's intervention usage, :mod:`harness.checks.mask_scope`);
 * ``applies(model_cfg, explainer_cfg)``: judged by tags and traits, never by names;
 * ``needs_masks``: runs only where the model's image set carries object masks.
 
@@ -34,6 +36,7 @@ from ..cases.image_sets import masked_label_spaces
 from ..core.registry import Registry
 from .basic import check_finite, check_not_constant, check_shape, check_target_respected
 from .localisation import check_localisation
+from .mask_scope import scope_inputs
 
 READS = ("explanations", "model", "metric")
 
@@ -58,6 +61,8 @@ class CheckSpec:
     n_images: int | None = None  # reads == "model": the first N images of the model's set it reads
     metric: str = ""  # reads == "metric": the registered metric's name
     doc: str = ""
+    # reads == "explanations": what else decides the verdict, for the replay key: inputs(runner, model)
+    inputs: Callable[[Any, str], Any] | None = None
 
     def __post_init__(self) -> None:
         if self.reads not in READS:
@@ -122,5 +127,12 @@ BASIC = tuple(
     for fn in (check_shape, check_finite, check_not_constant, check_target_respected)
 )
 LOCALISATION = register_check(
-    CheckSpec("check_localisation", "explanations", check_localisation, needs_masks=True, doc="relevance on the object")
+    CheckSpec(
+        "check_localisation",
+        "explanations",
+        check_localisation,
+        needs_masks=True,
+        doc="relevance on the object",
+        inputs=scope_inputs,  # the model's intervention usage decides the judgement (harness.checks.mask_scope)
+    )
 )

@@ -26,6 +26,7 @@ import numpy as np
 from ..images import read_mask, resize_crop
 from ..models import get_model_cfg
 from .basic import _fail
+from .mask_scope import model_scope
 from .quantus_asserts import install
 
 METRICS = ("pointing_game", "relevance_mass", "relevance_rank")
@@ -73,12 +74,14 @@ def random_control(shape: tuple[int, ...], key: str) -> np.ndarray:
     return np.random.default_rng(seed).random(shape).astype(np.float32)
 
 
-def check_localisation(result, runner) -> dict[str, float]:
-    """Relevance on the object beats random attributions.
+def check_localisation(result, runner) -> dict[str, Any]:
+    """Relevance on the object beats random attributions, as far as the object mask can vouch for it.
 
-    Fails when the mean RelevanceMassAccuracy is not above that of the
-    random-attribution control on the same masks.  Returns all scores, the
-    control's included, for the report.
+    The judgement depends on what the model uses (:mod:`harness.checks.mask_scope`, from its stored
+    interventions): where it uses the object only, or has no interventions, the check fails when the mean
+    RelevanceMassAccuracy is not above that of the random-attribution control on the same masks; where it
+    also uses the background or a distractor, only a map that finds the object in neither the mass nor the
+    pointing game fails.  Returns all scores, the control's included, with the judgement and why.
     """
     __tracebackhide__ = True
     masks = case_masks(result, runner)
@@ -90,15 +93,28 @@ def check_localisation(result, runner) -> dict[str, float]:
     ours = localisation_scores(attr, masks)
     ctrl = localisation_scores(random_control(attr.shape, f"{result.explainer}-{result.model}"), masks)
     zero = int(sum(not np.any(m) for m in attr))
-    out = {k: round(float(np.mean(np.nan_to_num(v, nan=0.0))), 4) for k, v in ours.items()}
+    out: dict[str, Any] = {k: round(float(np.mean(np.nan_to_num(v, nan=0.0))), 4) for k, v in ours.items()}
     out.update({f"{k}_random": round(float(np.mean(v)), 4) for k, v in ctrl.items()})
     out["object_fraction"] = round(float(masks.mean()), 4)
     out["zero_maps"] = zero
-    if not out["relevance_mass"] > out["relevance_mass_random"]:
+    scope = model_scope(runner, result.model)
+    out["judgement"], out["judged_because"] = scope.judgement, scope.why
+    if scope.usage is not None:
+        out["usage"] = {**scope.usage, "n_images": scope.n_images}
+    mass = out["relevance_mass"] > out["relevance_mass_random"]
+    pointing = out["pointing_game"] > out["pointing_game_random"]
+    scores = (
+        f"relevance mass on the object {out['relevance_mass']:.3f} vs random-attribution control "
+        f"{out['relevance_mass_random']:.3f}, pointing game {out['pointing_game']:.2f} vs "
+        f"{out['pointing_game_random']:.2f}"
+    )
+    if scope.judgement == "mask" and not mass:
         _fail(
             f"localisation: relevance mass on the object {out['relevance_mass']:.3f} is not above the "
             f"random-attribution control {out['relevance_mass_random']:.3f} (pointing game "
-            f"{out['pointing_game']:.2f} vs {out['pointing_game_random']:.2f})",
+            f"{out['pointing_game']:.2f} vs {out['pointing_game_random']:.2f}); {scope.why}",
             result,
         )
+    if scope.judgement == "object_found" and not (mass or pointing):
+        _fail(f"localisation: the map does not find the object ({scope.why}): {scores}", result)
     return out

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..checks.mask_scope import scope_from_usage
 from ..core.atomic import write_atomic
+from ..zoo.effects import N_EVAL
 from .table import render_markdown
 
 PREFIXES = ("check_oracle_", "check_intervention_")  # the cases these tables read
@@ -98,25 +100,57 @@ def usage_table(summary: dict) -> str:
     )
 
 
+VERDICTS = {
+    "mask": "explainer misses what the model uses",
+    "object_found": "model also uses the background or a distractor: judged on finding the object",
+    "unjudged": "model does not use the object: not judged",
+}
+
+
+def _scope(usage: dict | None):
+    if not usage:
+        return None
+    return scope_from_usage({"distractors": float("nan"), **usage}, int(usage.get("n_images") or N_EVAL))
+
+
 def localisation_revisit(summary: dict, known: dict) -> str:
-    """Each ``check_localisation`` entry of the known-failure table beside its model's intervention usage."""
+    """Each ``check_localisation`` entry of the known-failure table beside its model's intervention usage and
+    the judgement the check applies to it (:mod:`harness.checks.mask_scope`)."""
     usage = {c["model"]: c.get("value") or {} for c in _cases(summary, "check_intervention_usage")}
     rows = []
     for explainer, model, check in known:
         if check != "check_localisation":
             continue
         u = usage.get(model, {})
-        uses_object = u.get("object") is not None and u["object"] >= 0.5
-        only_object = uses_object and u.get("background", 1.0) < 0.5
-        verdict = (
-            "explainer misses what the model uses"
-            if only_object
-            else "model also uses the background: mask ground truth incomplete"
-            if uses_object
-            else "model does not use the object"
-        )
+        scope = _scope(u)
+        verdict = VERDICTS[scope.judgement] if scope else "no intervention usage in this run"
         rows.append([explainer, model, _num(u.get("object")), _num(u.get("background")), verdict])
     return render_markdown(["explainer", "model", "object used", "background used", "verdict"], rows)
+
+
+def relaxed_table(summary: dict) -> str:
+    """The ``check_localisation`` cases judged otherwise than by the mask: their scores, what the mask
+    judgement (mass above random) would have said, and the outcome under the judgement applied."""
+    rows = []
+    cases = [c for c in summary.get("cases", []) if c.get("check") == "check_localisation"]
+    for c in sorted(cases, key=lambda c: (c["model"], c["explainer"])):
+        v = c.get("value") or {}
+        if not isinstance(v, dict) or v.get("judgement", "mask") == "mask":
+            continue
+        mass_ok = v["relevance_mass"] > v["relevance_mass_random"]
+        rows.append(
+            [
+                c["explainer"],
+                c["model"],
+                f"{_num(v['relevance_mass'])} ({_num(v['relevance_mass_random'])})",
+                f"{_num(v['pointing_game'])} ({_num(v['pointing_game_random'])})",
+                "pass" if mass_ok else "fail",
+                f"{v['judgement']}: {c['outcome']}",
+            ]
+        )
+    return render_markdown(
+        ["explainer", "model", "mass (random)", "pointing game (random)", "mask judgement", "judgement applied"], rows
+    )
 
 
 def render_all(summary: dict, known: dict) -> str:
@@ -130,6 +164,7 @@ def render_all(summary: dict, known: dict) -> str:
         ),
         ("Masks against interventions", usage_table(summary)),
         ("Localisation entries revisited", localisation_revisit(summary, known)),
+        ("Localisation judged on finding the object", relaxed_table(summary)),
     ):
         parts.append(f"### {title}\n\n{table}\n")
     return "\n".join(parts)

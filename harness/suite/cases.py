@@ -248,7 +248,10 @@ def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Cas
         record, result = start_case(request, harness, case, name)
         record.value = _shown(check(result, harness.runner))
 
-    replay_case(request, harness, name, case_inputs(harness.runner, case, limit), body)
+    inputs = case_inputs(harness.runner, case, limit)
+    if isinstance(check, CheckSpec) and check.inputs is not None:
+        inputs["check"] = check.inputs(harness.runner, case.model)
+    replay_case(request, harness, name, inputs, body)
 
 
 def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> None:

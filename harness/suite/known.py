@@ -124,11 +124,9 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
     ("gradcampp", "zoo_deit_distilled", "check_localisation"): (
         "Grad-CAM++ on the zoo DeiT's last block: mass 0.049 vs control 0.069 (pointing game 0.12 vs 0.12)"
     ),
-    ("gradcam_d50", "zoo_efficientnet_lite0", "check_localisation"): (
-        "Grad-CAM at 50 % depth of the fine-tuned Lite0: mass 0.069 vs control 0.069, a tie "
-        "(pointing game 0.12 vs 0.00); 25, 75 and 100 % depth localise; interventions: Lite0 also uses the "
-        "background (a swap moves its logit > 10 % on 0.81 of 16 images), so the mask is not its whole ground truth"
-    ),
+    # (issue 26: Grad-CAM at 50 % depth of the fine-tuned Lite0, mass 0.0686 vs control 0.0688, a tie, was an
+    # entry here.  Lite0 also uses the background (a swap moves its logit > 10 % on 13/16 images), so the check
+    # now judges it on finding the object (harness.checks.mask_scope): pointing game 0.125 vs 0.000 passes.)
     # Plain Grad-CAM on the zoo ViT-p32's 7x7 tokens (8 shapes images): mass 0.038 vs control 0.050.
     ("gradcam", "zoo_vit_p32", "check_localisation"): "last-block Grad-CAM on the zoo ViT-p32 does not localise",
     ("gradcampp", "zoo_vit_p32", "check_localisation"): "Grad-CAM++ on the zoo ViT-p32's 7x7 tokens does not localise",
@@ -376,6 +374,17 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
         "zoo_vit_p32",
         "check_intervention_single_deletion",
     ): "0.560 <= random 0.860 on 10 images (diff CI [-0.570, -0.050])",
+    # Chefer's relevance (the ViTs; 2026-12-06): area-confounded like the other maps
+    (
+        "chefer",
+        "zoo_deit_distilled",
+        "check_intervention_single_deletion",
+    ): "0.720 <= random 0.740 on 10 images (diff CI [-0.120, 0.060])",
+    (
+        "chefer",
+        "zoo_vit_p32",
+        "check_intervention_single_deletion",
+    ): "0.800 <= random 0.860 on 10 images (diff CI [-0.140, 0.000])",
     (
         "interventions",
         "zoo_densenet",
@@ -402,6 +411,27 @@ KNOWN_FAILURES: dict[tuple[str, str, str], str | KnownFailure] = {
         "check_intervention_usage",
     ): "uses the background: swap/tint moves the logit > 10 % on 0.69 of 16 images (object 0.94, distractors 0.17)",
 }
+
+# issue 26, item 3: the model of every check_localisation entry above uses the object and nothing else (stored
+# interventions on 16 class-balanced test images, `pytest suites/test_interventions.py -k usage`: removing the
+# object moves the predicted logit > 10 % on the first count, swapping the background on the second; no
+# distractor on any), so each stays: the explainer misses what the model uses.  A model that also uses the
+# background is judged on finding the object instead (harness.checks.mask_scope) and needs no entry.
+_OBJECT_ONLY = {
+    "zoo_convnext": (14, 1),
+    "zoo_deit_distilled": (14, 1),
+    "zoo_pvt_v2": (14, 0),
+    "zoo_swin": (14, 1),
+    "zoo_vit_p16": (14, 1),
+    "zoo_vit_p32": (15, 2),
+}
+for (_explainer, _model, _check), _reason in list(KNOWN_FAILURES.items()):
+    if _check == "check_localisation" and isinstance(_reason, str) and _model in _OBJECT_ONLY:
+        _used, _background = _OBJECT_ONLY[_model]
+        KNOWN_FAILURES[_explainer, _model, _check] = (
+            f"{_reason}; interventions: the model uses the object only "
+            f"(object {_used}/16, background {_background}/16 images)"
+        )
 
 
 def known_failure(explainer: str, model: str, check: str) -> KnownFailure | None:

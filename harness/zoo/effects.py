@@ -11,18 +11,22 @@ rerun reads them instead of running the model.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from ..images import preprocess
+from ..models.zoo import ZooCfg, trained_on
 from .interventions import intervene, interventions_for, regions
-from .shapes import Scene, draw_scene, render
+from .shapes import Scene, balanced_indices, draw_scene, render
 
 KIND = "intervention"
 EFFECTS_VERSION = "1"  # bump when rendering or the interventions change
 RENDER_CACHE = 64  # samples whose renders are kept (about 1 MB each): the evaluated and tuning images
+N_EVAL = 16  # evaluated images per model: the class-balanced ``test`` images 0..15 (two per class)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,18 @@ def renders(ref: SceneRef) -> tuple[np.ndarray, ...]:
     return (render(scene), *(render(intervene(scene, n)) for n in interventions_for(scene)))
 
 
+def in_shapes_world(model_cfg) -> bool:
+    """Whether ``model_cfg`` classifies the ``shapes`` world, so its images can be re-rendered (a zoo model)."""
+    return isinstance(model_cfg, ZooCfg)
+
+
+def evaluated_refs(model_cfg, split: str = "test", n: int = N_EVAL) -> list[SceneRef]:
+    """The first ``n`` class-balanced samples of ``split`` in the world ``model_cfg`` was trained on
+    (the spurious-cue models: its spurious variant, whose ``test`` tint is independent of the class)."""
+    spurious = trained_on(model_cfg) == "shapes-spurious"
+    return [SceneRef(0, split, i, spurious) for i in balanced_indices(0, split, n, spurious=spurious)]
+
+
 def _logits(module: torch.nn.Module, images: list[np.ndarray], cfg, device) -> np.ndarray:
     with torch.no_grad():
         return module(preprocess(images, cfg).to(device)).float().cpu().numpy()
@@ -98,6 +114,29 @@ def measure_effects(loaded, ref: SceneRef, *, store=None, model_fields: dict | N
     target = int(logits[0].argmax())
     drops = logits[0, target] - logits[1:, target]
     return Effects(ref, target, float(logits[0, target]), names, drops.astype(np.float64), regions(scene))
+
+
+class _LazyModel:
+    """Stands for the model that ``load()`` returns, built on the first attribute asked for."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+
+    @functools.cached_property
+    def _model(self) -> Any:
+        return self._load()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+def stored_effects(
+    load: Callable[[], Any], refs: list[SceneRef], *, store, model_fields: dict[str, Any]
+) -> list[Effects]:
+    """:func:`measure_effects` of each of ``refs``, calling ``load()`` (the model) only on the first
+    store miss: where the intervention suite or an earlier run stored the logits, nothing is loaded."""
+    lazy = _LazyModel(load)
+    return [measure_effects(lazy, r, store=store, model_fields=model_fields) for r in refs]
 
 
 def original_input(ref: SceneRef, cfg) -> torch.Tensor:
