@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from harness.checks.noise import NoiseFloor, write_floors
 from harness.cli import main
+from harness.compare.change import map_change
 from harness.compute.store import Store
 from harness.drift.diff import diff_runs
-from harness.drift.measures import map_change
-from harness.drift.noise import NoiseFloor, write_floors
 from harness.drift.runs import CaseId, RunSpecError, Selection, load_run
 
 MODELS = ("toy_a", "toy_b")
