@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from harness.checks.noise import NoiseFloor, write_floors
 from harness.cli import main
+from harness.compare.change import map_change
 from harness.compute.store import Store
 from harness.drift.diff import diff_runs
-from harness.drift.measures import map_change
-from harness.drift.noise import NoiseFloor, write_floors
 from harness.drift.runs import CaseId, RunSpecError, Selection, load_run
 
 MODELS = ("toy_a", "toy_b")
@@ -159,6 +159,7 @@ def _report_folder(root, store: Store, *, outcome: str, score: float, rank: int,
     root.mkdir(parents=True)
     summary = {
         "settings": {"store": str(store.root)},
+        "store": {"hits": 0, "misses": 16, "writes": 16},  # a pytest report's store counters, as summary.json has
         "versions": VERSIONS,
         "cases": [{"id": "ig-toy_a", "outcome": outcome}],
     }

@@ -5,10 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.compute.runner import Runner
-from harness.compute.store import Store
-from harness.drift.measures import map_change
-from harness.drift.noise import (
+from harness.checks.noise import (
     FLOAT_FLOOR,
     IOU_CAP,
     NoiseFloor,
@@ -19,6 +16,9 @@ from harness.drift.noise import (
     stored_floor,
     write_floors,
 )
+from harness.compare.change import map_change
+from harness.compute.runner import Runner
+from harness.compute.store import Store
 from harness.images import image_folder
 
 

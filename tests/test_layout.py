@@ -49,6 +49,8 @@ def test_every_module_of_the_package_is_in_a_layer():
     [
         ("harness.runner", "harness.compute.runner", ["Runner", "CaseResult", "Predictions"]),
         ("harness.store", "harness.compute.store", ["Store", "Entry", "content_key", "library_versions"]),
+        ("harness.drift.noise", "harness.checks.noise", ["NoiseFloor", "Tolerance", "stored_floor", "read_floors"]),
+        ("harness.drift.measures", "harness.compare.change", ["MapChange", "map_change"]),
     ],
 )
 def test_public_import_paths_are_kept(kept, home, names):

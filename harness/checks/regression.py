@@ -28,11 +28,21 @@ catch any change of method, parameter, weights or preprocessing.  Stochastic
 explainers (KernelSHAP) are seeded from the case id and reproduce exactly on
 one machine; across devices their sampling runs in a different order, so
 they get the looser :data:`STOCHASTIC_TOLERANCES`.
+
+The noise floor: a baseline written or regenerated with a ``noise`` callable
+(the suites pass :meth:`harness.checks.noise.NoiseFloor.baseline_record` of the
+store-cached floor) records ``"noise": {"class", "spread", "measured"}``, the
+pair's determinism class and spread as the drift command measures them.  The
+comparison does not measure it again; a failure states the recorded class and
+spread next to the largest grid-map move, so drift can be told from noise.
+:func:`annotate_baseline` adds the field to an existing file and changes
+nothing else.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +177,49 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(payload, indent=1, sort_keys=True) + "\n", sync=False)
 
 
+def grid_rel_l2(baseline: dict[str, Any], obtained: dict[str, Any]) -> float:
+    """The largest ``||new - old|| / ||old||`` of a grid map over the images both summaries hold."""
+    worst = 0.0
+    for image, new in obtained["images"].items():
+        old = baseline["images"].get(image)
+        if old is None or len(old["map"]) != len(new["map"]):
+            continue
+        a, b = np.asarray(old["map"]), np.asarray(new["map"])
+        na, nd = np.linalg.norm(a), np.linalg.norm(b - a)
+        worst = max(worst, float(nd / na) if na > 0 else (0.0 if nd == 0 else float("inf")))
+    return worst
+
+
+def noise_line(baseline: dict[str, Any], obtained: dict[str, Any]) -> str:
+    """The drift next to the baseline's recorded noise floor (or the remedy when it has none)."""
+    moved = grid_rel_l2(baseline, obtained)
+    noise = baseline.get("noise")
+    if not noise:
+        return (
+            f"largest grid-map rel L2 {moved:.3g}; the baseline records no noise floor "
+            "(python -m harness baselines annotate adds one)"
+        )
+    spread = float(noise["spread"])
+    times = f"{moved / spread:.3g} x the spread" if spread > 0 else "the spread is 0"
+    measured = noise.get("measured", {})
+    return (
+        f"largest grid-map rel L2 {moved:.3g} ({times}); recorded noise floor: {noise['class']}, "
+        f"spread {spread:.2g} (full-resolution rel L2 over {measured.get('images', '?')} images, "
+        f"varied: {', '.join(measured.get('axes', [])) or '?'})"
+    )
+
+
+def annotate_baseline(path: Path, noise: dict[str, Any]) -> bool:
+    """Set the ``noise`` field of the baseline at ``path``, leaving every other field as it is; whether
+    the file changed."""
+    doc = json.loads(Path(path).read_text())
+    if doc.get("noise") == noise:
+        return False
+    doc["noise"] = noise
+    _write_json(Path(path), doc)
+    return True
+
+
 def check_regression(
     result,
     case_id: str,
@@ -176,8 +229,12 @@ def check_regression(
     regen: bool = False,
     accept: bool = False,
     versions: dict[str, str] | None = None,
+    noise: Callable[[], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Compare ``result`` with its baseline, writing it when missing, ``regen`` or ``accept``.
+
+    ``noise`` gives the baseline's ``noise`` field; it is called only when a
+    baseline is written, never for a comparison.
 
     Raises :class:`RegressionFailure` on drift, a newly written baseline or
     a regenerated one (``regen``); ``accept`` regenerates and passes.
@@ -196,6 +253,8 @@ def check_regression(
             old = json.loads(path.read_text())
             old["images"].update(obtained["images"])  # regenerate these images, keep the others
             obtained = {**obtained, "images": old["images"]}
+        if noise is not None:
+            obtained["noise"] = noise()
         _write_json(path, obtained)
         kept.unlink(missing_ok=True)
         if not regen:
@@ -217,6 +276,7 @@ def check_regression(
         more = f"\n  ... and {len(drifts) - 12} more" if len(drifts) > 12 else ""
         raise RegressionFailure(
             f"{case_id}: explanations drifted from {path} in {len(drifts)} quantities:\n  {shown}{more}\n"
+            f"{noise_line(baseline, obtained)}\n"
             f"obtained values kept in {kept}; if the change is intended, rerun with --harness-regen"
         )
     kept.unlink(missing_ok=True)

@@ -12,6 +12,7 @@
 ``python -m harness explore [--models P] [--explainers P] [--store PATH] [--port N]``: the live app (extra ``app``)
 ``python -m harness diff A B``: which explanations moved between two runs (exit 1 when any did)
 ``python -m harness drift --candidate PKG==VER``: rerun a selection under candidate dependencies and diff it
+``python -m harness baselines annotate``: record each regression baseline's noise floor in its file
 """
 
 from __future__ import annotations
@@ -20,7 +21,19 @@ import argparse
 import importlib
 
 # One module per command group, each with ``add_parser(subparsers)``; a new command is a new module here.
-COMMANDS = ("listing", "reports", "run", "zoo", "figures", "weights", "concepts", "explore", "diff", "drift")
+COMMANDS = (
+    "listing",
+    "reports",
+    "run",
+    "zoo",
+    "figures",
+    "weights",
+    "concepts",
+    "explore",
+    "diff",
+    "drift",
+    "baselines",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,7 +50,7 @@ def cmd_diff(args) -> int:
     except RunSpecError as exc:
         print(f"harness diff: {exc}", file=sys.stderr)
         return 2
-    from ..drift.noise import read_floors
+    from ..checks.noise import read_floors
 
     floors = read_floors(Path(args.noise)) if args.noise else {}
     return gate_status(report_diff(a, b, args, floors=floors))

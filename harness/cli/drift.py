@@ -9,7 +9,7 @@ The base is the current environment.  Each candidate set is an overlay of it
 ``--set-env`` reruns with environment variables set instead (into a store of
 its own, since variables are not part of the store keys).  The selection runs
 in both (``python -m harness run``) into one store, each case's noise floor is
-measured in the base (:mod:`harness.drift.noise`), and the two are diffed as
+measured in the base (:mod:`harness.checks.noise`), and the two are diffed as
 ``python -m harness diff`` does.  With several candidates, each moved case is
 attributed by rerunning each package alone.  Exit status: 0 nothing moved,
 1 something moved, 2 a candidate could not be built or run (the others are
@@ -117,9 +117,9 @@ def _parse(args) -> list[Candidate]:
 def _noise(args, spec, out: Path):
     """Noise floors of every planned pair, measured here (the base environment)."""
     from ..cases.image_sets import run_image_sets
+    from ..checks.noise import stored_floor, write_floors
     from ..compute.runner import Runner
     from ..compute.store import Store
-    from ..drift.noise import stored_floor, write_floors
     from ..models import WeightsOptions, WeightsUnavailable
     from ..suite.grid import plan_grid
     from .run import _select

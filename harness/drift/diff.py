@@ -1,7 +1,7 @@
 """Diff two runs case by case: what moved beyond tolerance, and what each side lacks.
 
 Per case (model x explainer x image): the map's cosine, Spearman, top-10 %
-IoU and relative L2 distance (:mod:`harness.drift.measures`), whether the
+IoU and relative L2 distance (:mod:`harness.compare.change`), whether the
 explained (top-1) class changed, and the tolerance it was judged by (the
 pair's noise floor when measured, else the regression tolerances).  Report
 folders add check outcomes, metric scores against their bootstrap intervals,
@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .measures import MapChange, map_change
-from .noise import NoiseFloor, Tolerance, default_tolerance
+from ..checks.noise import NoiseFloor, Tolerance, default_tolerance
+from ..compare.change import MapChange, map_change
 from .reportdiff import ReportChange, diff_reports
 from .runs import CaseId, Run
 

@@ -195,7 +195,8 @@ def _from_folder(path: Path, file: str, selection: Selection, name: str) -> Run:
     except ValueError as exc:
         raise RunSpecError(f"{name}: {file} is not JSON ({exc})") from exc
     settings = dict(doc.get("settings", {}))
-    store_path = Path(doc.get("store") or settings.get("store") or "")
+    named = doc.get("store")  # a run folder's path; a report's summary.json holds store counters there
+    store_path = Path((named if isinstance(named, str) else None) or settings.get("store") or "")
     if not store_path.is_absolute():
         store_path = (path / store_path).resolve() if (path / store_path).is_dir() else store_path
     if not (store_path / "explanation").is_dir():

@@ -190,6 +190,7 @@ def evaluate_case(
     start = time.perf_counter()
     out = fn(inp, sets, **params)
     seconds = time.perf_counter() - start
+    _one_per_image(out, len(attributions), metric, (base or {}).get("model", "?"))
     control = hit[CONTROL].arrays["scores"] if reuse else out[CONTROL]
     res = MetricResult(
         model=(base or {}).get("model", "?"),
@@ -205,6 +206,17 @@ def evaluate_case(
     if store is not None:
         _put_result(store, keys, res, cfg, {**(meta or {}), "forward": inp.forward_how or "eager"}, reuse=reuse)
     return res
+
+
+def _one_per_image(out: dict[str, Any], images: int, metric: str, model: str) -> None:
+    """Raise, before anything is stored, when a set's scores are not one per image (Quantus 0.5.3's
+    FaithfulnessCorrelation and MonotonicityCorrelation return other shapes through the harness's calls)."""
+    for who, scores in out.items():
+        if np.shape(scores) != (images,):
+            raise ValueError(
+                f"{metric} [{who} on {model}]: scores of shape {np.shape(scores)} for {images} images, not one per "
+                f"image; quantus {_quantus_version()} is not the API this metric is written for (quantus>=0.6)"
+            )
 
 
 def _put_result(store, keys: dict[str, dict], res: MetricResult, cfg, meta: dict, *, reuse: bool) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from ..cases import case_params
 from ..checks import CheckSpec, yield_checks
+from ..checks.noise import stored_floor
 from ..checks.regression import baseline_dir_for, check_regression, tolerances_for
 from ..compute.replay import code_digest, file_digest
 from ..compute.runner import CaseResult, Runner
@@ -256,7 +257,8 @@ def run_check(request: pytest.FixtureRequest, harness: HarnessSession, case: Cas
 
 def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case: Case) -> None:
     """Compare the case with its baseline (or write it: see :mod:`harness.checks.regression`); replayed when
-    the explanations and the baseline file are the ones stored (never under ``--harness-regen``)."""
+    the explanations and the baseline file are the ones stored (never under ``--harness-regen``).  A baseline
+    written here records the pair's noise floor (:func:`harness.checks.noise.stored_floor`, kept in the store)."""
     __tracebackhide__ = True
     skip_without_weights(request, harness, case.model)
     root = harness.options.baselines or harness.rootdir / "suites" / "baselines"
@@ -274,6 +276,9 @@ def run_regression(request: pytest.FixtureRequest, harness: HarnessSession, case
             regen=harness.options.regen,
             accept=harness.options.regen_accept,
             versions=library_versions(),
+            noise=lambda: stored_floor(
+                harness.runner, case.model, case.explainer, params=dict(case.params)
+            ).baseline_record(),
         )
 
     if harness.options.regen or harness.options.regen_accept:
