@@ -14,7 +14,11 @@ GPU memory (``torch.cuda.max_memory_allocated``) and what it measured:
    224 px that cannot fit; the chunk halves its batch until it fits, and the first maps must equal a
    one-image-at-a-time reference;
 3. ``overhead``: the overhead benchmarks (ours against Captum and pytorch-grad-cam on identical inputs)
-   on the zoo models, with pytest-benchmark's JSON kept in ``OUT/overhead.json``.
+   on the zoo models, with pytest-benchmark's JSON kept in ``OUT/overhead.json``;
+4. ``noise``: the noise floor (``harness.checks.noise.measure_floor``, what the drift command and the
+   regression baselines record) of Grad-CAM, IG and Saliency on the zoo ResNet and ViT-p16 on the
+   device; on CUDA it adds the ``torch.use_deterministic_algorithms`` on/off axis, because PyTorch lists
+   the global-average-pool backward as non-deterministic there.
 
 Record the figures in docs/performance.md with the device named.
 """
@@ -151,11 +155,35 @@ def overhead(out: Path, *, quick: bool) -> dict:
     return result
 
 
+def noise_floors(out: Path, dev: torch.device, *, quick: bool) -> dict:
+    """Each pair's determinism class, spread and axes on the device (the CUDA-only axis included there)."""
+    from harness.cases.image_sets import run_image_sets
+    from harness.checks.noise import measure_floor
+    from harness.compute.runner import Runner
+    from harness.compute.store import Store
+
+    models = ("zoo_resnet",) if quick else ("zoo_resnet", "zoo_vit_p16")
+    explainers = ("gradcam", "saliency") if quick else ("gradcam", "ig", "saliency")
+    images = run_image_sets("shapes:test:4", datasets=str(out / "datasets"))
+    runner = Runner(Store(out / "noise-store"), images, device=dev.type)
+    start = time.perf_counter()
+    floors = {}
+    for model in models:
+        for explainer in explainers:
+            floor = measure_floor(runner, model, explainer, images=2)
+            floors[f"{explainer}-{model}"] = {
+                "class": floor.determinism,
+                "spread": floor.spread,
+                "axes": list(floor.axes),
+            }
+    return {"seconds": round(time.perf_counter() - start, 1), "floors": floors, "peak_gpu_bytes": _peak(dev)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="gpu-out", help="folder for gpu_check.json, the store and overhead.json")
     parser.add_argument("--quick", action="store_true", help="one zoo model, 4 images: the code paths, not figures")
-    parser.add_argument("--parts", default="thesis,oom,overhead", help="comma-separated subset of the parts")
+    parser.add_argument("--parts", default="thesis,oom,overhead,noise", help="comma-separated subset of the parts")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "thesis": lambda: thesis_cost(out, dev, quick=args.quick),
         "oom": lambda: oom_backoff(dev, quick=args.quick),
         "overhead": lambda: overhead(out, quick=args.quick),
+        "noise": lambda: noise_floors(out, dev, quick=args.quick),
     }
     for name in args.parts.split(","):
         try:

@@ -33,3 +33,8 @@ def test_gpu_check_quick_runs_every_part_on_the_cpu(tmp_path):
     if report["device"]["device"] == "cpu":
         assert "skipped" in report["oom"]
     assert report["overhead"]["exit"] == 0, report["overhead"]
+    floors = report["noise"]["floors"]
+    assert set(floors) == {"gradcam-zoo_resnet", "saliency-zoo_resnet"}, report["noise"]
+    for floor in floors.values():
+        assert floor["class"] in ("bit-identical", "float-tolerance", "seeded-stochastic") and floor["spread"] >= 0
+        assert ("deterministic algorithms" in floor["axes"]) == (report["device"]["device"] == "cuda")
