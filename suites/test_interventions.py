@@ -14,23 +14,42 @@ importance (stored, kind ``intervention``).  Cases, all selected by ``-k interve
   Where it does not, the object-mask checks (``check_localisation``) rest on a wrong ground truth.
 
 Models trained on the spurious-cue world are run on its ``test`` split (tint independent of the
-class), the others on the clean one.  Cheap explainers only (``EXPLAINERS``), so the selection adds
-little to the main job; outcomes join the stored-outcome replay.
+class), the others on the clean one.  Cheap explainers by default (``DEFAULT_EXPLAINERS``), so the
+selection adds little to the main job; ``XAI_HARNESS_INTERVENTION_EXPLAINERS=all`` (or comma-separated
+names and fnmatch patterns, ``ig,gradcam*``) runs the scores for those explainers instead, every zoo model
+each supports (IG costs 30-70 s per model: docs/ground-truth.md).  Outcomes join the stored-outcome replay.
 """
 
+import os
 from dataclasses import asdict
 
 import pytest
 
 from harness.checks import interventions as iv
 from harness.checks.basic import CheckFailure
-from harness.explainers import create_explainer, get_explainer_cfg
+from harness.explainers import create_explainer, get_explainer_cfg, list_explainers
 from harness.models import get_model_cfg, list_models
 from harness.suite import CaseRecord, case_param, record_case, replay_case, skip_without_weights
 from harness.zoo.effects import N_EVAL, SceneRef, evaluated_refs, measure_effects, original_input
 
 N_TUNE = 16  # tuning images for the thresholds: class-balanced val images (a disjoint random stream)
-EXPLAINERS = ("gradcam", "saliency", "chefer")
+DEFAULT_EXPLAINERS = ("gradcam", "saliency", "chefer")
+
+
+def _explainers(spec: str) -> tuple[str, ...]:
+    """The explainers of the selection: the cheap defaults, or what ``spec`` names (``all``, names, patterns)."""
+    if not spec.strip():
+        return DEFAULT_EXPLAINERS
+    patterns = ["*"] if spec.strip() == "all" else [p.strip() for p in spec.split(",") if p.strip()]
+    names = {n for p in patterns for n in list_explainers(p)}
+    if not names:
+        raise ValueError(
+            f"XAI_HARNESS_INTERVENTION_EXPLAINERS={spec!r} names no explainer; known: {', '.join(list_explainers())}"
+        )
+    return tuple(sorted(names))
+
+
+EXPLAINERS = _explainers(os.environ.get("XAI_HARNESS_INTERVENTION_EXPLAINERS", ""))
 MODELS = list_models(source="zoo")
 
 
