@@ -47,6 +47,11 @@ from ..models.checkpoint import checkpoint_model
 from ..models.registry import MODELS
 from .image_sets import bind_label_space, unbind_label_space
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 ENTRY_POINT_GROUP = "xai_harness.plugins"
 SECTION = "xai-harness"
 
@@ -173,10 +178,6 @@ class HarnessRegistry:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     with open(path, "rb") as fh:
         return tomllib.load(fh)
 

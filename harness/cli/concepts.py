@@ -6,13 +6,15 @@ import argparse
 import json
 import sys
 
+from ..bias.checks import bias_study
+from ..concepts.similarity import DEFAULT_WORDS, clip_similarity, load_clip
+from ..concepts.study import PROBE_N, PROBE_SEED, dissect, summarise, tune
+from ..models.zoo import CLEAN_ZOO
 from ..report.table import render_table
+from ..zoo.probe import CONCEPTS, probe_set
 
 
 def cmd_tune(args) -> int:
-    from ..concepts.study import tune
-    from ..models.zoo import CLEAN_ZOO
-
     result = tune(
         args.models or list(CLEAN_ZOO), device=args.device, log=lambda m: print(m, file=sys.stderr, flush=True)
     )
@@ -22,10 +24,6 @@ def cmd_tune(args) -> int:
 
 
 def _clip_similarity(args):
-    from ..concepts.similarity import DEFAULT_WORDS, clip_similarity, load_clip
-    from ..concepts.study import PROBE_N, PROBE_SEED
-    from ..zoo.probe import CONCEPTS, probe_set
-
     words = tuple(open(args.words).read().split("\n")) if args.words else DEFAULT_WORDS
     words = tuple(w for w in words if w.strip())
     model, tok = load_clip(args.clip_model, args.clip_weights, device="cpu" if args.device == "auto" else args.device)
@@ -36,9 +34,6 @@ def _clip_similarity(args):
 
 
 def cmd_dissect(args) -> int:
-    from ..concepts.study import dissect, summarise
-    from ..models.zoo import CLEAN_ZOO
-
     sim = _clip_similarity(args) if args.source == "clip" else None
     rows, out = [], {}
     for name in args.models or list(CLEAN_ZOO):
@@ -63,8 +58,6 @@ def cmd_dissect(args) -> int:
 
 
 def cmd_bias(args) -> int:
-    from ..bias.checks import bias_study
-
     result = bias_study(tuple(args.models) or None, device=args.device)
     if args.json:
         json.dump(result, sys.stdout, indent=1, default=float)

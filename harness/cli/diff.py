@@ -15,6 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..checks.noise import read_floors
+from ..drift.diff import diff_runs
+from ..drift.render import terminal_lines, write_json_report, write_junit, write_page
+from ..drift.runs import RunSpecError, Selection, load_run
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -42,15 +47,12 @@ def add_diff_options(p, *, sides: bool = True) -> None:
 
 
 def cmd_diff(args) -> int:
-    from ..drift.runs import RunSpecError, Selection, load_run
-
     try:
         a = load_run(args.run_a, Selection.parse(args.models, args.explainers, args.env_a), name=args.run_a)
         b = load_run(args.run_b, Selection.parse(args.models, args.explainers, args.env_b), name=args.run_b)
     except RunSpecError as exc:
         print(f"harness diff: {exc}", file=sys.stderr)
         return 2
-    from ..checks.noise import read_floors
 
     floors = read_floors(Path(args.noise)) if args.noise else {}
     return gate_status(report_diff(a, b, args, floors=floors))
@@ -65,9 +67,6 @@ def gate_status(result) -> int:
 
 def report_diff(a, b, args, *, floors):
     """Diff two loaded runs, print the table and write diff.json, diff.html (and JUnit XML); the result."""
-    from ..drift.diff import diff_runs
-    from ..drift.render import terminal_lines, write_json_report, write_junit, write_page
-
     result = diff_runs(a, b, floors=floors)
     for line in terminal_lines(result):
         print(line)

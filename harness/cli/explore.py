@@ -15,6 +15,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..app import ExploreSession, available_models
+from ..app.ui import build_app
+from ..app.uploads import MAX_BYTES
+from ..cases.project import ProjectConfigError, load_project
+from ..compute.store import Store
+from ..explainers import list_explainers
+from ..models import WeightsOptions
+
 INSTALL_HINT = "the app needs Gradio: pip install 'xai-harness[app]'"
 
 
@@ -38,10 +46,6 @@ def add_parser(sub) -> None:
 
 def select(args) -> tuple[list[str], list[str]]:
     """``(models, explainers)`` the app offers, or SystemExit naming what matched nothing."""
-    from ..app import available_models
-    from ..explainers import list_explainers
-    from ..models import WeightsOptions
-
     weights = WeightsOptions.from_env(tuple(args.weights))
     if args.models:
         models = available_models(args.models.split(","), weights)
@@ -66,12 +70,6 @@ def cmd_explore(args) -> int:
     except ImportError:
         print(f"harness explore: {INSTALL_HINT}", file=sys.stderr)
         return 2
-    from ..app import ExploreSession
-    from ..app.ui import build_app
-    from ..app.uploads import MAX_BYTES
-    from ..cases.project import ProjectConfigError, load_project
-    from ..compute.store import Store
-    from ..models import WeightsOptions
 
     try:
         load_project(Path(args.project))

@@ -21,7 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..cases import case_params
 from ..cases.defaults import ZOO_IMAGES
+from ..cases.image_sets import run_image_sets
+from ..compute.runner import Runner
+from ..compute.store import Store
+from ..explainers import create_explainer, get_explainer_cfg
+from ..images import read_image
+from ..images.preprocess import resize_crop
+from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, list_models
+from ..report import figure_sets, overlays
+from ..report import figure_sets as fs
+from ..report.figure_sets import SPECS, Panel
+from ..report.gallery import class_name
 
 if TYPE_CHECKING:
     from ..compute.runner import CaseResult, Runner
@@ -54,8 +66,6 @@ class FigureRun:
 
 
 def _candidates(patterns: str | None, spaces: set[str]) -> list[str]:
-    from ..models import get_model_cfg, list_models
-
     pats = [p.strip() for p in (patterns or "*").split(",") if p.strip()]
     names = list(dict.fromkeys(m for p in pats for m in list_models(p)))
     return [m for m in names if get_model_cfg(m).label_space in spaces]
@@ -75,11 +85,6 @@ def make_figure(
     device: str = "auto",
 ) -> FigureRun:
     """Draw figure ``name`` (a key of :data:`harness.report.figure_sets.SPECS`) into ``out``."""
-    from ..cases.image_sets import run_image_sets
-    from ..compute.runner import Runner
-    from ..models import WeightsOptions
-    from ..report import figure_sets
-
     spec = figure_sets.SPECS[name]
     sets = run_image_sets(
         images, max_images=max_images, zoo_images=zoo_images, datasets=str(Path(store.root).parent / "datasets")
@@ -98,8 +103,6 @@ def make_figure(
 
 def _choose_models(runner: Runner, patterns: str | None, run: FigureRun) -> None:
     """The candidates with weights here go to ``run.models``, the others (with why) to ``run.left_out``."""
-    from ..models import WeightsUnavailable
-
     for model in _candidates(patterns, set(runner.image_sets)):
         try:
             runner.weights_for(model)
@@ -110,10 +113,6 @@ def _choose_models(runner: Runner, patterns: str | None, run: FigureRun) -> None
 
 def _panels(spec: FigureSpec, runner: Runner, run: FigureRun, shown: int) -> dict[str, dict[str, dict[str, Panel]]]:
     """space -> model -> explainer -> Panel, for each pair the figure draws; a failing pair goes to ``run.failures``."""
-    from ..cases import case_params
-    from ..explainers import create_explainer, get_explainer_cfg
-    from ..models import get_model_cfg
-
     panels: dict[str, dict[str, dict[str, Panel]]] = {}
     for model in run.models:
         mcfg = get_model_cfg(model)
@@ -134,11 +133,6 @@ def _panels(spec: FigureSpec, runner: Runner, run: FigureRun, shown: int) -> dic
 
 def _panel(res: CaseResult, logits: np.ndarray, model: str, mcfg: ModelCfg, explainer: str, space: str) -> Panel:
     """One explainer's maps on one model, with the images as the model saw them and its predictions."""
-    from ..images import read_image
-    from ..images.preprocess import resize_crop
-    from ..report.figure_sets import Panel
-    from ..report.gallery import class_name
-
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
     return Panel(
@@ -155,8 +149,6 @@ def _panel(res: CaseResult, logits: np.ndarray, model: str, mcfg: ModelCfg, expl
 
 def _share_styles(spec: FigureSpec, panels: dict[str, dict[str, dict[str, Panel]]]) -> None:
     """One style per explainer and label space, judged on all its maps there."""
-    from ..report import overlays
-
     for per_model in panels.values():
         for ex in spec.explainers:
             maps = [a for p in per_model.values() if ex in p for a in p[ex].maps]
@@ -167,8 +159,6 @@ def _share_styles(spec: FigureSpec, panels: dict[str, dict[str, dict[str, Panel]
 
 
 def _draw(spec, folder: Path, space: str, per_model: dict[str, dict[str, Any]]) -> list[Path]:
-    from ..report import figure_sets as fs
-
     files: list[Path] = []
     if spec.layout == "models":
         first = next(iter(next(iter(per_model.values())).values()))
@@ -194,8 +184,6 @@ def _draw(spec, folder: Path, space: str, per_model: dict[str, dict[str, Any]]) 
 
 
 def cmd_figure(args) -> int:
-    from ..compute.store import Store
-
     store = Store(Path(args.store) if args.store else Store.default_root(Path.cwd()))
     run = make_figure(
         args.name,
@@ -218,8 +206,6 @@ def cmd_figure(args) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..report.figure_sets import SPECS
-
     p = sub.add_parser(
         "figure",
         help="the seed works' figures by name, from the store",

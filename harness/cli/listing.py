@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 
+from ..cases.image_sets import image_set_from_spec
+from ..explainers import get_explainer_cfg, list_explainers
+from ..metrics import list_metrics
+from ..metrics.registry import get_metric_cfg
+from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, list_models, resolve_weights
 from ..report.table import render_table
 
 
 def _models(args) -> list[dict]:
-    from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, list_models, resolve_weights
-
     opts = WeightsOptions.from_env(tuple(args.weights))
     rows = []
     for name in list_models(args.filter):
@@ -41,8 +44,6 @@ def _models(args) -> list[dict]:
 
 
 def _explainers(args) -> list[dict]:
-    from ..explainers import get_explainer_cfg, list_explainers
-
     rows = []
     for name in list_explainers(args.filter):
         cfg = get_explainer_cfg(name)
@@ -62,8 +63,6 @@ def _explainers(args) -> list[dict]:
 
 
 def _images(args) -> list[dict]:
-    from ..cases.image_sets import image_set_from_spec
-
     return [
         {
             "id": r.id,
@@ -79,9 +78,6 @@ def _images(args) -> list[dict]:
 
 
 def _metrics(args) -> list[dict]:
-    from ..metrics import list_metrics
-    from ..metrics.registry import get_metric_cfg
-
     rows = []
     for name in list_metrics(args.filter):
         cfg = get_metric_cfg(name)

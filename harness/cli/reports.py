@@ -5,19 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from ..compute.store import Store
+from ..core.provenance import new_run_id
+from ..explainers import list_explainers
+from ..models import list_models
+from ..report.consensus import ConsensusOptions
+from ..report.index import consensus_lines
+from ..report.leaderboard import render_text, write_leaderboard
+from ..report.metric_results import collect_metrics
+from ..report.summary import build_report
 from ..report.table import render_table
+from ..zoo.shapes import LABEL_SPACE, shapes_images
 
 
 def cmd_report(args) -> int:
-    from pathlib import Path
-
-    from ..compute.store import Store
-    from ..core.provenance import new_run_id
-    from ..report.consensus import ConsensusOptions
-    from ..report.index import consensus_lines
-    from ..report.summary import build_report
-
     store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
     if not store_path.is_dir():
         print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
@@ -32,15 +35,10 @@ def cmd_report(args) -> int:
     )
     subsets = None
     if args.zoo_images:
-        from ..zoo.shapes import LABEL_SPACE, shapes_images
-
         shapes = shapes_images("test", args.zoo_images, root=store_path.parent / "datasets")
         subsets = {LABEL_SPACE: tuple(r.id for r in shapes.records)}
     cases = None
     if args.models:
-        from ..explainers import list_explainers
-        from ..models import list_models
-
         models = {m for pat in args.models.split(",") for m in list_models(pat.strip())}
         if not models:
             print(f"no model matches {args.models} (see `python -m harness list models`)", file=sys.stderr)
@@ -71,12 +69,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
-    from pathlib import Path
-
-    from ..compute.store import Store
-    from ..report.leaderboard import render_text, write_leaderboard
-    from ..report.metric_results import collect_metrics
-
     store_path = Path(args.store) if args.store else Store.default_root(Path.cwd())
     if not store_path.is_dir():
         print(f"no store at {store_path} (run the suites first, or pass --store)", file=sys.stderr)
@@ -91,8 +83,6 @@ def cmd_leaderboard(args) -> int:
 
 
 def _load_consensus(run: str) -> dict:
-    from pathlib import Path
-
     path = Path(run)
     path = path / "consensus.json" if path.is_dir() else path
     if not path.is_file():

@@ -13,8 +13,21 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
 
 from ..cases.defaults import RUN_OPTIONS, add_options
+from ..cases.image_sets import run_image_sets
+from ..cases.project import ProjectConfigError, load_project
+from ..compute.engines import LocalEngine, Worker
+from ..compute.ray_engine import RayEngine
+from ..compute.runner import Runner
+from ..compute.store import Store
+from ..explainers import list_explainers
+from ..models import WeightsOptions, WeightsUnavailable, list_models
+from ..models.study import STUDY_NAMES
+from ..suite.grid import plan_grid, run_grid
 
 
 @dataclass(frozen=True)
@@ -27,8 +40,6 @@ class Preset:
 
 
 def _thesis() -> Preset:
-    from ..models.study import STUDY_NAMES
-
     return Preset(
         STUDY_NAMES,
         ("ig", "gradcam", "kernelshap"),
@@ -65,12 +76,6 @@ def add_parser(sub) -> None:
 
 
 def _select(args) -> tuple[list[str], list[str]]:
-    from pathlib import Path
-
-    from ..cases.project import ProjectConfigError, load_project
-    from ..explainers import list_explainers
-    from ..models import list_models
-
     try:  # [tool.xai-harness] and xai_harness.plugins: a project's own models and explainers
         load_project(Path.cwd())
     except ProjectConfigError as exc:
@@ -91,7 +96,6 @@ def _select(args) -> tuple[list[str], list[str]]:
 def _progress(disabled: bool):
     if disabled:
         return None, lambda: None
-    from tqdm import tqdm
 
     bar = tqdm(total=0, unit="expl", dynamic_ncols=True, file=sys.stderr, mininterval=0.5, smoothing=0.1)
 
@@ -105,11 +109,8 @@ def _progress(disabled: bool):
 
 
 def make_engine(args, weights):
-    from ..compute.engines import LocalEngine, Worker
-
     if args.engine == "local":
         return LocalEngine(Worker(weights, random_ok=args.random_weights_ok, device=args.device, threads=args.threads))
-    from ..compute.ray_engine import RayEngine
 
     return RayEngine(
         weights,
@@ -122,14 +123,6 @@ def make_engine(args, weights):
 
 
 def cmd_run(args) -> int:
-    from pathlib import Path
-
-    from ..cases.image_sets import run_image_sets
-    from ..compute.runner import Runner
-    from ..compute.store import Store
-    from ..models import WeightsOptions, WeightsUnavailable
-    from ..suite.grid import plan_grid, run_grid
-
     models, explainers = _select(args)
     store = Store(Path(args.store) if args.store else Store.default_root(Path.cwd()))
     weights = WeightsOptions.from_env(tuple(args.weights))

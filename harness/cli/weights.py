@@ -1,7 +1,6 @@
 """``python -m harness weights fetch|where``: fill a Hugging Face cache for offline machines, and say where weights are.
 
 On a machine with internet::
-
     python -m harness weights fetch --models study --cache-dir /shared/hf-hub
 
 copies the weights (``model.safetensors`` and ``config.json``) of the study's
@@ -20,14 +19,16 @@ import json
 import os
 from pathlib import Path
 
+from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, list_models, resolve_weights
+from ..models.study import EXTRA_SPECS, STUDY_SPECS
+from ..models.weights import hf_cache_dir
+from ..report.table import render_table
+
 ALLOW = ["model.safetensors", "config.json"]
 
 
 def select_models(spec: str) -> list[str]:
     """``study`` (the 14 study models, ResNet34 and ViT-B/16), ``all`` (every model with a hub id) or patterns."""
-    from ..models import get_model_cfg, list_models
-    from ..models.study import EXTRA_SPECS, STUDY_SPECS
-
     if spec == "study":
         return [*STUDY_SPECS, *EXTRA_SPECS]
     patterns = ["*"] if spec == "all" else [p.strip() for p in spec.split(",") if p.strip()]
@@ -38,16 +39,12 @@ def select_models(spec: str) -> list[str]:
 
 
 def _cache_dir(args) -> str | None:
-    from ..models.weights import hf_cache_dir
-
     return str(Path(args.cache_dir).expanduser()) if args.cache_dir else hf_cache_dir()
 
 
 def fetch(names: list[str], cache_dir: str | None) -> list[dict[str, str]]:
     """Snapshot-download each model's weights into ``cache_dir``; one row per model (``ok`` or the error)."""
     from huggingface_hub import snapshot_download
-
-    from ..models import get_model_cfg
 
     rows = []
     for name in names:
@@ -66,8 +63,6 @@ def fetch(names: list[str], cache_dir: str | None) -> list[dict[str, str]]:
 
 def where(names: list[str], cache_dir: str | None, locations: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """What each model's weights resolve to here (``kind`` and path, or the remedy)."""
-    from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
-
     saved = os.environ.get("HF_HUB_CACHE")
     if cache_dir:
         os.environ["HF_HUB_CACHE"] = cache_dir
@@ -90,8 +85,6 @@ def where(names: list[str], cache_dir: str | None, locations: tuple[str, ...] = 
 
 
 def _show(rows: list[dict[str, str]], as_json: bool, title: str) -> None:
-    from ..report.table import render_table
-
     if as_json:
         print(json.dumps(rows, indent=1))
         return

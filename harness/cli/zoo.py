@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from ..models import list_models
 from ..report.table import render_table
+from ..zoo.evaluate import confusion_table, evaluate_zoo, plot_confusions
+from ..zoo.shapes import write_split
+from ..zoo.train import ZOO_DIR, train_zoo
 
 
 def cmd_zoo_data(args) -> int:
-    from ..zoo.shapes import write_split
-
     for split in args.split or ["test"]:
         folder = write_split(args.out, args.seed, split, args.n, spurious=args.spurious, cue_p=args.cue_p)
         print(f"{split}: {args.n} images with masks in {folder}")
@@ -19,11 +22,6 @@ def cmd_zoo_data(args) -> int:
 
 
 def cmd_zoo_train(args) -> int:
-    from pathlib import Path
-
-    from ..models import list_models
-    from ..zoo.train import ZOO_DIR, train_zoo
-
     models = list_models(source="zoo") if args.models == ["all"] else args.models
     manifest = train_zoo(
         models,
@@ -51,8 +49,6 @@ def cmd_zoo_train(args) -> int:
 
 
 def cmd_zoo_evaluate(args) -> int:
-    from ..zoo.evaluate import confusion_table, evaluate_zoo, plot_confusions
-
     result = evaluate_zoo(
         args.models or None,
         n=args.n,

@@ -12,6 +12,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from PIL import Image
+
 from .records import IMAGE_SUFFIXES, ImageRecord, ImageSet
 
 _SYNSET = re.compile(r"^n\d{8}$")
@@ -104,8 +106,6 @@ def mask_for(image: Path, root: Path, masks: Path) -> Path:
 
     Raises :class:`MaskMismatch` naming the image when the mask is missing or its size is not the image's.
     """
-    from PIL import Image
-
     rel = image.relative_to(root)
     mask = (masks / rel).with_suffix(".png")
     if not mask.is_file():

@@ -23,12 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from ..cases.defaults import METRIC_IMAGES, add_options
+from ..cases.project import load_project, project_baselines
+from ..compute.store import Store
 from ..core.memory import peak_rss_bytes
+from ..models import is_registered
 from ..report.records import CaseRecord, Top1Row
 from ..suite.cases import PROP_CASE, PROP_PROGRESS, PROP_RSS, PROP_SKIP, PROP_TOP1
 from ..suite.session import SESSION_KEY, HarnessOptions, HarnessSession, ProgressEvent, parse_metric_params
+from . import hookspec
 
 # non-verbose runs: at most one rate line this often (XAI_HARNESS_PROGRESS_EVERY seconds)
 RATE_EVERY_S = float(os.environ.get("XAI_HARNESS_PROGRESS_EVERY", "30"))
@@ -40,8 +45,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import hookspec
-
     pluginmanager.add_hookspecs(hookspec)
 
 
@@ -57,7 +60,6 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", f"{name}: {doc}")
     xdist_defaults(config)
-    from ..cases.project import load_project  # [tool.xai-harness], xai_harness.plugins, pytest_harness_register
 
     try:
         load_project(config.rootpath, hook=config.hook)
@@ -79,9 +81,6 @@ def xdist_defaults(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", None)
     if worker is None:
         return
-    import os
-
-    import torch
 
     count = int(worker.get("workercount", 1))
     torch.set_num_threads(max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) // count)))
@@ -92,9 +91,6 @@ def xdist_defaults(config: pytest.Config) -> None:
 
 def options_from(config: pytest.Config) -> HarnessOptions:
     """Every ``--harness-*`` option, parsed once (a bad value is a usage error naming the option)."""
-    from ..cases.project import project_baselines
-    from ..compute.store import Store
-
     root = Path(config.rootpath)
     opt = config.option
     try:
@@ -156,8 +152,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _registered(model: str) -> bool:
-    from ..models import is_registered
-
     return is_registered(model)
 
 

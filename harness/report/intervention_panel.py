@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ..checks.interventions import EPS_REL
 from ..compute.replay import code_digest
@@ -122,8 +123,6 @@ def _scan(store: Store, shown: dict[str, str], weights: dict[str, str]) -> _Scan
 
 
 def _jpeg(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
     im = Image.fromarray(pixels).convert("RGB")
     if im.size != (SIDE, SIDE):
         im = im.resize((SIDE, SIDE), Image.Resampling.BILINEAR)

@@ -10,8 +10,10 @@ records as the run's settings.
 
 from __future__ import annotations
 
+import ast
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,15 @@ from ..cases.defaults import COSTLY_IMAGES, METRIC_IMAGES, ZOO_IMAGES
 from ..cases.image_sets import run_image_sets
 from ..compute.runner import CaseResult, Runner
 from ..compute.store import Store
+from ..core.provenance import new_run_id
 from ..models import WeightsOptions, WeightsUnavailable, get_model_cfg, resolve_weights
+from ..models.weights import short_remedy
+from ..report.consensus import ConsensusOptions
+from ..report.index import consensus_lines
+from ..report.leaderboard import leaderboard_lines
 from ..report.records import CaseRecord, Top1Row
+from ..report.summary import TOP1_HEADERS, build_report, memory_lines, top1_rows
+from ..report.table import render_table
 from .known import KNOWN_FAILURES
 
 XAI_REPLAY_HINT = "XAI_HARNESS_REPLAY=0 runs every case again"
@@ -67,15 +76,11 @@ class HarnessOptions:
 
     def settings(self) -> dict[str, str]:
         """Every option as text, for the report's settings table."""
-        from dataclasses import fields
-
         return {f.name: str(getattr(self, f.name)) for f in fields(self)}
 
 
 def parse_metric_params(items) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
     """``["pixel_flipping.steps=24", ...]`` -> ``(("pixel_flipping", (("steps", 24),)),)`` (Python literals)."""
-    import ast
-
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         key, _, value = item.partition("=")
@@ -231,11 +236,6 @@ class HarnessSession:
         By default: the top-1 table, the store line, one line for the models without weights, one
         line per consensus group, the leaderboard's first ranks and where the report is; ``verbose``
         (``pytest -v``) adds the per-model weights lines, the consensus pair tables and every rank."""
-        from ..report.index import consensus_lines
-        from ..report.leaderboard import leaderboard_lines
-        from ..report.summary import TOP1_HEADERS, memory_lines, top1_rows
-        from ..report.table import render_table
-
         if not (self.cases or self.top1 or self.skipped_models):
             return []
         lines = []
@@ -272,8 +272,6 @@ class HarnessSession:
     def weights_lines(self, *, verbose: bool = True) -> list[str]:
         """One block for the models without weights: a line per model with its remedy (one line in all
         when not ``verbose``)."""
-        from ..models.weights import short_remedy
-
         if not self.skipped_models:
             return []
         n = sum(self.deselected.values())
@@ -303,10 +301,6 @@ class HarnessSession:
         """Write ``reports/<run-id>/`` from the store and this run's records; returns (folder, consensus).
 
         ``notes`` receives one line per report part that had nothing to show or failed."""
-        from ..core.provenance import new_run_id
-        from ..report.consensus import ConsensusOptions
-        from ..report.summary import build_report
-
         cases = {(c.model, c.explainer) for c in self.cases}
         ordered = self.ordered_cases()
         return build_report(
@@ -382,8 +376,6 @@ class HarnessSession:
 
 
 def _relative(path: Path) -> str:
-    import os
-
     try:
         return os.path.relpath(path, Path.cwd())
     except ValueError:  # another drive
