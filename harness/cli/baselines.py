@@ -23,6 +23,12 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from ..cases.defaults import add_options
+from ..cases.image_sets import run_image_sets
+from ..checks.noise import stored_floor
+from ..checks.regression import annotate_baseline, baseline_dir_for
+from ..compute.runner import Runner
+from ..compute.store import Store
+from ..models import WeightsOptions, WeightsUnavailable
 
 OPTIONS = ("images", "max-images", "zoo-images", "store", "weights", "device")
 
@@ -48,12 +54,6 @@ def _matches(name: str, patterns: str) -> bool:
 
 
 def cmd_baselines(args) -> int:
-    from ..cases.image_sets import run_image_sets
-    from ..checks.noise import stored_floor
-    from ..checks.regression import annotate_baseline
-    from ..compute.runner import Runner
-    from ..compute.store import Store
-    from ..models import WeightsOptions, WeightsUnavailable
 
     folder = Path(args.dir)
     if not folder.is_dir():
@@ -92,7 +92,6 @@ def cmd_baselines(args) -> int:
 
 def _mismatch(doc, path: Path, root: Path, runner) -> str | None:
     """Why the floor measured here would not be this baseline's (None: it would)."""
-    from ..checks.regression import baseline_dir_for
 
     name = runner.images_for(doc["model"]).name
     expected = baseline_dir_for(root, name)

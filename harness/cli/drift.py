@@ -23,10 +23,23 @@ import hashlib
 import re
 import sys
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ..drift.envs import Pin
-from .diff import add_diff_options
+from ..cases.image_sets import run_image_sets
+from ..checks.noise import stored_floor, write_floors
+from ..compute.runner import Runner
+from ..compute.store import Store
+from ..core.atomic import write_json
+from ..drift.attribute import attribute, summary_lines
+from ..drift.diff import diff_runs
+from ..drift.envs import CandidateError, Pin, build_overlay
+from ..drift.rerun import RunFailed, RunSpec, run_selection
+from ..drift.runs import RunSpecError, Selection, load_run
+from ..models import WeightsOptions, WeightsUnavailable
+from ..suite.grid import plan_grid
+from .diff import add_diff_options, gate_status, report_diff
+from .run import _select
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,6 @@ def add_parser(sub) -> None:
 
 def requirement_pins(path: Path) -> list[Pin]:
     """The exact pins of a requirements file that differ from the installed versions."""
-    from importlib.metadata import PackageNotFoundError, version
 
     out = []
     for line in path.read_text().splitlines():
@@ -116,13 +128,6 @@ def _parse(args) -> list[Candidate]:
 
 def _noise(args, spec, out: Path):
     """Noise floors of every planned pair, measured here (the base environment)."""
-    from ..cases.image_sets import run_image_sets
-    from ..checks.noise import stored_floor, write_floors
-    from ..compute.runner import Runner
-    from ..compute.store import Store
-    from ..models import WeightsOptions, WeightsUnavailable
-    from ..suite.grid import plan_grid
-    from .run import _select
 
     models, explainers = _select(args)
     store = Store(Path(args.store) if args.store else Store.default_root(Path.cwd()))
@@ -154,8 +159,6 @@ class _Drift:
 
     def run(self, cand: Candidate):
         """The run folder of ``cand`` (None when it cannot be built or run: the error is kept)."""
-        from ..drift.envs import CandidateError, build_overlay
-        from ..drift.rerun import RunFailed, run_selection
 
         python: Path | str = sys.executable
         try:
@@ -184,7 +187,6 @@ class _Drift:
 
 
 def cmd_drift(args) -> int:
-    from ..drift.runs import RunSpecError
 
     try:
         return _drift(args)
@@ -194,14 +196,6 @@ def cmd_drift(args) -> int:
 
 
 def _drift(args) -> int:
-    from ..compute.store import Store
-    from ..core.atomic import write_json
-    from ..drift.attribute import attribute, summary_lines
-    from ..drift.diff import diff_runs
-    from ..drift.envs import CandidateError
-    from ..drift.rerun import RunFailed, RunSpec, run_selection
-    from ..drift.runs import Selection, load_run
-    from .diff import gate_status, report_diff
 
     try:
         candidates = _parse(args)
