@@ -23,6 +23,7 @@ import numpy as np
 
 from ..checks.basic import CheckFailure, check_finite, check_not_constant, check_target_respected
 from ..checks.localisation import check_localisation
+from ..checks.mask_scope import model_scope
 from ..compute.runner import CaseResult, Predictions
 from ..explainers import Explainer
 from ..suite.known import known_failure
@@ -43,7 +44,9 @@ class CheckOutcome:
 
 
 class OneImage:
-    """The two runner methods the checks call, answered by the session for one picture."""
+    """The runner methods the checks call, answered by the session for one picture: predictions and
+    explanations, and for the localisation check's judgement (:mod:`harness.checks.mask_scope`) the
+    session's store, the model's store identity and the loaded model."""
 
     def __init__(self, session: ExploreSession, picture: Picture) -> None:
         self.session = session
@@ -57,6 +60,20 @@ class OneImage:
         target = int(np.asarray(targets)[0])
         return self.session.explain_class(model, explainer, self.picture, target, mode="custom").case(self.picture)
 
+    @property
+    def store(self):
+        return self.session.store
+
+    def model_fields(self, model: str) -> dict:
+        return self.session.keys.model_fields(model)
+
+    def model(self, model: str):
+        """The loaded model; the caller holds the session's lock of ``model`` (hooks must not interleave)."""
+        return self.session.loaded_model(model)
+
+
+SHOWN = ("relevance_mass", "relevance_mass_random", "judgement")  # of a check's value, on the page
+
 
 def _run(name: str, fn, result: CaseResult, runner) -> CheckOutcome:
     try:
@@ -67,7 +84,7 @@ def _run(name: str, fn, result: CaseResult, runner) -> CheckOutcome:
             return CheckOutcome(name, KNOWN, f"{known.reason} ({exc})")
         return CheckOutcome(name, FAIL, str(exc))
     if isinstance(value, dict):
-        shown = ", ".join(f"{k} {v}" for k, v in value.items() if k in ("relevance_mass", "relevance_mass_random"))
+        shown = ", ".join(f"{k} {v}" for k, v in value.items() if k in SHOWN)
         return CheckOutcome(name, PASS, shown)
     return CheckOutcome(name, PASS, f"{value:.3g}" if isinstance(value, float) else str(value))
 
@@ -83,5 +100,7 @@ def single_image_checks(
     if picture.mask is None:
         out.append(CheckOutcome("localisation", NOT_APPLICABLE, "no object mask for this image"))
     else:
+        with session.lock(case.model):  # the judgement's interventions run the model: once, then stored
+            model_scope(runner, case.model)
         out.append(_run("localisation", check_localisation, case, runner))
     return tuple(out)

@@ -152,6 +152,10 @@ class ExploreSession:
             self.loads += 1
         return self._loaded[name]
 
+    def loaded_model(self, name: str) -> LoadedModel:
+        """``name`` loaded (once), for a caller that holds :meth:`lock` of ``name``."""
+        return self._model(name)
+
     def loaded(self) -> list[str]:
         return list(self._loaded)
 
