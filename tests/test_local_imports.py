@@ -95,10 +95,6 @@ ALLOWED: dict[str, frozenset[tuple[str, str]]] = {
     ),
 }
 
-# Whole files whose local imports are not reviewed yet (other work in progress): any import inside them passes.
-NOT_YET_REVIEWED: frozenset[str] = frozenset()  # all reviewed (issue 23)
-NOT_YET_REVIEWED_DIRS: tuple[str, ...] = ()
-
 
 def _absolute(path: str, node: ast.ImportFrom) -> str:
     if not node.level:
@@ -122,17 +118,12 @@ def local_imports(path: str, source: str) -> Iterator[tuple[str, int]]:
     yield from walk(ast.parse(source, filename=path), False)
 
 
-def _reviewed(path: str) -> bool:
-    return path not in NOT_YET_REVIEWED and not path.startswith(NOT_YET_REVIEWED_DIRS)
-
-
 def _found() -> dict[tuple[str, str], list[int]]:
     found: dict[tuple[str, str], list[int]] = {}
     for file in sorted(ROOT.rglob("*.py")):
         path = file.relative_to(REPO).as_posix()
-        if _reviewed(path):
-            for module, line in local_imports(path, file.read_text()):
-                found.setdefault((path, module), []).append(line)
+        for module, line in local_imports(path, file.read_text()):
+            found.setdefault((path, module), []).append(line)
     return found
 
 
