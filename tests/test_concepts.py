@@ -1,5 +1,6 @@
 """Concept probe split, CLIP-Dissect soft-WPMI, Network Dissection, the clip source and the concepts report."""
 
+import importlib
 import math
 
 import numpy as np
@@ -196,3 +197,18 @@ def test_a_pass_for_one_logit_map_equals_the_full_pass():
                 np.testing.assert_array_equal(one.pooled[k], a, err_msg=f"{name} pooled {k}")
     with pytest.raises(ValueError, match="unknown logit map"):
         activation_pass(model, p.images, logit_maps=("nope",))
+
+
+def test_dissection_iou_does_not_depend_on_how_many_images_are_upsampled_at_once(monkeypatch):
+    """Wide layers are upsampled a few images at a time (a memory bound); the IoUs are counts, so equal."""
+    dissect = importlib.import_module("harness.concepts.dissect")  # the package exports a function `dissect`
+
+    rng = np.random.default_rng(0)
+    maps = rng.random((12, 40, 7, 7)).astype(np.float16)
+    masks = rng.random((12, 5, 28, 28)) > 0.7
+    whole = dissect.dissection_iou(maps, masks, batch=12)
+    monkeypatch.setattr(dissect, "_UPSAMPLED_MAX", 40 * 28 * 28 * 3)  # 3 images at a time
+    np.testing.assert_array_equal(dissect.dissection_iou(maps, masks, batch=12), whole)
+    monkeypatch.setattr(dissect, "_UPSAMPLED_MAX", 1)  # never below one image
+    np.testing.assert_array_equal(dissect.dissection_iou(maps, masks), whole)
+    assert whole.max() > 0

@@ -56,6 +56,7 @@ ALLOWED: dict[str, frozenset[tuple[str, str]]] = {
             ("harness/explainers/perturbation.py", "captum._utils.models.linear_model"),
             ("harness/explainers/perturbation.py", "captum.attr"),
             ("harness/explainers/perturbation.py", "captum.attr._core.lime"),
+            ("harness/explainers/smoothing.py", "captum._utils.gradient"),
             ("harness/explainers/smoothing.py", "captum.attr"),
             ("harness/images/folders.py", "timm.data"),
             ("harness/metrics/faithfulness.py", "quantus.functions.similarity_func"),

@@ -54,6 +54,49 @@ def smoothgrad(
     return RawExplanation(attributions=attr, extras={"base": base})
 
 
+#: Rows of GradientSHAP's expanded batch (images x ``n_samples``) that go through the
+#: model with gradients at once.  Captum runs all of them together: 4 images x 16
+#: samples of a 240 px EfficientNet-Lite1 held 8.3 GB.  Chunking happens after
+#: Captum has drawn every random number, so the maps are Captum's.
+_GRADIENT_ROWS = 8
+
+
+def chunked_gradients(rows: int):
+    """Captum's ``compute_gradients``, taken ``rows`` inputs at a time.
+
+    Set as an attribution object's ``gradient_func`` (Captum's ``GradientShap``
+    hands its own to the inner ``InputBaselineXGradient``): the noise, the
+    baselines and the interpolation points are drawn exactly as before, only
+    the forward and backward passes are split, so peak memory is bounded by
+    ``rows`` instead of the whole expanded batch.  Per-row gradients do not
+    depend on the other rows of the batch (no batch statistics in eval mode).
+    """
+    from captum._utils.gradient import compute_gradients  # lazy: captum takes ~1 s to import
+
+    def gradient_func(forward_fn, inputs, target_ind=None, additional_forward_args=None):
+        n = inputs[0].shape[0]
+        if n <= rows or additional_forward_args is not None:
+            return compute_gradients(forward_fn, inputs, target_ind, additional_forward_args)
+        parts = []
+        for start in range(0, n, rows):
+            rows_here = slice(start, start + rows)
+            chunk = tuple(t[rows_here].detach().requires_grad_() for t in inputs)
+            parts.append(compute_gradients(forward_fn, chunk, _target_rows(target_ind, n, rows_here)))
+        return tuple(torch.cat(grads) for grads in zip(*parts))
+
+    return gradient_func
+
+
+def _target_rows(target, n: int, rows: slice):
+    """The part of a Captum target that belongs to ``rows`` of an ``n``-row batch
+    (a per-row tensor or list is sliced; one target for all rows is kept)."""
+    if isinstance(target, torch.Tensor) and target.dim() > 0 and target.shape[0] == n:
+        return target[rows]
+    if isinstance(target, list) and len(target) == n:
+        return target[rows]
+    return target
+
+
 @register_explainer(
     ExplainerCfg(
         name="gradientshap",
@@ -85,9 +128,9 @@ def gradientshap(
         np.random.seed(seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            attr = GradientShap(model.module).attribute(
-                x, baselines=x0, n_samples=n_samples, stdevs=stdev, target=target
-            )
+            shap = GradientShap(model.module)
+            shap.gradient_func = chunked_gradients(_GRADIENT_ROWS)
+            attr = shap.attribute(x, baselines=x0, n_samples=n_samples, stdevs=stdev, target=target)
     finally:
         np.random.set_state(np_state)
     return RawExplanation(attributions=attr.sum(dim=1))
