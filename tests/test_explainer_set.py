@@ -94,3 +94,21 @@ def test_cli_lists_every_method_with_tags_and_passes():
     assert rows["rollout"]["tags"]["needs_tokens"] and rows["cam"]["tags"]["requires"] == ["gap_linear_head"]
     assert rows["lime"]["tags"]["stochastic"] and rows["lime"]["tags"]["cost"] == "expensive"
     assert rows["scorecam"]["passes"].startswith("1 + n_channels forward")
+
+
+def test_cli_stops_quietly_when_its_reader_goes_away():
+    """``python -m harness list explainers --json | head -1``: no BrokenPipeError traceback on stderr.
+
+    The reading end is closed before the command has imported anything, so its first write meets a closed
+    pipe (the listing fits in a pipe's buffer: a reader that left after one line would not be noticed)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "list", "explainers", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
