@@ -194,7 +194,9 @@ def lime(
         cost="moderate",
         passes="1 + n_windows forward, no backward; n_windows = (floor((side - window) / stride) + 1)^2 "
         "(1 + 49 at the default window = stride = side // 7)",
-        defaults=(("window", 0), ("stride", 0), ("baseline", "black"), ("perturbations_per_eval", 16)),
+        # 4 occluded copies of the batch per forward pass: on 4 images of a 224 px Lite0, 16 took 18.4 s and
+        # 2.43 GB, 4 takes 11.7 s and 1.37 GB, the same maps bit for bit (also on the zoo ResNet and ViT-p16)
+        defaults=(("window", 0), ("stride", 0), ("baseline", "black"), ("perturbations_per_eval", 4)),
     )
 )
 def occlusion(
