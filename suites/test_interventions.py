@@ -57,10 +57,10 @@ def _refs(model: str, split: str, n: int) -> list[SceneRef]:
     return evaluated_refs(get_model_cfg(model), split, n)
 
 
-def _params():
+def _params(explainers: tuple[str, ...] = EXPLAINERS):
     out = []
     for model in MODELS:
-        for explainer in EXPLAINERS:
+        for explainer in explainers:
             if get_explainer_cfg(explainer).supports(get_model_cfg(model)):
                 for score in iv.SCORES:
                     check = f"check_intervention_{score}"
