@@ -33,7 +33,7 @@ from ..compute.store import Store
 from ..core.atomic import write_json
 from ..drift.attribute import attribute, summary_lines
 from ..drift.diff import diff_runs
-from ..drift.envs import CandidateError, Pin, build_overlay
+from ..drift.envs import CandidateError, Pin, build_overlay, outside_requirements
 from ..drift.rerun import RunFailed, RunSpec, run_selection
 from ..drift.runs import RunSpecError, Selection, load_run
 from ..models import WeightsOptions, WeightsUnavailable
@@ -156,6 +156,9 @@ class _Drift:
     def __init__(self, args, spec, store: Path, out: Path) -> None:
         self.args, self.spec, self.store, self.out = args, spec, store, out
         self.errors: list[str] = []
+        # candidate versions the harness's own requirements exclude: a move there may be the harness's
+        # use of an API that changed, not the package's results
+        self.unsupported: list[str] = []
 
     def run(self, cand: Candidate):
         """The run folder of ``cand`` (None when it cannot be built or run: the error is kept)."""
@@ -175,6 +178,10 @@ class _Drift:
                 extra = {n: v for n, v in overlay.installed.items() if all(n != p.name for p in cand.pins)}
                 if extra:
                     print(f"drift: {cand.label} also installs {extra}", file=sys.stderr)
+                for line in outside_requirements(overlay.installed):
+                    if line not in self.unsupported:
+                        self.unsupported.append(line)
+                        print(f"drift: warning: {line}", file=sys.stderr)
             # variables are not in the store keys: a switched run gets a store of its own
             store = self.store if not cand.env else self.out / "stores" / cand.slug
             return run_selection(
@@ -236,6 +243,12 @@ def _drift(args) -> int:
             f"note: [{full.label}] changes none of the versions in these explainers' store keys (the harness's code "
             "for them does not import it), so the candidate run reused the base's explanations: identical by "
             "construction"
+        )
+    if session.unsupported:
+        print(
+            f"note: [{full.label}] installs versions the harness does not declare support for "
+            f"({'; '.join(session.unsupported)}): a case that moved or failed there may be the harness's own use "
+            "of an API that changed between those versions, not a change in the package's results"
         )
     if len(usable) > 1 and result.moved:
         solo = {}

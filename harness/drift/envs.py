@@ -25,8 +25,12 @@ import site
 import subprocess
 import sys
 import venv
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, metadata, requires
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 import harness
 
@@ -183,6 +187,33 @@ def _install(
     overlay.installed = resolved
     write_json(path / READY, {"pins": [str(p) for p in pins], "installed": resolved})
     return overlay
+
+
+def outside_requirements(installed: Mapping[str, str], dist: str = "xai-harness") -> list[str]:
+    """The versions in ``installed`` (canonical name -> version) that ``dist``'s own declared requirements
+    exclude, one line each (``quantus==0.5.3 is outside xai-harness's requirement quantus>=0.6``).
+
+    Extras count: a requirement under an extra is checked as if that extra were installed.  An
+    unknown ``dist`` (the harness run from a source tree without its metadata) gives no lines.
+    """
+    try:
+        declared = requires(dist) or []
+        extras = [""] + list(metadata(dist).get_all("Provides-Extra") or [])
+    except PackageNotFoundError:
+        return []
+    out = []
+    for text in declared:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        have = installed.get(canonical(req.name))
+        if have is None or not req.specifier or req.specifier.contains(have, prereleases=True):
+            continue
+        if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
+            continue
+        out.append(f"{req.name}=={have} is outside {dist}'s requirement {req.name}{req.specifier}")
+    return out
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
