@@ -73,7 +73,7 @@ def test_ray_grid_equals_local_and_survives_a_killed_actor(image_dir, tmp_path):
 # -- benchmark: 2 Ray workers against the local engine (target >= 1.6x on 2 cores), one torch thread each ----------
 # ``XAI_HARNESS_BENCH_GRID_IMAGES`` and ``XAI_HARNESS_BENCH_GRID_MODELS`` (comma-separated) size the grid; the
 # realistic size of issue 24 (a grid of over a minute on the local engine):
-# ``XAI_HARNESS_BENCH_GRID_MODELS=zoo_resnet,zoo_vit_p16 XAI_HARNESS_BENCH_GRID_IMAGES=8``.
+# ``XAI_HARNESS_BENCH_GRID_MODELS=zoo_resnet,zoo_vit_p16 XAI_HARNESS_BENCH_GRID_IMAGES=12``.
 BENCH_IMAGES = int(os.environ.get("XAI_HARNESS_BENCH_GRID_IMAGES", "4"))
 BENCH_MODELS = [m for m in os.environ.get("XAI_HARNESS_BENCH_GRID_MODELS", ",".join(MODELS)).split(",") if m]
 # engine -> (workers, torch threads each): Ray against one local thread (the same work per thread, identical

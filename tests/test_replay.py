@@ -18,6 +18,7 @@ SUITE = """
 import pytest
 from pathlib import Path
 from harness.checks.basic import CheckFailure
+from harness.compute.replay import NotApplicable
 from harness.suite import (CaseRecord, Case, explanation_params, model_inputs, record_case, replay_case,
                            run_check, run_regression)
 
@@ -56,6 +57,14 @@ def test_fails(request, harness):
 @pytest.mark.xfail(raises=CheckFailure, strict=True, reason="known: the toy's logits are small")
 def test_xfails(request, harness):
     _structural(request, harness, THRESHOLD)
+
+def test_not_applicable(request, harness):
+    def body():
+        loaded = harness.runner.model("toy_resnet")
+        record_case(request, CaseRecord(id=request.node.name, model="toy_resnet", explainer="-", check="check_na",
+                                        model_label=loaded.label))
+        raise NotApplicable("toy: no image has the region [toy_resnet]")
+    replay_case(request, harness, "check_na", model_inputs(harness.runner, "toy_resnet", 2), body)
 
 def test_errors_are_computed_again(request, harness):
     def body():
@@ -125,6 +134,11 @@ def test_warm_rerun_computes_nothing_and_replays_outcomes(toy_suite):
     assert warm_cases["test_fails"][0] == "failed" and "toy: mean |logit|" in warm_cases["test_fails"][2]
     assert warm_cases[failing][0] == "failed" and "not constant" in warm_cases[failing][2]
     assert warm_cases["test_xfails"][0] == "xfailed"
+    # a check that does not apply is a skip, stored: replayed as the same skip, its model not loaded
+    assert cold.parseoutcomes()["skipped"] == warm.parseoutcomes()["skipped"] == 1
+    assert warm_cases["test_not_applicable"] == cold_cases["test_not_applicable"]
+    assert warm_cases["test_not_applicable"][0] == "skipped"
+    assert "toy: no image has the region" in warm_cases["test_not_applicable"][2]
     assert {k: v for k, v in warm_cases.items() if "regression" not in k} == {
         k: v for k, v in cold_cases.items() if "regression" not in k
     }
@@ -161,6 +175,28 @@ def test_a_failure_is_never_stored_as_a_pass(tmp_path):
     assert error_type("os:system") is None  # only harness failures and AssertionError are raised again
     with pytest.raises(AssertionError, match="plain"):
         Outcome(False, None, "builtins:AssertionError", "plain").replay()
+
+
+def test_not_applicable_is_stored_and_other_skips_are_not(tmp_path):
+    from harness.checks.interventions import NotApplicable as InterventionNotApplicable
+
+    cache = CheckCache(Store(tmp_path))
+    fields = cache.fields("t::na", "check_na", {"a": 1}, "code")
+
+    def not_applicable():
+        raise InterventionNotApplicable("intervention background: no evaluated image [e on m]")
+
+    with pytest.raises(InterventionNotApplicable):
+        cache.run(fields, not_applicable, lambda: ["rec"], lambda p: None)
+    with pytest.raises(InterventionNotApplicable, match=r"no evaluated image \[e on m\]"):
+        cache.run(fields, lambda: None, lambda: [], lambda p: None)
+    assert cache.computed == 1 and cache.replayed == 1
+    # a skip for something outside the inputs (no weights, no browser) computes again next time
+    other = cache.fields("t::skip", "check_skip", {}, "code")
+    for _ in range(2):
+        with pytest.raises(pytest.skip.Exception):
+            cache.run(other, lambda: pytest.skip("no weights here"), lambda: [], lambda p: None)
+    assert cache.computed == 3 and cache.replayed == 1
 
 
 def test_replay_off_computes_every_check(tmp_path, monkeypatch):

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..compare.bootstrap import percentile_interval, resample_weights
+from ..compute import replay
 from .basic import CheckFailure
 
 EPS_REL = 0.1  # an intervention moving the logit by at most 10 % of it leaves the region unimportant
@@ -228,7 +229,7 @@ def evaluate(
     )
 
 
-class NotApplicable(Exception):
+class NotApplicable(replay.NotApplicable):
     """No evaluated image has a region the score needs (an unimportant background, a distractor)."""
 
 

@@ -17,9 +17,11 @@ and, when it failed, the exception's type and message.  The key holds
 
 A failure is never replayed as a pass: the entry stores the outcome, and a
 replay raises the stored exception type (:class:`AssertionError` or a harness
-subclass of it: ``CheckFailure``, ``RegressionFailure``) with the stored message.  Only those deterministic
-outcomes are stored; any other exception (an error, out of memory, a skip)
-is not stored, so the next run computes again.  ``XAI_HARNESS_REPLAY=0``
+subclass of it: ``CheckFailure``, ``RegressionFailure``) with the stored message.  A check that does not
+apply to its inputs raises :class:`NotApplicable` (or a harness subclass), decided from those inputs alone,
+so it is stored and raised again the same way; the suite turns it into a skip.  Only those deterministic
+outcomes are stored; any other exception (an error, out of memory, a skip for a missing weight file or
+browser) is not stored, so the next run computes again.  ``XAI_HARNESS_REPLAY=0``
 turns replay off (every check computes; entries are still written).
 """
 
@@ -48,18 +50,27 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # harness/: every source fil
 _EXTRA_DISTS = ("hypothesis", "zennit", "quantus", "scipy")
 
 
+class NotApplicable(Exception):
+    """The check does not apply to its inputs (no evaluated image has the region a score needs, say): decided
+    from the inputs alone, so stored and replayed like a failure; the suite reports it as a skip."""
+
+
+_REPLAYABLE = (AssertionError, NotApplicable)
+
+
 def error_name(exc: BaseException) -> str | None:
-    """``module:qualname`` of a failure that can be stored and replayed, else None.
+    """``module:qualname`` of an outcome that can be stored and replayed, else None.
 
     Replayable: :class:`AssertionError` itself and its subclasses defined in the harness
-    (``CheckFailure``, ``RegressionFailure``), which are raised with one message argument."""
+    (``CheckFailure``, ``RegressionFailure``), and :class:`NotApplicable` and its harness subclasses,
+    which are raised with one message argument."""
     cls = type(exc)
-    if cls is AssertionError or (issubclass(cls, AssertionError) and cls.__module__.startswith("harness.")):
+    if cls is AssertionError or (issubclass(cls, _REPLAYABLE) and cls.__module__.startswith("harness.")):
         return f"{cls.__module__}:{cls.__qualname__}"
     return None
 
 
-def error_type(name: str) -> type[AssertionError] | None:
+def error_type(name: str) -> type[Exception] | None:
     """The failure type :func:`error_name` named, or None when it no longer exists."""
 
     module, _, qualname = name.partition(":")
@@ -71,7 +82,7 @@ def error_type(name: str) -> type[AssertionError] | None:
             obj = getattr(obj, part)
     except (ImportError, AttributeError):
         return None
-    return obj if isinstance(obj, type) and issubclass(obj, AssertionError) else None
+    return obj if isinstance(obj, type) and issubclass(obj, _REPLAYABLE) else None
 
 
 @dataclass(frozen=True)
@@ -190,8 +201,8 @@ class CheckCache:
     ) -> bool:
         """Replay the stored outcome (``restore(payload)``, then a stored failure raises again) and return
         True; or run ``body()``, store its outcome with ``payload()`` (called once ``body`` has returned or
-        failed: what the report needs of it) and return False.  Exceptions other than assertion
-        failures of the replayable types propagate unstored."""
+        failed: what the report needs of it) and return False.  Exceptions other than the replayable
+        types (assertion failures, :class:`NotApplicable`) propagate unstored."""
         __tracebackhide__ = True
         stored = self.lookup(fields)
         if stored is not None:
@@ -202,7 +213,7 @@ class CheckCache:
         self.computed += 1
         try:
             body()
-        except AssertionError as exc:
+        except _REPLAYABLE as exc:
             name = error_name(exc)
             if name is not None:
                 self.save(fields, Outcome(False, payload(), name, str(exc)))

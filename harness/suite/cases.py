@@ -23,7 +23,7 @@ from ..cases import case_params
 from ..checks import CheckSpec, yield_checks
 from ..checks.noise import stored_floor
 from ..checks.regression import baseline_dir_for, check_regression, tolerances_for
-from ..compute.replay import code_digest, file_digest
+from ..compute.replay import NotApplicable, code_digest, file_digest
 from ..compute.runner import CaseResult, Runner
 from ..compute.store import library_versions
 from ..explainers import ExplainerCfg, create_explainer, get_explainer_cfg, list_explainers
@@ -179,7 +179,9 @@ def replay_case(
     case id, a digest of ``harness/`` and of the test's module and the library versions it keys a
     ``check`` store entry (:mod:`harness.compute.replay`) holding the outcome and the records; a rerun with
     the same key appends the stored records and passes, or raises the stored failure again (so an
-    xfail stays an xfail), without loading a model or computing anything.  Returns whether it replayed.
+    xfail stays an xfail), without loading a model or computing anything.  A check that raises
+    :class:`~harness.compute.replay.NotApplicable` is a skip, stored and replayed the same way.  Returns
+    whether it replayed.
     """
     __tracebackhide__ = True
     props = request.node.user_properties
@@ -198,7 +200,10 @@ def replay_case(
                 record.computed, record.cached = 0, (record.computed or 0) + (record.cached or 0)
             props.append((PROP_CASE, record))
 
-    return cache.run(fields, body, payload, restore)
+    try:
+        return cache.run(fields, body, payload, restore)
+    except NotApplicable as exc:
+        pytest.skip(str(exc))
 
 
 def mask_digests(records) -> list[str | None]:
